@@ -1,0 +1,3 @@
+from envman.cli.main import run
+
+run()

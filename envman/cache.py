@@ -1,0 +1,82 @@
+"""One content-addressed artifact cache and index cache, safe for concurrent runs.
+
+Layout under the cache root (platformdirs user cache; XDG_CACHE_HOME honoured;
+ENVMAN_CACHE_DIR overrides):
+    artifacts/sha256/ab/abcdef…     files by the sha256 of their bytes
+    index/<sha256 of url>           fetched index documents (PACKAGES, POMs, metadata)
+Writes go to a temp file in the same folder, then an atomic rename, so readers never see
+a partial file and two runs writing the same entry both succeed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["cache_root", "ArtifactCache"]
+
+
+def cache_root() -> Path:
+    override = os.environ.get("ENVMAN_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("envman", appauthor=False))
+
+
+class ArtifactCache:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or cache_root()
+
+    # -- artifacts by content ---------------------------------------------------------
+    def artifact_path(self, sha256: str) -> Path:
+        digest = sha256.removeprefix("sha256:")
+        return self.root / "artifacts" / "sha256" / digest[:2] / digest
+
+    def get_artifact(self, sha256: str) -> Path | None:
+        path = self.artifact_path(sha256)
+        return path if path.is_file() else None
+
+    def put_artifact(self, data: bytes, expected_sha256: str | None = None) -> tuple[str, Path]:
+        """Store bytes; return (sha256 hex, path). Raises ValueError on a hash mismatch."""
+        digest = hashlib.sha256(data).hexdigest()
+        if expected_sha256 and digest != expected_sha256.removeprefix("sha256:"):
+            raise ValueError(f"sha256 mismatch: expected {expected_sha256.removeprefix('sha256:')}, got {digest}")
+        path = self.artifact_path(digest)
+        if not path.is_file():
+            _atomic_write_bytes(path, data)
+        return digest, path
+
+    # -- index documents by URL -------------------------------------------------------
+    def index_path(self, url: str) -> Path:
+        key = hashlib.sha256(url.encode()).hexdigest()
+        return self.root / "index" / key[:2] / key
+
+    def get_index(self, url: str) -> bytes | None:
+        try:
+            return self.index_path(url).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def put_index(self, url: str, data: bytes) -> Path:
+        path = self.index_path(url)
+        _atomic_write_bytes(path, data)
+        return path
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

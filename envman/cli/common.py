@@ -1,0 +1,38 @@
+"""Helpers shared by command modules: manifest/lock paths, output, progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["manifest_option_default", "emit_json", "progress", "stderr_line"]
+
+manifest_option_default = "envman.yaml"
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def stderr_line(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+@contextmanager
+def progress(title: str) -> Iterator[Any]:
+    """A spinner on a TTY (stderr), nothing when piped. Yields update(message)."""
+    if not sys.stderr.isatty():
+        yield lambda message: None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status(title) as status:
+        yield lambda message: status.update(f"{title}: {message}")
+
+
+def resolve_manifest_path(path: str | None) -> Path:
+    return Path(path or manifest_option_default)

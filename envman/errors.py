@@ -1,0 +1,70 @@
+"""The one error hierarchy of envman; each class carries the exit code the CLI returns.
+
+    EnvmanError
+    ├── BadInputError (2)        manifest, lock, snapshot or arguments are invalid
+    │   └── LocatedError (2)     ... at FILE:LINE:COL
+    ├── ResolutionError (3)      requirements cannot be satisfied together
+    ├── UnreachableError (4)     repository, engine, interpreter or target not available
+    └── BuildError (5)           image build failed
+
+Exit code 1 (differs) is not an error: commands return it as a result.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_DIFFERS",
+    "EnvmanError",
+    "BadInputError",
+    "LocatedError",
+    "ResolutionError",
+    "UnreachableError",
+    "BuildError",
+]
+
+EXIT_OK = 0
+EXIT_DIFFERS = 1
+
+
+class EnvmanError(Exception):
+    """Base of every error envman reports to a user."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadInputError(EnvmanError):
+    exit_code = 2
+
+
+class LocatedError(BadInputError):
+    """Bad input at a known place in a file; printed as FILE:LINE:COL: message."""
+
+    def __init__(self, file: str, line: int | None, col: int | None, message: str) -> None:
+        self.file, self.line, self.col = file, line, col
+        place = file
+        if line is not None:
+            place += f":{line}"
+            if col is not None:
+                place += f":{col}"
+        super().__init__(f"{place}: {message}")
+        self.detail = message
+
+
+class ResolutionError(EnvmanError):
+    exit_code = 3
+
+
+class UnreachableError(EnvmanError):
+    exit_code = 4
+
+
+class BuildError(EnvmanError):
+    exit_code = 5

@@ -1,0 +1,319 @@
+"""Lock models, canonical (byte-stable) read and write, and manifest hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from envman.errors import BadInputError, LocatedError
+
+__all__ = [
+    "Lock",
+    "PlatformLock",
+    "PythonEntry",
+    "REntry",
+    "JvmEntry",
+    "CondaEntry",
+    "ImagePin",
+    "ENTRY_MODELS",
+    "manifest_hashes",
+    "stale_sections",
+    "read_lock",
+    "dump_lock",
+    "write_lock_atomic",
+    "lock_path_for",
+]
+
+
+def _hyphen(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=_hyphen, populate_by_name=True)
+
+
+class PythonEntry(_Strict):
+    name: str
+    version: str
+    hashes: list[str] = []
+    requires: list[str] = []
+    source: str | None = None
+    marker: str | None = None
+
+
+class REntry(_Strict):
+    name: str
+    version: str
+    sha256: str
+    repository: str
+    url: str
+    md5: str | None = None
+    requires: list[str] = []
+    needs_compilation: bool | None = None
+
+
+class JvmEntry(_Strict):
+    name: str
+    version: str
+    sha256: str
+    url: str
+    scope: Literal["compile", "runtime"] = "compile"
+    type: str = "jar"
+    requires: list[str] = []
+
+
+class CondaEntry(_Strict):
+    name: str
+    version: str
+    build: str
+    url: str
+    sha256: str
+    md5: str | None = None
+    subdir: str | None = None
+    channel: str | None = None
+    requires: list[str] = []
+
+
+class ImagePin(_Strict):
+    base: str
+    digest: str | None = None
+
+
+class PlatformLock(_Strict):
+    image: ImagePin | None = None
+    python_version: str | None = None
+    python: list[PythonEntry] = []
+    r: list[REntry] = []
+    jvm: list[JvmEntry] = []
+    conda: list[CondaEntry] = []
+    apt: list[str] = []
+
+
+ENTRY_MODELS: dict[str, type[BaseModel]] = {
+    "python": PythonEntry,
+    "r": REntry,
+    "jvm": JvmEntry,
+    "conda": CondaEntry,
+}
+
+
+class Lock(_Strict):
+    version: Literal[1]
+    manifest_hash: dict[str, str]
+    environments: dict[str, dict[str, PlatformLock]] = Field(default_factory=dict)
+
+    def platform_lock(self, environment: str, platform: str) -> PlatformLock:
+        try:
+            return self.environments[environment][platform]
+        except KeyError:
+            known = ", ".join(f"{e}@{p}" for e, ps in sorted(self.environments.items()) for p in sorted(ps))
+            raise BadInputError(f"the lock has no environment {environment!r} for platform {platform!r} (it has: {known or 'none'})") from None
+
+
+# -- hashing ------------------------------------------------------------------------
+
+HASHED_SECTIONS = ("python", "r", "jvm", "conda", "system", "image")
+
+
+def _digest(data: Any) -> str:
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def manifest_hashes(manifest: Any) -> dict[str, str]:
+    """Hash of the whole manifest, of each section, and of each environment's additions.
+
+    A section's hash covers what its resolution depends on: the section, the platforms, the
+    environment names and every environment's additions to it, so `lock --check` can name
+    what changed and `lock` re-resolves only that section.
+    """
+    whole = manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
+    env_names = manifest.environment_names()
+    hashes = {"all": _digest(whole)}
+    for section in HASHED_SECTIONS:
+        top = whole.get(section)
+        if top is None:
+            continue
+        overlays = {}
+        for env in env_names:
+            overlay = (whole.get("environments") or {}).get(env) or {}
+            overlays[env] = overlay.get(section)
+            if section not in ("image",):
+                hashes[f"{section}@{env}"] = _digest({"top": top, "add": overlay.get(section)})
+        hashes[section] = _digest({"top": top, "platforms": whole.get("platforms"), "environments": overlays})
+    return hashes
+
+
+def stale_sections(lock_hashes: dict[str, str], current: dict[str, str]) -> list[str]:
+    """Human descriptions of what changed between the lock's hashes and the manifest's."""
+    changes: list[str] = []
+    for section in HASHED_SECTIONS:
+        old, new = lock_hashes.get(section), current.get(section)
+        if old == new:
+            continue
+        if old is None:
+            changes.append(f"section `{section}` was added to the manifest")
+            continue
+        if new is None:
+            changes.append(f"section `{section}` was removed from the manifest")
+            continue
+        envs = sorted(
+            key.split("@", 1)[1]
+            for key in set(lock_hashes) | set(current)
+            if key.startswith(section + "@") and lock_hashes.get(key) != current.get(key)
+        )
+        if envs:
+            changes.append(f"section `{section}` changed in environment(s) {', '.join(envs)}")
+        else:
+            changes.append(f"section `{section}` changed (platforms or environments)")
+    if not changes and lock_hashes.get("all") != current.get("all"):
+        changes.append("manifest metadata changed (name, platforms or environments)")
+    return changes
+
+
+# -- canonical text -----------------------------------------------------------------
+
+
+def _entry_dict(entry: BaseModel) -> dict[str, Any]:
+    data = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {k: v for k, v in data.items() if v != [] or k in ("requires",)}
+
+
+def lock_to_data(lock: Lock) -> dict[str, Any]:
+    environments: dict[str, Any] = {}
+    for env in sorted(lock.environments):
+        platforms: dict[str, Any] = {}
+        for platform in sorted(lock.environments[env]):
+            plock = lock.environments[env][platform]
+            body: dict[str, Any] = {}
+            if plock.image is not None:
+                body["image"] = plock.image.model_dump(mode="json", by_alias=True, exclude_none=True)
+            if plock.python_version:
+                body["python-version"] = plock.python_version
+            for eco in ("python", "r", "jvm", "conda"):
+                entries = getattr(plock, eco)
+                if entries:
+                    body[eco] = [_entry_dict(e) for e in sorted(entries, key=lambda e: (e.name.lower(), e.version))]
+            if plock.apt:
+                body["apt"] = sorted(plock.apt)
+            platforms[platform] = body
+        environments[env] = platforms
+    return {
+        "version": 1,
+        "manifest-hash": dict(sorted(lock.manifest_hash.items())),
+        "environments": environments,
+    }
+
+
+def dump_lock(lock: Lock) -> str:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    header = "# envman.lock: written by `envman lock`; do not edit by hand.\n"
+    return header + yaml.dump(
+        lock_to_data(lock), Dumper=dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=False
+    )
+
+
+def _node_position(text: str, path: tuple[Any, ...]) -> tuple[int | None, int | None]:
+    """Line/col (1-based) of a value in YAML text, walking composed nodes along path."""
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None, None
+    best = node
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    node = value_node
+                    best = key_node if not isinstance(value_node, yaml.ScalarNode) else value_node
+                    break
+            else:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            best = node
+        else:
+            break
+    if best is None:
+        return None, None
+    return best.start_mark.line + 1, best.start_mark.column + 1
+
+
+def parse_lock(text: str, filename: str = "envman.lock") -> Lock:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise LocatedError(filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None, f"invalid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise LocatedError(filename, None, None, f"invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise LocatedError(filename, 1, 1, "not an envman lock (expected a mapping with `version: 1`)")
+    if data.get("version") != 1:
+        line, col = _node_position(text, ("version",))
+        raise LocatedError(filename, line, col, f"unsupported lock version {data.get('version')!r}; this envman reads version 1")
+    try:
+        return Lock.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        line, col = _node_position(text, loc)
+        where = ".".join(str(p) for p in loc)
+        raise LocatedError(filename, line, col, f"invalid lock at {where}: {error['msg']} (the lock was edited by hand? run `envman lock`)") from None
+
+
+def read_lock(path: str | Path) -> Lock:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no lock yet; run `envman lock`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{path}: cannot read the lock: {exc}") from None
+    return parse_lock(text, str(path))
+
+
+def write_lock_atomic(path: str | Path, text: str) -> bool:
+    """Write text to path via temp file + fsync + rename; return False when unchanged."""
+    path = Path(path)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    atomic_write_text(path, text)
+    return True
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def lock_path_for(manifest_path: str | Path) -> Path:
+    return Path(manifest_path).with_name("envman.lock")
