@@ -191,6 +191,14 @@ class Manifest(Strict):
                 unique.append(item)
         return unique
 
+    def requirements_apt(self, environment: str) -> list[str]:
+        """Debian packages for `environment`: the top-level list plus its additions."""
+        top = list(self.system.apt) if self.system else []
+        overlay = self.environments.get(environment) if self.environments else None
+        if overlay is not None and overlay.system is not None:
+            top.extend(overlay.system.apt)
+        return sorted(set(top))
+
     def default_environment(self) -> str:
         names = self.environment_names()
         if len(names) == 1:

@@ -1,0 +1,113 @@
+"""Python resolution shared by all environments (pixi's solve-group rule).
+
+Per platform: resolve the union of every environment's requirements (old pins as
+preferences), then resolve each environment constrained to the union's pins, so a package
+present in two environments always has one version.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from packaging.utils import canonicalize_name
+
+from envman.ecosystems.base import ResolveRequest, Services
+from envman.ecosystems.python.compiled import parse_compiled
+from envman.ecosystems.python.compilers import CompileJob, compile_with_piptools, compile_with_uv, pylock_hashes_with_uv
+from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION, uv_platform
+from envman.lock import PythonEntry
+
+__all__ = ["resolve_python", "python_version_of"]
+
+
+def python_version_of(section) -> str:
+    return section.version or DEFAULT_PYTHON_VERSION
+
+
+def _union(lists: list[list[str]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for items in lists:
+        for item in items:
+            seen.setdefault(item, None)
+    return list(seen)
+
+
+def _preferences(request: ResolveRequest, platform: str) -> list[str]:
+    """Old pins of this platform from every environment; names being upgraded are dropped."""
+    if request.upgrade:
+        return []
+    upgrading = {str(canonicalize_name(n)) for n in request.upgrade_packages}
+    pins: dict[str, str] = {}
+    for platforms in request.previous.values():
+        for entry in platforms.get(platform, []):
+            if entry.name not in upgrading:
+                pins.setdefault(entry.name, entry.version)
+    return [f"{name}=={version}" for name, version in sorted(pins.items())]
+
+
+def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dict[str, list[PythonEntry]]]:
+    section = request.section
+    compile_fn: Callable[[CompileJob], str] = compile_with_piptools if section.resolver == "pip-tools" else compile_with_uv
+    version = python_version_of(section)
+    cache_dir = os.path.join(str(services.cache.root), "uv") if os.environ.get("ENVMAN_CACHE_DIR") else None
+    environments = sorted(request.environments)
+    result: dict[str, dict[str, list[PythonEntry]]] = {env: {} for env in environments}
+    for platform in request.platforms:
+        base = CompileJob(
+            requirements=[],
+            python_version=version,
+            platform=uv_platform(platform) if section.resolver == "uv" else None,
+            index_url=section.index_url,
+            extra_index_urls=list(section.extra_index_urls),
+            find_links=[_absolute_link(link, request.project_dir) for link in section.find_links],
+            offline=request.offline,
+            cache_dir=cache_dir,
+        )
+        services.progress(f"python: resolving {platform}")
+        union_requirements = _union([[str(r) for r in request.environments[env]] for env in environments])
+        union_job = CompileJob(**{
+            **base.__dict__,
+            "requirements": union_requirements,
+            "preferences": _preferences(request, platform),
+            "upgrade": request.upgrade,
+            "upgrade_packages": list(request.upgrade_packages),
+        })
+        union_entries = parse_compiled(compile_fn(union_job), section.index_url or "https://pypi.org/simple")
+        if section.resolver == "uv" and union_entries:
+            union_entries = _narrow_hashes(base, union_entries)
+        by_name = {e.name: e for e in union_entries}
+        union_pins = [f"{e.name}=={e.version}" for e in union_entries]
+        for env in environments:
+            requirements = [str(r) for r in request.environments[env]]
+            if len(environments) == 1 or set(requirements) == set(union_requirements):
+                result[env][platform] = union_entries
+                continue
+            services.progress(f"python: {env} on {platform}")
+            env_job = CompileJob(**{**base.__dict__, "requirements": requirements, "constraints": union_pins, "preferences": union_pins})
+            env_entries = parse_compiled(compile_fn(env_job), section.index_url or "https://pypi.org/simple")
+            # Same version as the union by construction; take the union's hashes and source.
+            result[env][platform] = [
+                e.model_copy(update={"hashes": by_name[e.name].hashes, "source": by_name[e.name].source}) if e.name in by_name else e
+                for e in env_entries
+            ]
+    return result
+
+
+def _narrow_hashes(base: CompileJob, entries: list[PythonEntry]) -> list[PythonEntry]:
+    pins = [f"{e.name}=={e.version}" for e in entries if not e.marker]
+    narrowed = pylock_hashes_with_uv(base, pins)
+    out = []
+    for entry in entries:
+        found = narrowed.get(entry.name)
+        if found and found[0] == entry.version and found[1]:
+            entry = entry.model_copy(update={"hashes": found[1]})
+        out.append(entry)
+    return out
+
+
+def _absolute_link(link: str, project_dir: str) -> str:
+    """find-links paths are relative to the manifest, like pip's requirement files."""
+    if "://" in link or os.path.isabs(link):
+        return link
+    return os.path.normpath(os.path.join(project_dir, link))
