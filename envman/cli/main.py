@@ -50,7 +50,7 @@ def run(argv: list[str] | None = None) -> None:
     debug = _debug_requested(args)
     args = [a for a in args if a != "--debug"]
     try:
-        app(args=args, prog_name="envman", standalone_mode=False)
+        code = app(args=args, prog_name="envman", standalone_mode=False)
     except EnvmanError as exc:
         if debug:
             raise
@@ -77,4 +77,4 @@ def run(argv: list[str] | None = None) -> None:
             raise
         sys.stderr.write(f"envman: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)\n")
         sys.exit(70)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
