@@ -63,15 +63,13 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # click usage errors and the like (typer may vendor click)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(2 if exc.exit_code in (None, 1) else exc.exit_code)
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
-        if isinstance(exc, click.exceptions.Exit):
+        if type(exc).__name__ == "Exit" and hasattr(exc, "exit_code"):
             sys.exit(exc.exit_code)
         if debug:
             raise
