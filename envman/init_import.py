@@ -16,7 +16,21 @@ __all__ = ["import_file", "render_manifest"]
 def _from_requirements(path: Path, text: str) -> dict[str, Any]:
     packages: list[str] = []
     index_url = None
+    logical: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
     for number, raw in enumerate(text.splitlines(), 1):
+        if pending is not None:
+            pending = (pending[0], pending[1] + " " + raw.strip())
+        else:
+            pending = (number, raw)
+        if pending[1].rstrip().endswith("\\"):
+            pending = (pending[0], pending[1].rstrip()[:-1])
+            continue
+        logical.append(pending)
+        pending = None
+    if pending is not None:
+        logical.append(pending)
+    for number, raw in logical:
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
             continue
