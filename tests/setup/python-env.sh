@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Make the test virtual environment: `pip install -e '.[test]'` of this repo into
+# $ENVMAN_TEST_VENV (default: <repo>/.venv). Prints the venv's python on stdout.
+# Fast path: skipped when the venv exists and was made from the same pyproject.toml
+# by the same base interpreter.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/lib.sh"
+repo="$(cd "$here/../.." && pwd)"
+
+start="$(now_s)"
+base_python="${ENVMAN_TEST_BASE_PYTHON:-python3}"
+venv="${ENVMAN_TEST_VENV:-$repo/.venv}"
+command -v "$base_python" >/dev/null 2>&1 || die "python: '$base_python' not found (apt-get install python3 python3-venv)"
+
+base_real="$("$base_python" -c 'import sys, os; print(os.path.realpath(sys.executable), sys.version.split()[0])')"
+key="$( { cat "$repo/pyproject.toml"; echo "$base_real"; echo "$repo"; } | sha256sum | cut -d' ' -f1)"
+stamp="$venv/.envman-test-stamp"
+
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] \
+   && "$venv/bin/python" -c 'import envman, pytest, xdist, pytest_timeout, docker' >/dev/null 2>&1; then
+  log "python: $venv up to date ($(elapsed "$start"))"
+  echo "$venv/bin/python"
+  exit 0
+fi
+
+log "python: creating $venv from $base_real"
+rm -rf "$venv"
+"$base_python" -m venv "$venv" >&2 \
+  || die "python: '$base_python -m venv' failed (on Debian: apt-get install python3-venv)"
+"$venv/bin/python" -m pip install -q -e "$repo[test]" >&2 \
+  || die "python: pip install -e '.[test]' failed (is PyPI reachable?)"
+echo "$key" >"$stamp"
+log "python: installed envman[test] into $venv ($(elapsed "$start"))"
+echo "$venv/bin/python"
