@@ -1,0 +1,131 @@
+"""CRAN-like repository indexes (src/contrib/PACKAGES) as candidates for the resolver. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from envman.ecosystems.r.constants import DEP_FIELDS
+from envman.ecosystems.r.dcf import DcfError, parse_dcf, parse_dcf_record
+from envman.ecosystems.r.versions import Constraint, Dependency, VersionError, parse_dependencies, version_key
+
+__all__ = ["Candidate", "RepoIndex", "IndexError_", "parse_packages", "candidate_from_description"]
+
+
+class IndexError_(ValueError):
+    """PACKAGES or DESCRIPTION content that cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One version of one package in one repository (current index or Archive/)."""
+
+    name: str
+    version: str
+    key: tuple[int, ...]
+    repository: str
+    path: str  # relative to the repository's src/contrib/
+    deps: tuple[Dependency, ...] = ()
+    r_constraints: tuple[Constraint, ...] = ()
+    md5: str | None = None
+    needs_compilation: bool | None = None
+    archived: bool = False
+    priority: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+@dataclass
+class RepoIndex:
+    """The packages one repository offers now; `broken` keeps entries that could not be read."""
+
+    repository: str
+    url: str
+    packages: dict[str, list[Candidate]] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return list(self.packages)
+
+
+def _candidate(record: dict[str, str], repository: str, *, archived: bool, path: str | None) -> Candidate:
+    name = record.get("Package", "").strip()
+    version = record.get("Version", "").strip()
+    if not name:
+        raise IndexError_("a record has no Package field")
+    if not version:
+        raise IndexError_(f"{name}: no Version field")
+    try:
+        key = version_key(version)
+    except VersionError as exc:
+        raise IndexError_(f"{name}: {exc}") from None
+    deps: list[Dependency] = []
+    r_constraints: list[Constraint] = []
+    for field_name in DEP_FIELDS:
+        value = record.get(field_name)
+        if not value:
+            continue
+        try:
+            parsed = parse_dependencies(value, field_name)
+        except VersionError as exc:
+            raise IndexError_(f"{name} {version}: {exc}") from None
+        for dep in parsed:
+            if dep.name == "R":
+                r_constraints.extend(dep.constraints)
+            else:
+                deps.append(dep)
+    if path is None:
+        subdir = record.get("Path", "").strip().strip("/")
+        filename = record.get("File", "").strip() or f"{name}_{version}.tar.gz"
+        path = f"{subdir}/{filename}" if subdir else filename
+    needs = record.get("NeedsCompilation", "").strip().lower()
+    md5 = record.get("MD5sum", "").strip().lower() or None
+    return Candidate(
+        name=name,
+        version=version,
+        key=key,
+        repository=repository,
+        path=path,
+        deps=tuple(deps),
+        r_constraints=tuple(r_constraints),
+        md5=md5,
+        needs_compilation=True if needs == "yes" else False if needs == "no" else None,
+        archived=archived,
+        priority=(record.get("Priority") or "").strip() or None,
+    )
+
+
+def parse_packages(text: str, repository: str, url: str = "") -> RepoIndex:
+    """A PACKAGES document -> RepoIndex. Raises IndexError_ only when the text is not DCF;
+    single unreadable records are kept in `broken` (reported if someone needs them)."""
+    try:
+        records = parse_dcf(text)
+    except DcfError as exc:
+        raise IndexError_(str(exc)) from None
+    index = RepoIndex(repository=repository, url=url)
+    for record in records:
+        try:
+            cand = _candidate(record, repository, archived=False, path=None)
+        except IndexError_ as exc:
+            name = record.get("Package", "").strip() or "?"
+            index.broken[name] = str(exc)
+            continue
+        index.packages.setdefault(cand.name, []).append(cand)
+    for versions in index.packages.values():
+        versions.sort(key=lambda c: c.key, reverse=True)
+    return index
+
+
+def candidate_from_description(text: str, repository: str, path: str, *, md5: str | None = None) -> Candidate:
+    """A package's DESCRIPTION (from an archived tarball) -> Candidate. Raises IndexError_."""
+    try:
+        record = parse_dcf_record(text)
+    except DcfError as exc:
+        raise IndexError_(f"DESCRIPTION {exc}") from None
+    cand = _candidate(record, repository, archived=True, path=path)
+    if md5:
+        from dataclasses import replace
+
+        cand = replace(cand, md5=md5)
+    return cand

@@ -1,0 +1,279 @@
+"""Thin I/O layer over CRAN-like repositories: PACKAGES indexes, Archive/ listings and
+source tarballs, through envman's HTTP client and cache.
+
+- Indexes: `src/contrib/PACKAGES.gz`, else `src/contrib/PACKAGES`, cached by URL and
+  reused for `ENVMAN_R_INDEX_TTL` seconds (default 600); always reused when offline.
+- Archive listings: `src/contrib/Archive/<pkg>/` (an HTML directory index, or a folder
+  for file:// repositories); versions asked for explicitly are tried even when the server
+  gives no listing.
+- Tarballs: downloaded once, checked against PACKAGES' MD5sum, stored by sha256 in the
+  artifact cache; the url+md5 -> sha256 mapping is kept so a warm lock reads nothing big.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import tarfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import unquote, urlparse
+
+from envman.ecosystems.r.dcf import decode_dcf_bytes
+from envman.ecosystems.r.index import Candidate, IndexError_, RepoIndex, candidate_from_description, parse_packages
+from envman.ecosystems.r.versions import VersionError, version_key
+from envman.errors import BadInputError, UnreachableError
+from envman.redact import redact_url
+
+__all__ = ["ChecksumMismatchError", "Repository", "RepositorySet", "Artifact", "contrib_url"]
+
+
+class ChecksumMismatchError(BadInputError):
+    """A downloaded tarball does not match the checksum its repository published."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    sha256: str
+    md5: str
+    path: Path | None
+
+
+def contrib_url(url: str) -> str:
+    return url.rstrip("/") + "/src/contrib"
+
+
+def _index_ttl() -> float:
+    try:
+        return float(os.environ.get("ENVMAN_R_INDEX_TTL", "600"))
+    except ValueError:
+        return 600.0
+
+
+_HREF = re.compile(r"""href\s*=\s*["']?([^"' >]+)""", re.I)
+
+
+@dataclass
+class Repository:
+    name: str
+    url: str
+
+    @property
+    def contrib(self) -> str:
+        return contrib_url(self.url)
+
+    def tarball_url(self, path: str) -> str:
+        return f"{self.contrib}/{path}"
+
+
+class RepositorySet:
+    """Repositories in priority order, with the services needed to read them."""
+
+    def __init__(self, repositories: dict[str, str], services: Any, *, offline: bool = False, refresh: bool = False) -> None:
+        self.repositories = [Repository(name, url) for name, url in repositories.items()]
+        self.http = services.http
+        self.cache = services.cache
+        self.progress = getattr(services, "progress", lambda message: None)
+        self.offline = offline
+        self.refresh = refresh
+        self.from_stale_cache = False  # some index came from the cache rather than the network
+        self._archive_lists: dict[tuple[str, str], list[str]] = {}
+        self._archived: dict[tuple[str, str, str], Candidate | None] = {}
+        self._lock = threading.Lock()
+
+    def by_name(self, name: str) -> Repository:
+        for repo in self.repositories:
+            if repo.name == name:
+                return repo
+        raise KeyError(name)
+
+    # -- indexes ------------------------------------------------------------------------
+    def load_indexes(self) -> list[RepoIndex]:
+        return [self._load_index(repo) for repo in self.repositories]
+
+    def _cached(self, url: str) -> tuple[bytes | None, float | None]:
+        data = self.cache.get_index(url)
+        if data is None:
+            return None, None
+        try:
+            age = time.time() - self.cache.index_path(url).stat().st_mtime
+        except OSError:
+            age = None
+        return data, age
+
+    def _load_index(self, repo: Repository) -> RepoIndex:
+        candidates = [(repo.contrib + "/PACKAGES.gz", True), (repo.contrib + "/PACKAGES", False)]
+        # a fresh enough cached copy, or any cached copy when offline
+        for url, compressed in candidates:
+            data, age = self._cached(url)
+            if data is None:
+                continue
+            if self.offline or (not self.refresh and age is not None and age < _index_ttl()):
+                self.from_stale_cache = True
+                return self._parse_index(repo, url, data, compressed)
+        if self.offline:
+            raise UnreachableError(
+                f"repository {repo.name} ({redact_url(repo.contrib)}): no cached PACKAGES index and --offline was given"
+            )
+        from envman.http import NotFound
+
+        for url, compressed in candidates:
+            self.progress(f"r: fetching {redact_url(url)}")
+            try:
+                data = self.http.get(url)
+            except NotFound:
+                continue
+            index = self._parse_index(repo, url, data, compressed)
+            self.cache.put_index(url, data)
+            return index
+        raise UnreachableError(
+            f"repository {repo.name} ({redact_url(repo.url)}) has no src/contrib/PACKAGES.gz or src/contrib/PACKAGES: is it a CRAN-like repository?"
+        )
+
+    def _parse_index(self, repo: Repository, url: str, data: bytes, compressed: bool) -> RepoIndex:
+        if compressed:
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                raise BadInputError(f"{redact_url(url)}: not a valid gzip file ({exc})") from None
+        try:
+            return parse_packages(decode_dcf_bytes(data), repo.name, repo.url)
+        except IndexError_ as exc:
+            raise BadInputError(f"{redact_url(url)}: {exc}") from None
+
+    # -- archive ------------------------------------------------------------------------
+    def archived_versions(self, name: str, wanted: Sequence[str] = ()) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for repo in self.repositories:
+            versions = set(self._archive_listing(repo, name)) | {v for v in wanted if v}
+            keyed = []
+            for v in versions:
+                try:
+                    keyed.append((version_key(v), v))
+                except VersionError:
+                    continue
+            found.extend((repo.name, v) for _, v in sorted(keyed, reverse=True))
+        return found
+
+    def _archive_listing(self, repo: Repository, name: str) -> list[str]:
+        key = (repo.name, name)
+        if key in self._archive_lists:
+            return self._archive_lists[key]
+        url = f"{repo.contrib}/Archive/{name}/"
+        versions: list[str] = []
+        pattern = re.compile(rf"(?:^|/){re.escape(name)}_([0-9][0-9.\-]*)\.tar\.gz$")
+        parsed = urlparse(url)
+        if parsed.scheme == "file":
+            folder = Path(unquote(parsed.path))
+            if folder.is_dir():
+                versions = [m.group(1) for p in folder.iterdir() if (m := pattern.search(p.name))]
+        else:
+            text = None
+            cached, age = self._cached(url)
+            if cached is not None and (self.offline or (not self.refresh and age is not None and age < _index_ttl())):
+                text = cached
+            elif not self.offline:
+                from envman.http import NotFound
+
+                try:
+                    text = self.http.get(url)
+                    self.cache.put_index(url, text)
+                except (NotFound, UnreachableError):
+                    # no listing (404, or a server that forbids listings): versions asked
+                    # for explicitly are still tried by their tarball URL
+                    text = b""
+            if text:
+                for href in _HREF.findall(text.decode("utf-8", "replace")):
+                    match = pattern.search(unquote(href))
+                    if match:
+                        versions.append(match.group(1))
+        self._archive_lists[key] = sorted(set(versions))
+        return self._archive_lists[key]
+
+    def load_archived(self, name: str, repository: str, version: str) -> Candidate | None:
+        key = (repository, name, version)
+        if key in self._archived:
+            return self._archived[key]
+        repo = self.by_name(repository)
+        path = f"Archive/{name}/{name}_{version}.tar.gz"
+        url = repo.tarball_url(path)
+        from envman.http import NotFound
+
+        try:
+            artifact = self.fetch_tarball(url, None)
+        except NotFound:
+            self._archived[key] = None
+            return None
+        data = Path(artifact.path).read_bytes() if artifact.path else b""
+        text = read_description_from_tarball(data, name, url)
+        try:
+            cand = candidate_from_description(text, repository, path, md5=artifact.md5)
+        except IndexError_ as exc:
+            raise BadInputError(f"{redact_url(url)}: {exc}") from None
+        if cand.name != name or cand.version != version:
+            raise BadInputError(f"{redact_url(url)}: its DESCRIPTION says {cand.name} {cand.version}, not {name} {version}")
+        self._archived[key] = cand
+        return cand
+
+    # -- tarballs -----------------------------------------------------------------------
+    @staticmethod
+    def _hash_key(url: str, md5: str | None) -> str:
+        return f"envman-r-tarball:{url}#md5={md5 or ''}"
+
+    def known_artifact(self, url: str, md5: str | None) -> Artifact | None:
+        """The sha256 recorded for url (+md5) when its bytes are still in the cache."""
+        raw = self.cache.get_index(self._hash_key(url, md5))
+        if raw is None:
+            return None
+        try:
+            info = json.loads(raw)
+            sha256, got_md5 = info["sha256"], info["md5"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        path = self.cache.get_artifact(sha256)
+        if path is None:
+            return None
+        return Artifact(sha256=sha256, md5=got_md5, path=path)
+
+    def fetch_tarball(self, url: str, md5: str | None) -> Artifact:
+        """Download (once), verify md5 when published, store by sha256. NotFound passes through."""
+        known = self.known_artifact(url, md5)
+        if known is not None:
+            return known
+        if self.offline:
+            raise UnreachableError(f"{redact_url(url)} is not in envman's cache and --offline was given")
+        self.progress(f"r: downloading {redact_url(url)}")
+        data = self.http.get(url)
+        got_md5 = hashlib.md5(data).hexdigest()
+        if md5 and got_md5 != md5.lower():
+            raise ChecksumMismatchError(
+                f"{redact_url(url)}: MD5 {got_md5} does not match the repository's MD5sum {md5}; refusing this tarball (nothing was written)"
+            )
+        sha256, path = self.cache.put_artifact(data)
+        self.cache.put_index(self._hash_key(url, md5), json.dumps({"sha256": sha256, "md5": got_md5}).encode())
+        if md5 is None:
+            # also remember it under its now-known md5, for lookups that have one
+            self.cache.put_index(self._hash_key(url, got_md5), json.dumps({"sha256": sha256, "md5": got_md5}).encode())
+        return Artifact(sha256=sha256, md5=got_md5, path=path)
+
+
+def read_description_from_tarball(data: bytes, name: str, url: str) -> str:
+    """`<name>/DESCRIPTION` of a source tarball; errors name the tarball."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            member = tar.getmember(f"{name}/DESCRIPTION")
+            handle = tar.extractfile(member)
+            if handle is None:
+                raise KeyError(member.name)
+            return decode_dcf_bytes(handle.read())
+    except KeyError:
+        raise BadInputError(f"{redact_url(url)}: no {name}/DESCRIPTION in the tarball") from None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise BadInputError(f"{redact_url(url)}: not a readable source tarball ({exc})") from None
