@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from r_helpers import Server, make_services
+from tests.r.r_helpers import Server, make_services
 from envman.ecosystems.base import Services
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from r_helpers import dcf
+from tests.r.r_helpers import dcf
 from envman.ecosystems.r.index import parse_packages
 from envman.ecosystems.r.resolver import IndexSource, Root, closure, install_order, resolve
 from envman.ecosystems.r.versions import parse_constraint, version_key

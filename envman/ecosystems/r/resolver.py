@@ -120,6 +120,7 @@ class _Options:
         self.yielded = 0
         self.rejected: list[str] = []
         self.archived_seen: list[str] = []
+        self.archived_listed: list[str] = []
         self._iter = self._generate()
 
     def _r_ok(self, cand: Candidate) -> bool:
@@ -159,6 +160,9 @@ class _Options:
         from envman.ecosystems.r.versions import VersionError, version_key
 
         for repository, version in self.source.archived_versions(self.name, wanted):
+            label = f"{version} ({repository})"
+            if label not in self.archived_listed:
+                self.archived_listed.append(label)
             if (repository, version) in seen or version in skip_versions:
                 continue
             if only is not None and version != only:
@@ -197,9 +201,9 @@ def _suggest(name: str, names: list[str]) -> str:
     lower = {n.lower(): n for n in names}
     if name.lower() in lower:
         return f"; did you mean `{lower[name.lower()]}`? (R package names are case-sensitive)"
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.7)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     if not close:
-        close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.7)]
+        close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.6)]
     if close:
         return "; did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
     return ""
@@ -300,7 +304,7 @@ def resolve(
     def describe_no_version(name: str, options: _Options) -> str:
         lines = [f"no version of R package `{name}` satisfies every requirement:", *describe_reqs(name)]
         available = [f"{c.version} ({c.repository})" for c in source.current(name)]
-        lines.append(f"  available: {', '.join(available) or 'none'}" + (f"; archived: {', '.join(options.archived_seen)}" if options.archived_seen else ""))
+        lines.append(f"  available: {', '.join(available) or 'none'}" + (f"; archived: {', '.join(options.archived_listed)}" if options.archived_listed else ""))
         for reason in options.rejected:
             lines.append(f"  rejected: {reason}")
         return "\n".join(lines)
