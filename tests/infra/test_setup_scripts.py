@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ SETUP = Path(__file__).resolve().parents[1] / "setup"
 def _load_apt_mirror():
     spec = importlib.util.spec_from_file_location("apt_mirror", SETUP / "apt_mirror.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

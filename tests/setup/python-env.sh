@@ -28,8 +28,11 @@ log "python: creating $venv from $base_real"
 rm -rf "$venv"
 "$base_python" -m venv "$venv" >&2 \
   || die "python: '$base_python -m venv' failed (on Debian: apt-get install python3-venv)"
-"$venv/bin/python" -m pip install -q -e "$repo[test]" >&2 \
-  || die "python: pip install -e '.[test]' failed (is PyPI reachable?)"
+pip_log="$venv/pip-install.log"
+if ! "$venv/bin/python" -m pip install -e "$repo[test]" >"$pip_log" 2>&1; then
+  grep -v 'is ignored: it is neither a file nor a directory' "$pip_log" | tail -n 25 | sed 's/^/    /' >&2
+  die "python: pip install -e '.[test]' failed (is PyPI reachable?); full log: $pip_log"
+fi
 echo "$key" >"$stamp"
 log "python: installed envman[test] into $venv ($(elapsed "$start"))"
 echo "$venv/bin/python"
