@@ -254,3 +254,45 @@ def test_lock_against_real_pypi(tmp_path):
     assert entries["six"]["source"] == "https://pypi.org/simple"
     # six 1.16.0 publishes one wheel and one sdist: both hashes, nothing else
     assert len(entries["six"]["hashes"]) == 2
+
+
+def test_index_down_exits_4(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "envman.yaml").write_text(f"version: 1\npython:\n  index-url: http://127.0.0.1:{port}/simple\n  packages: [alpha]\n")
+    done = run_envman("lock", cwd=tmp_path)
+    assert done.returncode == 4, done.stderr
+    assert f"127.0.0.1:{port}" in done.stderr
+
+
+def test_offline_lock_uses_only_the_cache(project, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("envman-cache")
+    root = project(BASIC)
+    assert run_envman("lock", cwd=root, env={"ENVMAN_CACHE_DIR": str(cache)}).returncode == 0
+    (root / "envman.lock").unlink()
+    done = run_envman("lock", "--offline", cwd=root, env={"ENVMAN_CACHE_DIR": str(cache)})
+    assert done.returncode == 0, done.stderr
+    assert pins(load(root))["zeta"] == "1.0"
+    (root / "envman.lock").unlink()
+    empty = tmp_path_factory.mktemp("empty-cache")
+    done = run_envman("lock", "--offline", cwd=root, env={"ENVMAN_CACHE_DIR": str(empty)})
+    assert done.returncode == 4, done.stderr
+    assert "offline" in done.stderr
+    assert not (root / "envman.lock").exists()
+
+
+def test_cyclonedx_export(project):
+    import json
+
+    root = project(BASIC)
+    assert run_envman("lock", cwd=root).returncode == 0
+    done = run_envman("export", "--format", "cyclonedx", cwd=root)
+    assert done.returncode == 0, done.stderr
+    bom = json.loads(done.stdout)
+    purls = {c["purl"] for c in bom["components"]}
+    assert "pkg:pypi/alpha@1.0" in purls
+    zeta = next(d for d in bom["dependencies"] if d["ref"] == "pkg:pypi/zeta@1.0")
+    assert zeta["dependsOn"] == ["pkg:pypi/delta@1.1", "pkg:pypi/gamma@1.0"]

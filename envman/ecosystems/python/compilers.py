@@ -53,7 +53,8 @@ def _explain_failure(tool: str, job: CompileJob, stderr: str) -> Exception:
     text = redact_text(stderr.strip())
     lines = [line for line in text.splitlines() if line.strip()]
     summary = "\n".join(lines[-25:]) if lines else f"{tool} failed without a message"
-    if job.offline and ("offline" in text.lower() or "network connectivity is disabled" in text.lower()):
+    lowered = text.lower()
+    if job.offline and ("offline" in lowered or "network was disabled" in lowered or "not found in the cache" in lowered or "network connectivity is disabled" in lowered):
         return UnreachableError(f"offline and the cache lacks what the Python resolution needs:\n{summary}")
     if _UNREACHABLE.search(text) and "No solution found" not in text and "ResolutionImpossible" not in text:
         indexes = [job.index_url or "https://pypi.org/simple", *job.extra_index_urls]
