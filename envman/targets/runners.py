@@ -1,0 +1,60 @@
+"""Runners: run a command where a target lives (this machine, a running container)."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any, Sequence
+
+from envman.ecosystems.base import RunResult
+from envman.errors import UnreachableError
+
+__all__ = ["LocalRunner", "ContainerRunner"]
+
+
+class LocalRunner:
+    def run(self, argv: Sequence[str], input: bytes | None = None, timeout: float = 120) -> RunResult:
+        try:
+            proc = subprocess.run(list(argv), input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise UnreachableError(f"{argv[0]} did not answer within {timeout:.0f} s") from None
+        return RunResult(proc.returncode, proc.stdout, proc.stderr)
+
+    def read_file(self, path: str) -> bytes:
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+class ContainerRunner:
+    """`docker exec` through the SDK; `what` names the target in errors."""
+
+    def __init__(self, container: Any, what: str) -> None:
+        self.container = container
+        self.what = what
+
+    def run(self, argv: Sequence[str], input: bytes | None = None, timeout: float = 120) -> RunResult:
+        import docker.errors
+
+        if input is not None:
+            raise ValueError("ContainerRunner does not pass stdin")
+        try:
+            code, (out, err) = self.container.exec_run(list(argv), stdout=True, stderr=True, demux=True)
+        except docker.errors.APIError as exc:
+            raise UnreachableError(f"{self.what}: cannot exec in the container: {exc.explanation or exc}") from None
+        except docker.errors.DockerException as exc:
+            raise UnreachableError(f"{self.what}: the Docker engine is not reachable: {exc}") from None
+        if code in (126, 127) and not out:
+            raise FileNotFoundError(argv[0])
+        return RunResult(code if code is not None else 1, out or b"", err or b"")
+
+    def read_file(self, path: str) -> bytes:
+        import io
+        import tarfile
+
+        stream, _ = self.container.get_archive(path)
+        data = io.BytesIO(b"".join(stream))
+        with tarfile.open(fileobj=data) as archive:
+            member = archive.next()
+            handle = archive.extractfile(member) if member else None
+            if handle is None:
+                raise FileNotFoundError(path)
+            return handle.read()
