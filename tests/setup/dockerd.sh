@@ -56,8 +56,10 @@ try_start() {
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
-      log "docker: dockerd exited during start-up; last lines of its log:"
-      tail -n 15 "$log_file" | sed 's/^/    /' >&2
+      log "docker: dockerd exited during start-up; its errors:"
+      # This attempt's part of the log, without the info chatter.
+      awk '/^=== /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$log_file" \
+        | grep -v 'level=info' | tail -n 12 | sed 's/^/    /' >&2
       return 1
     fi
     sleep 1
