@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from typing import Any, Sequence
 
@@ -12,9 +13,17 @@ __all__ = ["LocalRunner", "ContainerRunner"]
 
 
 class LocalRunner:
+    """Runs on this machine. With clean_python_env, PYTHONPATH/PYTHONHOME of envman's own
+    process do not leak into the interpreter probed (it is inspected as it is installed)."""
+
+    def __init__(self, clean_python_env: bool = True) -> None:
+        self.env = None
+        if clean_python_env:
+            self.env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE")}
+
     def run(self, argv: Sequence[str], input: bytes | None = None, timeout: float = 120) -> RunResult:
         try:
-            proc = subprocess.run(list(argv), input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+            proc = subprocess.run(list(argv), input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, env=self.env)
         except subprocess.TimeoutExpired:
             raise UnreachableError(f"{argv[0]} did not answer within {timeout:.0f} s") from None
         return RunResult(proc.returncode, proc.stdout, proc.stderr)
