@@ -1,3 +1,3 @@
-from envman.cli.main import run
+from envman.cli.entry import run
 
 run()

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from envman.errors import BadInputError, LocatedError
+from envman.lockfast import HASHED_SECTIONS, content_digest, stale_sections
 
 __all__ = [
     "Lock",
@@ -119,7 +120,6 @@ class Lock(_Strict):
 
 # -- hashing ------------------------------------------------------------------------
 
-HASHED_SECTIONS = ("python", "r", "jvm", "conda", "system", "image")
 
 
 def _digest(data: Any) -> str:
@@ -149,33 +149,6 @@ def manifest_hashes(manifest: Any) -> dict[str, str]:
                 hashes[f"{section}@{env}"] = _digest({"top": top, "add": overlay.get(section)})
         hashes[section] = _digest({"top": top, "platforms": whole.get("platforms"), "environments": overlays})
     return hashes
-
-
-def stale_sections(lock_hashes: dict[str, str], current: dict[str, str]) -> list[str]:
-    """Human descriptions of what changed between the lock's hashes and the manifest's."""
-    changes: list[str] = []
-    for section in HASHED_SECTIONS:
-        old, new = lock_hashes.get(section), current.get(section)
-        if old == new:
-            continue
-        if old is None:
-            changes.append(f"section `{section}` was added to the manifest")
-            continue
-        if new is None:
-            changes.append(f"section `{section}` was removed from the manifest")
-            continue
-        envs = sorted(
-            key.split("@", 1)[1]
-            for key in set(lock_hashes) | set(current)
-            if key.startswith(section + "@") and lock_hashes.get(key) != current.get(key)
-        )
-        if envs:
-            changes.append(f"section `{section}` changed in environment(s) {', '.join(envs)}")
-        else:
-            changes.append(f"section `{section}` changed (platforms or environments)")
-    if not changes and lock_hashes.get("all") != current.get("all"):
-        changes.append("manifest metadata changed (name, platforms or environments)")
-    return changes
 
 
 # -- canonical text -----------------------------------------------------------------
@@ -216,10 +189,11 @@ def dump_lock(lock: Lock) -> str:
     import yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    header = "# envman.lock: written by `envman lock`; do not edit by hand.\n"
-    return header + yaml.dump(
+    body = yaml.dump(
         lock_to_data(lock), Dumper=dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=False
     )
+    header = f"# envman.lock: written by `envman lock`; do not edit by hand. content: {content_digest(body)}\n"
+    return header + body
 
 
 def _node_position(text: str, path: tuple[Any, ...]) -> tuple[int | None, int | None]:

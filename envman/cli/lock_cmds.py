@@ -28,15 +28,22 @@ def lock(
     from envman.lock import lock_path_for, manifest_hashes, read_lock, stale_sections
     from envman.manifest import load_manifest
 
+    from envman import lockfast
+
     manifest_path = Path(file)
     manifest = load_manifest(manifest_path)
     lock_path = lock_path_for(manifest_path)
+    current_hashes = manifest_hashes(manifest)
+    try:
+        lockfast.write_memo(manifest_path.read_bytes(), current_hashes)
+    except OSError:
+        pass
     if check:
         if not lock_path.exists():
             stderr_line(f"{lock_path}: no lock; run `envman lock`")
             raise typer.Exit(EXIT_DIFFERS)
         existing = read_lock(lock_path)
-        changes = stale_sections(existing.manifest_hash, manifest_hashes(manifest))
+        changes = stale_sections(existing.manifest_hash, current_hashes)
         if json_out:
             emit_json({"fresh": not changes, "changes": changes, "lock": str(lock_path)})
         if changes:

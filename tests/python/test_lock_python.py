@@ -74,6 +74,11 @@ def test_lock_check_parity_gate(project):
     done = run_envman("lock", "--check", cwd=root)
     assert done.returncode == 1
     assert "python" in done.stderr and "default" in done.stderr
+    # the second time the memoized manifest hashes answer (fast path): same verdict
+    again = run_envman("lock", "--check", cwd=root)
+    assert again.returncode == 1 and again.stderr == done.stderr
+    slow = run_envman("lock", "--check", cwd=root, env={"ENVMAN_NO_FAST_PATH": "1"})
+    assert slow.returncode == 1 and slow.stderr == done.stderr
 
 
 def test_lock_check_refuses_hand_edited_lock(project):
