@@ -229,3 +229,14 @@ def test_fragment_install_order(repo, services):
     names = [p["name"] for p in fragment.steps[0]["packages"]]
     assert names.index("low") < names.index("mid") < names.index("top")
     assert all(len(p["sha256"]) == 64 for p in fragment.steps[0]["packages"])
+
+
+def test_previous_sha256_reused_when_url_and_md5_unchanged(repo, services, serve):
+    server = serve(repo.root)
+    first = by_name(lock(server.url, {"default": ["top"]}, services)["default"]["linux-64"])
+    previous = {"default": {"linux-64": list(first.values())}}
+    fresh = make_services(services.cache.root.parent / "fresh-cache")
+    before = len(server.requests)
+    second = by_name(lock(server.url, {"default": ["top"]}, fresh, previous=previous)["default"]["linux-64"])
+    assert second == first
+    assert not [p for p in server.requests[before:] if p.endswith(".tar.gz")]  # only the index was fetched
