@@ -1,0 +1,244 @@
+"""Parse POM XML (untrusted) into plain data: the raw model, before inheritance.
+
+defusedxml refuses external entities and entity-expansion bombs; anything that is not a
+well-formed POM becomes PomError naming the artifact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "PomError",
+    "RawDependency",
+    "RawProfile",
+    "RawPom",
+    "parse_pom",
+    "parse_metadata_versions",
+]
+
+
+class PomError(ValueError):
+    """A POM or metadata document that cannot be read (message names the document)."""
+
+
+@dataclass
+class RawDependency:
+    group: str | None = None
+    artifact: str | None = None
+    version: str | None = None
+    type: str | None = None
+    classifier: str | None = None
+    scope: str | None = None
+    optional: str | None = None
+    system_path: str | None = None
+    exclusions: list[tuple[str, str]] = field(default_factory=list)
+
+    def management_key(self) -> tuple[str, str, str, str]:
+        """Maven's `groupId:artifactId:type[:classifier]`."""
+        return (self.group or "", self.artifact or "", self.type or "jar", self.classifier or "")
+
+    def copy(self) -> "RawDependency":
+        return RawDependency(
+            self.group, self.artifact, self.version, self.type, self.classifier, self.scope,
+            self.optional, self.system_path, list(self.exclusions),
+        )
+
+
+@dataclass
+class RawProfile:
+    id: str
+    active_by_default: bool = False
+    activation: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    dependencies: list[RawDependency] = field(default_factory=list)
+    managed: list[RawDependency] = field(default_factory=list)
+
+
+@dataclass
+class RawPom:
+    group: str | None = None
+    artifact: str | None = None
+    version: str | None = None
+    packaging: str | None = None
+    parent: tuple[str, str, str] | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    dependencies: list[RawDependency] = field(default_factory=list)
+    managed: list[RawDependency] = field(default_factory=list)
+    relocation: dict[str, str | None] | None = None
+    profiles: list[RawProfile] = field(default_factory=list)
+
+
+def _local(tag: Any) -> str:
+    if not isinstance(tag, str):
+        return ""  # comments, processing instructions
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text(element: Any) -> str:
+    return (element.text or "").strip()
+
+
+def _children(element: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for child in element:
+        name = _local(child.tag)
+        if name and name not in found:
+            found[name] = child
+    return found
+
+
+def _dependency(element: Any) -> RawDependency:
+    dep = RawDependency()
+    for child in element:
+        name = _local(child.tag)
+        if name == "groupId":
+            dep.group = _text(child)
+        elif name == "artifactId":
+            dep.artifact = _text(child)
+        elif name == "version":
+            dep.version = _text(child)
+        elif name == "type":
+            dep.type = _text(child)
+        elif name == "classifier":
+            dep.classifier = _text(child)
+        elif name == "scope":
+            dep.scope = _text(child)
+        elif name == "optional":
+            dep.optional = _text(child)
+        elif name == "systemPath":
+            dep.system_path = _text(child)
+        elif name == "exclusions":
+            for exclusion in child:
+                if _local(exclusion.tag) != "exclusion":
+                    continue
+                parts = _children(exclusion)
+                group = _text(parts["groupId"]) if "groupId" in parts else "*"
+                artifact = _text(parts["artifactId"]) if "artifactId" in parts else "*"
+                dep.exclusions.append((group, artifact))
+    return dep
+
+
+def _dependency_list(element: Any | None) -> list[RawDependency]:
+    if element is None:
+        return []
+    return [_dependency(child) for child in element if _local(child.tag) == "dependency"]
+
+
+def _managed(element: Any | None) -> list[RawDependency]:
+    if element is None:
+        return []
+    return _dependency_list(_children(element).get("dependencies"))
+
+
+def _properties(element: Any | None) -> dict[str, str]:
+    if element is None:
+        return {}
+    return {_local(child.tag): _text(child) for child in element if _local(child.tag)}
+
+
+def _activation(element: Any | None) -> tuple[bool, dict[str, Any]]:
+    if element is None:
+        return False, {}
+    parts = _children(element)
+    by_default = _text(parts["activeByDefault"]) == "true" if "activeByDefault" in parts else False
+    found: dict[str, Any] = {}
+    if "jdk" in parts:
+        found["jdk"] = _text(parts["jdk"])
+    if "os" in parts:
+        found["os"] = {name: _text(child) for name, child in _children(parts["os"]).items()}
+    if "property" in parts:
+        prop = _children(parts["property"])
+        found["property"] = (
+            _text(prop["name"]) if "name" in prop else "",
+            _text(prop["value"]) if "value" in prop else None,
+        )
+    if "file" in parts:
+        found["file"] = {name: _text(child) for name, child in _children(parts["file"]).items()}
+    return by_default, found
+
+
+def parse_pom(data: bytes, where: str) -> RawPom:
+    """The raw model of one POM document; `where` names it in errors."""
+    import xml.etree.ElementTree as ET
+
+    import defusedxml.ElementTree as DET
+    from defusedxml import DefusedXmlException
+
+    try:
+        root = DET.fromstring(data)
+    except (ET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise PomError(f"malformed POM {where}: {exc}") from None
+    if _local(root.tag) != "project":
+        raise PomError(f"malformed POM {where}: root element is <{_local(root.tag)}>, not <project>")
+    pom = RawPom()
+    for child in root:
+        name = _local(child.tag)
+        if name == "groupId":
+            pom.group = _text(child)
+        elif name == "artifactId":
+            pom.artifact = _text(child)
+        elif name == "version":
+            pom.version = _text(child)
+        elif name == "packaging":
+            pom.packaging = _text(child)
+        elif name == "parent":
+            parts = _children(child)
+            coords = tuple(_text(parts[key]) if key in parts else "" for key in ("groupId", "artifactId", "version"))
+            pom.parent = coords  # type: ignore[assignment]
+        elif name == "properties":
+            pom.properties = _properties(child)
+        elif name == "dependencies":
+            pom.dependencies = _dependency_list(child)
+        elif name == "dependencyManagement":
+            pom.managed = _managed(child)
+        elif name == "distributionManagement":
+            relocation = _children(child).get("relocation")
+            if relocation is not None:
+                parts = _children(relocation)
+                pom.relocation = {
+                    key: (_text(parts[tag]) if tag in parts else None)
+                    for key, tag in (("group", "groupId"), ("artifact", "artifactId"), ("version", "version"), ("message", "message"))
+                }
+        elif name == "profiles":
+            for profile in child:
+                if _local(profile.tag) != "profile":
+                    continue
+                parts = _children(profile)
+                by_default, activation = _activation(parts.get("activation"))
+                pom.profiles.append(
+                    RawProfile(
+                        id=_text(parts["id"]) if "id" in parts else "default",
+                        active_by_default=by_default,
+                        activation=activation,
+                        properties=_properties(parts.get("properties")),
+                        dependencies=_dependency_list(parts.get("dependencies")),
+                        managed=_managed(parts.get("dependencyManagement")),
+                    )
+                )
+    return pom
+
+
+def parse_metadata_versions(data: bytes, where: str) -> list[str]:
+    """Versions listed by a `maven-metadata.xml` (versioning/versions/version)."""
+    import xml.etree.ElementTree as ET
+
+    import defusedxml.ElementTree as DET
+    from defusedxml import DefusedXmlException
+
+    try:
+        root = DET.fromstring(data)
+    except (ET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise PomError(f"malformed metadata {where}: {exc}") from None
+    versions: list[str] = []
+    for versioning in root:
+        if _local(versioning.tag) != "versioning":
+            continue
+        for listing in versioning:
+            if _local(listing.tag) != "versions":
+                continue
+            for element in listing:
+                if _local(element.tag) == "version" and _text(element):
+                    versions.append(_text(element))
+    return list(dict.fromkeys(versions))

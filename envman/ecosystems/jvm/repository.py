@@ -1,0 +1,142 @@
+"""Maven repositories (layout 2) over the shared HttpClient and ArtifactCache.
+
+POMs are immutable once published: a cached POM is reused without asking the repository.
+`maven-metadata.xml` (version lists for ranges) is fetched again on every online run.
+Jars are downloaded once per URL, hashed, checked against the repository's `.sha256` or
+`.sha1` when it publishes one, and stored content-addressed; the URL -> sha256 mapping is an
+index document, so a warm lock needs no network at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any, Callable, Iterable
+
+from envman.ecosystems.jvm.graph import Artifact
+from envman.ecosystems.jvm.pom import RawPom, parse_metadata_versions, parse_pom
+from envman.errors import ResolutionError, UnreachableError
+from envman.http import NotFound
+from envman.redact import redact_url
+
+__all__ = ["DEFAULT_REPOSITORY", "MissingArtifact", "MavenRepositories", "artifact_path"]
+
+DEFAULT_REPOSITORY = "https://repo.maven.apache.org/maven2"
+
+
+class MissingArtifact(ValueError):
+    """No repository has this file (404 everywhere)."""
+
+
+def artifact_path(group: str, artifact: str, version: str, extension: str, classifier: str = "") -> str:
+    suffix = f"-{classifier}" if classifier else ""
+    return f"{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}{suffix}.{extension}"
+
+
+class MavenRepositories:
+    def __init__(self, urls: Iterable[str], http: Any, cache: Any, offline: bool = False,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.urls = [u.rstrip("/") for u in urls] or [DEFAULT_REPOSITORY]
+        self.http = http
+        self.cache = cache
+        self.offline = offline
+        self.progress = progress or (lambda message: None)
+        self._poms: dict[tuple[str, str, str], RawPom] = {}
+        self._versions: dict[tuple[str, str], list[str]] = {}
+        self._lock = threading.Lock()
+
+    # -- documents ---------------------------------------------------------------------
+    def _fetch_document(self, url: str, mutable: bool) -> bytes | None:
+        """Bytes at url (from cache when allowed); None on 404."""
+        if self.cache is not None and (self.offline or not mutable):
+            cached = self.cache.get_index(url)
+            if cached is not None:
+                return cached
+        if self.offline:
+            raise UnreachableError(f"offline: {redact_url(url)} is not in the envman cache")
+        try:
+            data = self.http.get(url)
+        except NotFound:
+            return None
+        if self.cache is not None:
+            self.cache.put_index(url, data)
+        return data
+
+    def raw_pom(self, gav: tuple[str, str, str]) -> RawPom:
+        found = self._poms.get(gav)
+        if found is not None:
+            return found
+        group, artifact, version = gav
+        path = artifact_path(group, artifact, version, "pom")
+        mutable = version.endswith("SNAPSHOT")
+        for base in self.urls:
+            url = f"{base}/{path}"
+            data = self._fetch_document(url, mutable)
+            if data is None:
+                continue
+            pom = parse_pom(data, f"{group}:{artifact}:{version} ({redact_url(url)})")
+            self._poms[gav] = pom
+            return pom
+        raise MissingArtifact(
+            f"POM of {group}:{artifact}:{version} not found in {', '.join(redact_url(u) for u in self.urls)}"
+        )
+
+    def versions(self, group: str, artifact: str) -> list[str]:
+        key = (group, artifact)
+        found = self._versions.get(key)
+        if found is not None:
+            return found
+        listed: list[str] = []
+        for base in self.urls:
+            url = f"{base}/{group.replace('.', '/')}/{artifact}/maven-metadata.xml"
+            data = self._fetch_document(url, mutable=True)
+            if data is None:
+                continue
+            listed.extend(parse_metadata_versions(data, f"{group}:{artifact} ({redact_url(url)})"))
+        result = list(dict.fromkeys(listed))
+        self._versions[key] = result
+        return result
+
+    # -- artifacts ---------------------------------------------------------------------
+    def fetch_artifact(self, art: Artifact) -> tuple[str, str]:
+        """(url, sha256 hex) of the artifact's file, downloading it once."""
+        path = artifact_path(art.group, art.artifact, art.version, art.extension, art.classifier)
+        for base in self.urls:
+            url = f"{base}/{path}"
+            key = f"envman-jvm-sha256:{url}"
+            if self.cache is not None:
+                known = self.cache.get_index(key)
+                if known is not None and self.cache.get_artifact(known.decode()) is not None:
+                    return redact_url(url), known.decode()
+            if self.offline:
+                continue
+            try:
+                data = self.http.get(url)
+            except NotFound:
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            self._verify(url, data, digest, art)
+            if self.cache is not None:
+                self.cache.put_artifact(data, digest)
+                self.cache.put_index(key, digest.encode())
+            return redact_url(url), digest
+        if self.offline:
+            raise UnreachableError(f"offline: {art} ({path}) is not in the envman cache")
+        raise MissingArtifact(f"{art} not found ({path} in {', '.join(redact_url(u) for u in self.urls)})")
+
+    def _verify(self, url: str, data: bytes, sha256: str, art: Artifact) -> None:
+        for suffix, algorithm in ((".sha256", "sha256"), (".sha1", "sha1")):
+            try:
+                published = self.http.get(url + suffix)
+            except NotFound:
+                continue
+            text = published.decode("ascii", "replace").strip().split()
+            expected = text[0].lower() if text else ""
+            actual = sha256 if algorithm == "sha256" else hashlib.sha1(data).hexdigest()
+            if expected != actual:
+                raise ResolutionError(
+                    f"checksum mismatch for {art}: {redact_url(url)} has {algorithm} {actual}, "
+                    f"the repository publishes {expected or '(empty)'}"
+                )
+            return
+

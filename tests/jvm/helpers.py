@@ -1,0 +1,49 @@
+"""Run envman's JVM resolver the way `envman lock` does, and compare with Maven's sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from envman.cache import ArtifactCache
+from envman.ecosystems.base import ResolveRequest, Services
+from envman.ecosystems.jvm import ECOSYSTEM
+from envman.http import HttpClient
+from envman.manifest import JvmDependency, JvmSection
+
+__all__ = ["envman_resolve", "to_manifest_item", "entry_set", "maven_set"]
+
+
+def to_manifest_item(item):
+    """Scenario items (strings or dicts) as manifest items (strings or JvmDependency)."""
+    if isinstance(item, str):
+        return item
+    coords = f"{item['g']}:{item['a']}:{item['v']}"
+    if item.get("classifier"):
+        coords += f":{item['classifier']}"
+    if item.get("type"):
+        coords += f"@{item['type']}"
+    return JvmDependency(artifact=coords, scope=item.get("scope", "compile"), exclusions=item.get("exclusions", []))
+
+
+def envman_resolve(repo_url: str, environments: dict[str, list], cache_dir: Path, java: str = "17", **kw):
+    section = JvmSection(java=java, repositories=[repo_url], dependencies=[])
+    request = ResolveRequest(
+        section=section,
+        environments={env: [to_manifest_item(i) for i in items] for env, items in environments.items()},
+        platforms=["linux-64"],
+        **kw,
+    )
+    services = Services(http=HttpClient(retries=0), cache=ArtifactCache(cache_dir))
+    return ECOSYSTEM.resolve(request, services)
+
+
+def entry_set(entries) -> set[tuple[str, str, str, str, str]]:
+    out = set()
+    for e in entries:
+        parts = e.name.split(":")
+        out.add((parts[0], parts[1], parts[2] if len(parts) > 2 else "", e.version, e.scope))
+    return out
+
+
+def maven_set(found) -> set[tuple[str, str, str, str, str]]:
+    return {(g, a, c, v, s) for (g, a, t, c, v, s) in found}
