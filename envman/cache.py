@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
+
+from envman.atomic import atomic_write_bytes
 
 __all__ = ["cache_root", "ArtifactCache"]
 
@@ -47,7 +48,7 @@ class ArtifactCache:
             raise ValueError(f"sha256 mismatch: expected {expected_sha256.removeprefix('sha256:')}, got {digest}")
         path = self.artifact_path(digest)
         if not path.is_file():
-            _atomic_write_bytes(path, data)
+            atomic_write_bytes(path, data, fsync=False)
         return digest, path
 
     # -- index documents by URL -------------------------------------------------------
@@ -63,20 +64,5 @@ class ArtifactCache:
 
     def put_index(self, url: str, data: bytes) -> Path:
         path = self.index_path(url)
-        _atomic_write_bytes(path, data)
+        atomic_write_bytes(path, data, fsync=False)
         return path
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

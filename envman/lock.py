@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from envman.atomic import atomic_write_text
 from envman.errors import BadInputError, LocatedError
 from envman.lockfast import HASHED_SECTIONS, content_digest, stale_sections
 
@@ -29,6 +28,7 @@ __all__ = [
     "dump_lock",
     "write_lock_atomic",
     "lock_path_for",
+    "atomic_write_text",
 ]
 
 
@@ -271,22 +271,6 @@ def write_lock_atomic(path: str | Path, text: str) -> bool:
         pass
     atomic_write_text(path, text)
     return True
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def lock_path_for(manifest_path: str | Path) -> Path:

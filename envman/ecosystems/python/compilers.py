@@ -67,6 +67,20 @@ def _explain_failure(tool: str, job: CompileJob, stderr: str) -> Exception:
     return ResolutionError(f"{tool} could not resolve the Python section:\n{summary}")
 
 
+def _selection_args(job: CompileJob, work: Path) -> list[str]:
+    """Flags both resolvers share: sources, constraints, upgrades, cache."""
+    args = _source_args(job)
+    if job.constraints:
+        args += ["--constraint", str(_write(work / "constraints.txt", job.constraints))]
+    if job.upgrade:
+        args.append("--upgrade")
+    for name in job.upgrade_packages:
+        args += ["--upgrade-package", name]
+    if job.cache_dir:
+        args += ["--cache-dir", job.cache_dir]
+    return args
+
+
 def _source_args(job: CompileJob) -> list[str]:
     args: list[str] = []
     if job.index_url:
@@ -103,17 +117,9 @@ def _uv_common(job: CompileJob, output: Path, work: Path) -> list[str]:
     ]
     if job.platform:
         argv += ["--python-platform", job.platform]
-    argv += _source_args(job)
-    if job.constraints:
-        argv += ["--constraint", str(_write(work / "constraints.txt", job.constraints))]
-    if job.upgrade:
-        argv.append("--upgrade")
-    for name in job.upgrade_packages:
-        argv += ["--upgrade-package", name]
+    argv += _selection_args(job, work)
     if job.offline:
         argv.append("--offline")
-    if job.cache_dir:
-        argv += ["--cache-dir", job.cache_dir]
     return argv
 
 
@@ -184,17 +190,9 @@ def compile_with_piptools(job: CompileJob) -> str:
             "--generate-hashes", "--no-header", "--quiet", "--no-emit-index-url", "--strip-extras",
             "--resolver", "backtracking", "--no-config",
         ]
-        argv += _source_args(job)
+        argv += _selection_args(job, work)
         if job.index_url is None:
             argv += ["--index-url", "https://pypi.org/simple"]
-        if job.constraints:
-            argv += ["--constraint", str(_write(work / "constraints.txt", job.constraints))]
-        if job.upgrade:
-            argv.append("--upgrade")
-        for name in job.upgrade_packages:
-            argv += ["--upgrade-package", name]
-        if job.cache_dir:
-            argv += ["--cache-dir", job.cache_dir]
         if job.offline:
             argv += ["--pip-args", "--no-index"]
         _run(argv, "pip-compile", job)
