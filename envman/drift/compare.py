@@ -28,6 +28,11 @@ __all__ = [
 
 KINDS = ("missing", "extra", "changed", "modified", "runtime")
 INSTALLER_TOOLING = frozenset({"pip", "setuptools", "wheel"})
+# R's own packages (shipped with R itself; `translations` carries no Priority field).
+R_BASE = frozenset({
+    "base", "compiler", "datasets", "graphics", "grDevices", "grid", "methods", "parallel",
+    "splines", "stats", "stats4", "tcltk", "tools", "translations", "utils",
+})
 RUNTIME_OF = {"python": "python", "r": "r", "jvm": "java"}
 RUNTIME_LABEL = {"python": "python", "r": "R", "java": "java"}
 _NORMALIZE = re.compile(r"[-_.]+")
@@ -132,7 +137,7 @@ def ignorable_extra(pkg: InstalledPackage) -> bool:
     if pkg.ecosystem == "python":
         return package_key("python", pkg.name) in INSTALLER_TOOLING
     if pkg.ecosystem == "r":
-        return pkg.extra.get("priority") in ("base", "recommended")
+        return pkg.extra.get("priority") in ("base", "recommended") or pkg.name in R_BASE
     return False
 
 

@@ -88,11 +88,23 @@ def make_venv(path: Path, requirements: list[str], wheel_dir: Path) -> Path:
     return python
 
 
+@pytest.fixture(scope="session")
+def synced_venv_template(tmp_path_factory: pytest.TempPathFactory, wheelhouse: dict[tuple[str, str], Path]) -> Path:
+    """One real venv in sync with the lock; tests work on copies (a venv finds its site from its own path)."""
+    wheel_dir = next(iter(wheelhouse.values())).parent
+    folder = tmp_path_factory.mktemp("template") / "venv"
+    make_venv(folder, [f"{wn}=={wv}" for _, _, wn, wv in LOCKED], wheel_dir)
+    return folder
+
+
 @pytest.fixture()
-def python_project(tmp_path: Path, wheelhouse: dict[tuple[str, str], Path]) -> dict[str, Any]:
+def python_project(tmp_path: Path, wheelhouse: dict[tuple[str, str], Path], synced_venv_template: Path) -> dict[str, Any]:
     """A project whose lock pins alpha-pkg 1.0, beta 2.0, gamma 0.3, delta 1 and a venv in sync with it."""
+    import shutil
+
     wheel_dir = next(iter(wheelhouse.values())).parent
     plock = PlatformLock(python_version=f"{sys.version_info.major}.{sys.version_info.minor}", python=python_entries(wheelhouse))
     manifest = write_project(tmp_path / "project", python_manifest(wheel_dir), {"linux-64": plock})
-    python = make_venv(tmp_path / "venv", [f"{wn}=={wv}" for _, _, wn, wv in LOCKED], wheel_dir)
+    shutil.copytree(synced_venv_template, tmp_path / "venv", symlinks=True)
+    python = tmp_path / "venv" / "bin" / "python"
     return {"manifest": manifest, "dir": manifest.parent, "python": python, "wheel_dir": wheel_dir, "tmp": tmp_path}
