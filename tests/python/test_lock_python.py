@@ -301,3 +301,20 @@ def test_cyclonedx_export(project):
     assert "pkg:pypi/alpha@1.0" in purls
     zeta = next(d for d in bom["dependencies"] if d["ref"] == "pkg:pypi/zeta@1.0")
     assert zeta["dependsOn"] == ["pkg:pypi/delta@1.1", "pkg:pypi/gamma@1.0"]
+
+
+@pytest.mark.network
+def test_hashes_are_narrowed_per_platform_on_real_pypi(tmp_path):
+    """markupsafe 2.1.5 ships per-platform wheels: each platform keeps only its own + the sdist."""
+    (tmp_path / "envman.yaml").write_text(
+        'version: 1\nplatforms: [linux-64, osx-arm64]\npython:\n  version: "3.11.9"\n  packages: ["markupsafe==2.1.5"]\n'
+    )
+    done = run_envman("lock", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lock = load(tmp_path)
+    linux = set(lock["environments"]["default"]["linux-64"]["python"][0]["hashes"])
+    mac = set(lock["environments"]["default"]["osx-arm64"]["python"][0]["hashes"])
+    sdist = "sha256:d283d37a890ba4c1ae73ffadf8046435c76e7bc2247bbb63c00bd1a709c6544b"
+    assert sdist in linux and sdist in mac
+    assert linux != mac
+    assert 2 <= len(linux) <= 4 and 2 <= len(mac) <= 4  # of the ~50 files published
