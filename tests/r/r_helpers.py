@@ -8,11 +8,9 @@ import gzip
 import hashlib
 import http.server
 import io
-import shutil
 import tarfile
 import threading
 from pathlib import Path
-from typing import Iterator
 
 from envman.cache import ArtifactCache
 from envman.ecosystems.base import ResolveRequest, Services

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from envman.ecosystems.r.constants import DEP_FIELDS
 from envman.ecosystems.r.dcf import DcfError, parse_dcf, parse_dcf_record
 from envman.ecosystems.r.versions import Constraint, Dependency, VersionError, parse_dependencies, version_key
 
-__all__ = ["Candidate", "RepoIndex", "IndexError_", "parse_packages", "candidate_from_description"]
+__all__ = ["Candidate", "RepoIndex", "IndexReadError", "parse_packages", "candidate_from_description"]
 
 
-class IndexError_(ValueError):
+class IndexReadError(ValueError):
     """PACKAGES or DESCRIPTION content that cannot be read."""
 
 
@@ -53,13 +53,13 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
     name = record.get("Package", "").strip()
     version = record.get("Version", "").strip()
     if not name:
-        raise IndexError_("a record has no Package field")
+        raise IndexReadError("a record has no Package field")
     if not version:
-        raise IndexError_(f"{name}: no Version field")
+        raise IndexReadError(f"{name}: no Version field")
     try:
         key = version_key(version)
     except VersionError as exc:
-        raise IndexError_(f"{name}: {exc}") from None
+        raise IndexReadError(f"{name}: {exc}") from None
     deps: list[Dependency] = []
     r_constraints: list[Constraint] = []
     for field_name in DEP_FIELDS:
@@ -69,7 +69,7 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
         try:
             parsed = parse_dependencies(value, field_name)
         except VersionError as exc:
-            raise IndexError_(f"{name} {version}: {exc}") from None
+            raise IndexReadError(f"{name} {version}: {exc}") from None
         for dep in parsed:
             if dep.name == "R":
                 r_constraints.extend(dep.constraints)
@@ -97,17 +97,17 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
 
 
 def parse_packages(text: str, repository: str, url: str = "") -> RepoIndex:
-    """A PACKAGES document -> RepoIndex. Raises IndexError_ only when the text is not DCF;
+    """A PACKAGES document -> RepoIndex. Raises IndexReadError only when the text is not DCF;
     single unreadable records are kept in `broken` (reported if someone needs them)."""
     try:
         records = parse_dcf(text)
     except DcfError as exc:
-        raise IndexError_(str(exc)) from None
+        raise IndexReadError(str(exc)) from None
     index = RepoIndex(repository=repository, url=url)
     for record in records:
         try:
             cand = _candidate(record, repository, archived=False, path=None)
-        except IndexError_ as exc:
+        except IndexReadError as exc:
             name = record.get("Package", "").strip() or "?"
             index.broken[name] = str(exc)
             continue
@@ -118,14 +118,12 @@ def parse_packages(text: str, repository: str, url: str = "") -> RepoIndex:
 
 
 def candidate_from_description(text: str, repository: str, path: str, *, md5: str | None = None) -> Candidate:
-    """A package's DESCRIPTION (from an archived tarball) -> Candidate. Raises IndexError_."""
+    """A package's DESCRIPTION (from an archived tarball) -> Candidate. Raises IndexReadError."""
     try:
         record = parse_dcf_record(text)
     except DcfError as exc:
-        raise IndexError_(f"DESCRIPTION {exc}") from None
+        raise IndexReadError(f"DESCRIPTION {exc}") from None
     cand = _candidate(record, repository, archived=True, path=path)
     if md5:
-        from dataclasses import replace
-
         cand = replace(cand, md5=md5)
     return cand

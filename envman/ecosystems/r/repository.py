@@ -27,7 +27,7 @@ from typing import Any, Sequence
 from urllib.parse import unquote, urlparse
 
 from envman.ecosystems.r.dcf import decode_dcf_bytes
-from envman.ecosystems.r.index import Candidate, IndexError_, RepoIndex, candidate_from_description, parse_packages
+from envman.ecosystems.r.index import Candidate, IndexReadError, RepoIndex, candidate_from_description, parse_packages
 from envman.ecosystems.r.versions import VersionError, version_key
 from envman.errors import BadInputError, UnreachableError
 from envman.redact import redact_url
@@ -145,7 +145,7 @@ class RepositorySet:
                 raise BadInputError(f"{redact_url(url)}: not a valid gzip file ({exc})") from None
         try:
             return parse_packages(decode_dcf_bytes(data), repo.name, repo.url)
-        except IndexError_ as exc:
+        except IndexReadError as exc:
             raise BadInputError(f"{redact_url(url)}: {exc}") from None
 
     # -- archive ------------------------------------------------------------------------
@@ -215,7 +215,7 @@ class RepositorySet:
         text = read_description_from_tarball(data, name, url)
         try:
             cand = candidate_from_description(text, repository, path, md5=artifact.md5)
-        except IndexError_ as exc:
+        except IndexReadError as exc:
             raise BadInputError(f"{redact_url(url)}: {exc}") from None
         if cand.name != name or cand.version != version:
             raise BadInputError(f"{redact_url(url)}: its DESCRIPTION says {cand.name} {cand.version}, not {name} {version}")

@@ -21,7 +21,7 @@ from typing import Iterator, Protocol, Sequence
 
 from envman.ecosystems.r.constants import BASE_PACKAGES, RECOMMENDED_PACKAGES
 from envman.ecosystems.r.index import Candidate, RepoIndex
-from envman.ecosystems.r.versions import Constraint, format_constraints, satisfies
+from envman.ecosystems.r.versions import Constraint, VersionError, format_constraints, satisfies, version_key
 from envman.errors import ResolutionError
 
 __all__ = [
@@ -139,11 +139,9 @@ class _Options:
         prefer_archived = self.prefer is not None and not any(c.version == self.prefer for c in current)
         archived_done = False
         if prefer_archived:
-            from envman.ecosystems.r.versions import version_key
-
             try:
                 pkey = version_key(self.prefer)
-            except ValueError:
+            except VersionError:
                 pkey = None
             if pkey is not None and satisfies(pkey, self.constraints):
                 archived_done = True
@@ -157,8 +155,6 @@ class _Options:
         wanted = [c.version for c in self.constraints if c.op == "=="]
         if self.prefer:
             wanted.append(self.prefer)
-        from envman.ecosystems.r.versions import VersionError, version_key
-
         for repository, version in self.source.archived_versions(self.name, wanted):
             label = f"{version} ({repository})"
             if label not in self.archived_listed:
