@@ -257,10 +257,9 @@ def diff(left: Snapshot, right: Snapshot) -> list[Difference]:
         rmap = {k: _primary(v) for k, v in _group(p for p in right.of(eco) if _applies(p, left.environment)).items()}
         for key in sorted(set(lmap) | set(rmap)):
             lp, rp = lmap.get(key), rmap.get(key)
-            if lp is not None and rp is not None:
-                if same_version(eco, lp, rp):
-                    continue
-            elif ignorable_extra(lp or rp):  # type: ignore[arg-type]
+            if ignorable_extra(lp or rp):  # type: ignore[arg-type]
+                continue  # installer tooling and R's own packages: not part of the environment
+            if lp is not None and rp is not None and same_version(eco, lp, rp):
                 continue
             name = (lp or rp).name  # type: ignore[union-attr]
             out.append(Difference(eco, name, shown(lp), shown(rp)))
