@@ -14,12 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.r.r_helpers import make_request, make_services
 from envman.ecosystems.base import RunResult
-from envman.ecosystems.r import ECOSYSTEM
 from envman.ecosystems.r.probe import probe_rlib, probe_rscript
 from envman.ecosystems.r.resolver import install_order
-from envman.manifest import RSection
 
 pytestmark = pytest.mark.r
 
@@ -96,18 +93,34 @@ def cran_repo(rscript, tmp_path_factory) -> Path:
     return repo
 
 
-def _lock(url: str, specs: list[str], version: str, cache: Path):
-    section = RSection(version=version, repositories={"local": url}, packages=specs)
-    services = make_services(cache)
-    return section, services, ECOSYSTEM.resolve(make_request(section, {"default": specs}), services)["default"]["linux-64"]
+def _lock_manifest(url: str, specs: list[str], version: str, project: Path, cache: Path):
+    """Write envman.yaml, run `envman lock` on it, return the locked R entries."""
+    import os
+    import sys
+
+    from envman.lock import read_lock
+
+    project.mkdir(parents=True, exist_ok=True)
+    packages = ", ".join(json.dumps(s) for s in specs)
+    (project / "envman.yaml").write_text(
+        f'version: 1\nname: tiny\nr:\n  version: "{version}"\n  repositories: {{local: "{url}"}}\n  packages: [{packages}]\n'
+    )
+    env = {**os.environ, "ENVMAN_CACHE_DIR": str(cache), "ENVMAN_HTTP_RETRIES": "0"}
+    done = subprocess.run([sys.executable, "-m", "envman", "lock", "-f", str(project / "envman.yaml")], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return read_lock(project / "envman.lock").platform_lock("default", "linux-64").r
 
 
 def test_lock_install_probe_roundtrip(cran_repo, rscript, r_version, serve, tmp_path):
+    from envman.cache import ArtifactCache
+
     server = serve(cran_repo)
-    section, services, entries = _lock(server.url, ["tinyTop", "tinyBase (== 1.0)"], r_version, tmp_path / "cache")
+    entries = _lock_manifest(server.url, ["tinyTop", "tinyBase (== 1.0)"], r_version, tmp_path / "project", tmp_path / "cache")
+    cache = ArtifactCache(tmp_path / "cache")
     locked = {e.name: e.version for e in entries}
     assert locked == {"tinyTop": "2.0.1", "tinyMid": "0.2", "tinyBase": "1.0", "tinyHdr": "0.1"}
     assert {e.name: e.requires for e in entries}["tinyTop"] == ["tinyHdr", "tinyMid"]
+    assert {e.name: e.url for e in entries}["tinyBase"].endswith("/src/contrib/Archive/tinyBase/tinyBase_1.0.tar.gz")
 
     # R itself agrees on the closure (Depends, Imports, LinkingTo; not Suggests) over the same index
     code = textwrap.dedent(f"""
@@ -125,7 +138,7 @@ def test_lock_install_probe_roundtrip(cran_repo, rscript, r_version, serve, tmp_
     assert order.index("tinyBase") < order.index("tinyMid") < order.index("tinyTop")
     files = []
     for name in order:
-        path = services.cache.get_artifact(by_name[name].sha256)
+        path = cache.get_artifact(by_name[name].sha256)
         assert path is not None and hashlib.sha256(path.read_bytes()).hexdigest() == by_name[name].sha256
         named = tmp_path / "tarballs" / f"{name}_{by_name[name].version}.tar.gz"
         named.parent.mkdir(exist_ok=True)
