@@ -153,3 +153,11 @@ def test_r_root_checks_r_version():
     with pytest.raises(ResolutionError):
         resolve([root("R", ">=", "4.3")], IndexSource([index(BASIC)]), r_version_key=version_key("4.2.2"))
     assert resolve([root("R", ">=", "4.2")], IndexSource([index(BASIC)]), r_version_key=version_key("4.2.2")).chosen == {}
+
+
+def test_unreadable_dependency_field_rejects_only_that_version():
+    records = [{"Package": "a", "Version": "2.0", "Imports": "b (>= x.y)"}, {"Package": "a", "Version": "1.0"}]
+    assert resolve([root("a")], IndexSource([index(records)])).chosen["a"].version == "1.0"
+    with pytest.raises(ResolutionError) as err:
+        resolve([root("a")], IndexSource([index(records[:1])]))
+    assert "2.0 (CRAN) has an unreadable index entry" in str(err.value) and "x.y" in str(err.value)

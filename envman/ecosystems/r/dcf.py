@@ -6,12 +6,7 @@ whitespace continues the previous field. Pure functions: text in, dicts out.
 
 from __future__ import annotations
 
-import re
-
 __all__ = ["DcfError", "parse_dcf", "parse_dcf_record", "decode_dcf_bytes"]
-
-_SEPARATOR = re.compile(r"\n[ \t]*\n")
-_FIELD = re.compile(r"^([^\s:][^:]*):[ \t]*(.*)$")
 
 
 class DcfError(ValueError):
@@ -32,27 +27,30 @@ def decode_dcf_bytes(data: bytes) -> str:
 
 def parse_dcf(text: str) -> list[dict[str, str]]:
     """All records of a DCF document, in order. Continuation lines are joined with a newline."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     records: list[dict[str, str]] = []
-    line_no = 1
-    for chunk in _SEPARATOR.split(text.strip("\n")):
-        record: dict[str, str] = {}
-        last: str | None = None
-        for line in chunk.split("\n"):
-            if line and line[0] in " \t":
-                if last is None:
-                    raise DcfError(line_no, "continuation line before any field")
-                record[last] += "\n" + line.strip()
-            elif line.strip():
-                match = _FIELD.match(line)
-                if match is None:
-                    raise DcfError(line_no, f"expected `Field: value`, got {line[:60]!r}")
-                last = match.group(1).strip()
-                record[last] = match.group(2).rstrip()
-            line_no += 1
-        line_no += 1  # the blank separator (approximate when several blank lines)
-        if record:
-            records.append(record)
+    record: dict[str, str] = {}
+    last: str | None = None
+    for line_no, line in enumerate(text.split("\n"), 1):
+        if not line or line.isspace():
+            if record:
+                records.append(record)
+                record = {}
+            last = None
+            continue
+        if line[0] in " \t":
+            if last is None:
+                raise DcfError(line_no, "continuation line before any field")
+            record[last] += "\n" + line.strip()
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip() or " " in name:
+            raise DcfError(line_no, f"expected `Field: value`, got {line[:60]!r}")
+        last = name
+        record[name] = value.strip()
+    if record:
+        records.append(record)
     return records
 
 

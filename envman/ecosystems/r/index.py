@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from envman.ecosystems.r.constants import DEP_FIELDS
 from envman.ecosystems.r.dcf import DcfError, parse_dcf, parse_dcf_record
@@ -15,17 +16,20 @@ class IndexReadError(ValueError):
     """PACKAGES or DESCRIPTION content that cannot be read."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Candidate:
-    """One version of one package in one repository (current index or Archive/)."""
+    """One version of one package in one repository (current index or Archive/).
+
+    Dependency fields are kept as text and parsed on first use: an index of 20,000
+    packages is read quickly, and only the few hundred visited pay for parsing.
+    """
 
     name: str
     version: str
     key: tuple[int, ...]
     repository: str
     path: str  # relative to the repository's src/contrib/
-    deps: tuple[Dependency, ...] = ()
-    r_constraints: tuple[Constraint, ...] = ()
+    dep_fields: tuple[tuple[str, str], ...] = ()  # (field, text) of Depends/Imports/LinkingTo
     md5: str | None = None
     needs_compilation: bool | None = None
     archived: bool = False
@@ -34,6 +38,32 @@ class Candidate:
     @property
     def label(self) -> str:
         return f"{self.name} {self.version}"
+
+    @cached_property
+    def _parsed(self) -> tuple[tuple[Dependency, ...], tuple[Constraint, ...]]:
+        deps: list[Dependency] = []
+        r_constraints: list[Constraint] = []
+        for field_name, value in self.dep_fields:
+            try:
+                parsed = parse_dependencies(value, field_name)
+            except VersionError as exc:
+                raise IndexReadError(f"{self.label}: {exc}") from None
+            for dep in parsed:
+                if dep.name == "R":
+                    r_constraints.extend(dep.constraints)
+                else:
+                    deps.append(dep)
+        return tuple(deps), tuple(r_constraints)
+
+    @property
+    def deps(self) -> tuple[Dependency, ...]:
+        """Depends/Imports/LinkingTo other than R; raises IndexReadError when unreadable."""
+        return self._parsed[0]
+
+    @property
+    def r_constraints(self) -> tuple[Constraint, ...]:
+        """The `R (op version)` entries of Depends; raises IndexReadError when unreadable."""
+        return self._parsed[1]
 
 
 @dataclass
@@ -60,21 +90,7 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
         key = version_key(version)
     except VersionError as exc:
         raise IndexReadError(f"{name}: {exc}") from None
-    deps: list[Dependency] = []
-    r_constraints: list[Constraint] = []
-    for field_name in DEP_FIELDS:
-        value = record.get(field_name)
-        if not value:
-            continue
-        try:
-            parsed = parse_dependencies(value, field_name)
-        except VersionError as exc:
-            raise IndexReadError(f"{name} {version}: {exc}") from None
-        for dep in parsed:
-            if dep.name == "R":
-                r_constraints.extend(dep.constraints)
-            else:
-                deps.append(dep)
+    dep_fields = tuple((f, record[f]) for f in DEP_FIELDS if record.get(f))
     if path is None:
         subdir = record.get("Path", "").strip().strip("/")
         filename = record.get("File", "").strip() or f"{name}_{version}.tar.gz"
@@ -87,8 +103,7 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
         key=key,
         repository=repository,
         path=path,
-        deps=tuple(deps),
-        r_constraints=tuple(r_constraints),
+        dep_fields=dep_fields,
         md5=md5,
         needs_compilation=True if needs == "yes" else False if needs == "no" else None,
         archived=archived,
@@ -124,6 +139,7 @@ def candidate_from_description(text: str, repository: str, path: str, *, md5: st
     except DcfError as exc:
         raise IndexReadError(f"DESCRIPTION {exc}") from None
     cand = _candidate(record, repository, archived=True, path=path)
+    cand.deps  # noqa: B018 - parse now, so errors name the tarball
     if md5:
         cand = replace(cand, md5=md5)
     return cand

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Protocol, Sequence
 
 from envman.ecosystems.r.constants import BASE_PACKAGES, RECOMMENDED_PACKAGES
-from envman.ecosystems.r.index import Candidate, RepoIndex
+from envman.ecosystems.r.index import Candidate, IndexReadError, RepoIndex
 from envman.ecosystems.r.versions import Constraint, VersionError, format_constraints, satisfies, version_key
 from envman.errors import ResolutionError
 
@@ -124,6 +124,12 @@ class _Options:
         self._iter = self._generate()
 
     def _r_ok(self, cand: Candidate) -> bool:
+        """Usable here: readable dependency fields and, when r.version is set, R fits."""
+        try:
+            cand.deps  # noqa: B018 - parses Depends/Imports/LinkingTo once
+        except IndexReadError as exc:
+            self.rejected.append(f"{cand.version} ({cand.repository}) has an unreadable index entry: {exc}")
+            return False
         if self.r_key is None or satisfies(self.r_key, cand.r_constraints):
             return True
         self.rejected.append(f"{cand.version} ({cand.repository}) needs R ({format_constraints(cand.r_constraints)})")

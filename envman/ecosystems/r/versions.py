@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "VersionError",
@@ -32,6 +33,7 @@ class VersionError(ValueError):
     pass
 
 
+@lru_cache(maxsize=65536)
 def version_key(version: str) -> tuple[int, ...]:
     """Sort key of an R version string; raises VersionError when R would refuse it."""
     version = version.strip()
