@@ -42,11 +42,14 @@ def docker_client():
         import docker
     except ImportError as exc:  # pragma: no cover - the docker SDK is a dependency
         pytest.fail(f"the docker SDK is not installed ({exc}); {SETUP_HINT}", pytrace=False)
+    problem = None
     try:
         client = docker.from_env(timeout=300)
         client.ping()
-    except Exception as exc:
-        pytest.fail(f"no Docker engine answers ({exc}); {SETUP_HINT}", pytrace=False)
+    except Exception as exc:  # any failure here means: no usable engine
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None:  # failed outside the except block: no chained tracebacks
+        pytest.fail(f"no Docker engine answers ({problem}); {SETUP_HINT}", pytrace=False)
     yield client
     client.close()
 
@@ -59,9 +62,10 @@ def base_image(docker_client) -> str:
 
     try:
         docker_client.images.get(BASE_IMAGE)
+        return BASE_IMAGE
     except docker.errors.ImageNotFound:
-        pytest.fail(f"the test base image {BASE_IMAGE} is missing; {SETUP_HINT}", pytrace=False)
-    return BASE_IMAGE
+        pass
+    pytest.fail(f"the test base image {BASE_IMAGE} is missing; {SETUP_HINT}", pytrace=False)
 
 
 def _tool(name: str, package: str) -> str:
