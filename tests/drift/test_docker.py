@@ -103,13 +103,13 @@ def test_container_diffed_against_a_venv(containers, project, python_project):
 
 
 def test_image_probed_without_its_entrypoint(docker_client, app_image, project):
-    before = {c.id for c in docker_client.containers.list(all=True)}
+    probes = {"ancestor": app_image["tag"], "label": "org.envman.probe"}
     proc = run_envman("check", "-f", str(project), "--format", "json", f"image:{app_image['tag']}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     snap = json.loads(run_envman("snapshot", f"image:{app_image['tag']}").stdout)
     assert snap["environment"]["python-executable"] == "/opt/venv/bin/python"
     assert [p["name"] for p in snap["packages"]["jvm"]] == ["com.example:lib-a"]
-    assert {c.id for c in docker_client.containers.list(all=True)} == before  # the probe container is gone
+    assert docker_client.containers.list(all=True, filters=probes) == []  # the probe containers are gone
 
 
 def test_missing_container_and_engine_down_exit_4(docker_client, project):
