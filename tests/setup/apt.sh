@@ -25,7 +25,7 @@ fi
 
 is_root || die "apt: missing packages (${missing[*]}); run as root, or install them: apt-get install ${missing[*]}"
 log "apt: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
 apt-get update -q >&2 || die "apt-get update failed (is a Debian mirror reachable?)"
 apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
   || die "apt-get install failed for: ${missing[*]}"
