@@ -25,3 +25,34 @@ def test_same_as_maven(rules, name):
     locked = envman_resolve(repo.url, {"default": SCENARIOS[name]}, root / f"cache-{name}")
     actual = entry_set(locked["default"]["linux-64"])
     assert actual == maven_set(expected)
+
+
+REAL_SCENARIOS = {
+    "jackson": ["com.fasterxml.jackson.core:jackson-databind:2.22.3"],
+    "guava": ["com.google.guava:guava:33.7.2-jre"],
+    "httpclient": ["org.apache.httpcomponents:httpclient:4.5.14", "org.apache.commons:commons-compress:1.28.0",
+                   "org.postgresql:postgresql:42.7.13"],
+}
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory, mvn):
+    from tests.jvm.realrepo import build_real_repo, real_roots
+
+    root = tmp_path_factory.mktemp("real")
+    repo = build_real_repo(root / "repo")
+    scenarios = dict(REAL_SCENARIOS, union=real_roots())
+    results = maven_list(repo.url, scenarios, root / "maven")
+    return repo, results, root, scenarios
+
+
+@pytest.mark.parametrize("name", sorted(REAL_SCENARIOS) + ["union"])
+def test_real_poms_same_as_maven(real, name):
+    repo, results, root, scenarios = real
+    expected = results[name]
+    assert isinstance(expected, set), f"Maven failed on {name}:\n{expected}"
+    locked = envman_resolve(repo.url, {"default": scenarios[name]}, root / f"cache-{name}")
+    actual = entry_set(locked["default"]["linux-64"])
+    assert actual == maven_set(expected)
+    if name == "union":
+        assert len(actual) >= 300

@@ -6,6 +6,8 @@ does; missing fields of a relocation keep the original's.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from envman.ecosystems.jvm.graph import Artifact, Dependency, Descriptor, GraphError, type_to_artifact
 from envman.ecosystems.jvm.model import ModelBuilder, ModelError
 from envman.ecosystems.jvm.pom import PomError
@@ -16,9 +18,12 @@ __all__ = ["DescriptorReader"]
 class DescriptorReader:
     """`reader(artifact, path) -> Descriptor`; errors name the artifact and its path."""
 
-    def __init__(self, builder: ModelBuilder, missing: tuple[type[Exception], ...] = ()) -> None:
+    def __init__(self, builder: ModelBuilder, missing: tuple[type[Exception], ...] = (),
+                 warn: Callable[[str], None] | None = None) -> None:
         self.builder = builder
         self.missing = missing
+        self.warn = warn or (lambda message: None)
+        self.without_pom: list[Artifact] = []
 
     def __call__(self, artifact: Artifact, path: tuple[str, ...]) -> Descriptor:
         try:
@@ -37,7 +42,16 @@ class DescriptorReader:
             if marker in visited:
                 raise ModelError(f"relocations form a cycle: {' -> '.join(visited + [marker])}")
             visited.append(marker)
-            model = self.builder.build(gav)
+            try:
+                model = self.builder.build(gav)
+            except self.missing as exc:  # type: ignore[misc]
+                if getattr(exc, "gav", None) != gav:
+                    raise
+                # Maven's rule: an artifact without a POM has no dependencies (a warning);
+                # its jar must still exist, or locking fails when it is downloaded.
+                self.warn(f"jvm: the POM of {current} is missing, no dependency information available")
+                self.without_pom.append(current)
+                return Descriptor(current, tuple(relocations), ())
             if model.relocation is None:
                 break
             group, name, version = model.relocation

@@ -161,7 +161,7 @@ class ModelBuilder:
             seen.append(current)
             try:
                 raw = self._raw_with_profiles(current)
-            except ModelError as exc:
+            except ValueError as exc:  # ModelError, PomError, a missing POM
                 if current == gav:
                     raise
                 raise ModelError(f"parent {_gav(current)} of {_gav(seen[-2])}: {exc}") from None
@@ -268,7 +268,7 @@ class ModelBuilder:
                 raise ModelError(f"cyclic BOM imports: {' -> '.join(_gav(g) for g in chain + (bom_gav,))}")
             try:
                 bom_model = self.build(bom_gav, chain)
-            except ModelError as exc:
+            except ValueError as exc:  # ModelError, PomError, a missing POM
                 raise ModelError(f"BOM {_gav(bom_gav)} imported by {_gav(gav)}: {exc}") from None
             for entry in bom_model.managed:
                 key = entry.management_key()

@@ -27,6 +27,10 @@ DEFAULT_REPOSITORY = "https://repo.maven.apache.org/maven2"
 class MissingArtifact(ValueError):
     """No repository has this file (404 everywhere)."""
 
+    def __init__(self, message: str, gav: tuple[str, str, str] | None = None) -> None:
+        super().__init__(message)
+        self.gav = gav
+
 
 def artifact_path(group: str, artifact: str, version: str, extension: str, classifier: str = "") -> str:
     suffix = f"-{classifier}" if classifier else ""
@@ -78,7 +82,7 @@ class MavenRepositories:
             self._poms[gav] = pom
             return pom
         raise MissingArtifact(
-            f"POM of {group}:{artifact}:{version} not found in {', '.join(redact_url(u) for u in self.urls)}"
+            f"POM of {group}:{artifact}:{version} not found in {', '.join(redact_url(u) for u in self.urls)}", gav
         )
 
     def versions(self, group: str, artifact: str) -> list[str]:

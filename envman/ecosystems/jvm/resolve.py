@@ -88,7 +88,7 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
     java = getattr(section, "java", None) or "17"
     repos = MavenRepositories(urls, services.http, services.cache, offline=request.offline, progress=services.progress)
     builder = ModelBuilder(repos.raw_pom, ActivationContext(java=java))
-    reader = DescriptorReader(builder, missing=(MissingArtifact,))
+    reader = DescriptorReader(builder, missing=(MissingArtifact,), warn=services.progress)
     pins = _preferences(request)
 
     def prefer(artifact: Artifact, chosen: list[str]) -> list[str]:
@@ -119,7 +119,8 @@ def fetch_files(resolution: Resolution, repos: MavenRepositories) -> dict[tuple,
         try:
             return repos.fetch_artifact(art)
         except MissingArtifact as exc:
-            raise ResolutionError(f"jvm: {exc}") from None
+            trail = " -> ".join(resolution.artifacts[key].path)
+            raise ResolutionError(f"jvm: {exc} (path: {trail})") from None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(one, keys))
