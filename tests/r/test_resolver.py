@@ -161,3 +161,18 @@ def test_unreadable_dependency_field_rejects_only_that_version():
     with pytest.raises(ResolutionError) as err:
         resolve([root("a")], IndexSource([index(records[:1])]))
     assert "2.0 (CRAN) has an unreadable index entry" in str(err.value) and "x.y" in str(err.value)
+
+
+def test_file_and_path_fields_and_unsafe_paths():
+    idx = parse_packages(
+        "Package: a\nVersion: 1.0\nPath: Older\n\n"
+        "Package: b\nVersion: 1.0\nFile: b_1.0-custom.tar.gz\n\n"
+        "Package: evil\nVersion: 1.0\nPath: ../../etc\n\n"
+        "Package: evil2\nVersion: 1.0\nFile: x;rm -rf\n\n"
+        "Package: bad name\nVersion: 1.0\n",
+        "CRAN",
+    )
+    assert idx.packages["a"][0].path == "Older/a_1.0.tar.gz"
+    assert idx.packages["b"][0].path == "b_1.0-custom.tar.gz"
+    assert set(idx.broken) == {"evil", "evil2", "bad name"}
+    assert "unsafe file path" in idx.broken["evil"]

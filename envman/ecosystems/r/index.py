@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -79,11 +80,17 @@ class RepoIndex:
         return list(self.packages)
 
 
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9.]*$")
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9._+\-]+(?:/[A-Za-z0-9._+\-]+)*$")
+
+
 def _candidate(record: dict[str, str], repository: str, *, archived: bool, path: str | None) -> Candidate:
     name = record.get("Package", "").strip()
     version = record.get("Version", "").strip()
     if not name:
         raise IndexReadError("a record has no Package field")
+    if not _NAME.match(name):
+        raise IndexReadError(f"{name[:60]!r} is not a valid R package name")
     if not version:
         raise IndexReadError(f"{name}: no Version field")
     try:
@@ -95,6 +102,8 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
         subdir = record.get("Path", "").strip().strip("/")
         filename = record.get("File", "").strip() or f"{name}_{version}.tar.gz"
         path = f"{subdir}/{filename}" if subdir else filename
+    if not _SAFE_PATH.match(path) or ".." in path.split("/"):
+        raise IndexReadError(f"{name} {version}: unsafe file path {path[:80]!r} (File/Path fields)")
     needs = record.get("NeedsCompilation", "").strip().lower()
     md5 = record.get("MD5sum", "").strip().lower() or None
     return Candidate(
