@@ -176,3 +176,12 @@ def test_file_and_path_fields_and_unsafe_paths():
     assert idx.packages["b"][0].path == "b_1.0-custom.tar.gz"
     assert set(idx.broken) == {"evil", "evil2", "bad name"}
     assert "unsafe file path" in idx.broken["evil"]
+
+
+def test_os_type_limits_candidates():
+    records = [{"Package": "w", "Version": "2.0", "OS_type": "windows"}, {"Package": "w", "Version": "1.0"}]
+    assert resolve([root("w")], IndexSource([index(records)]), os_types=frozenset({"unix"})).chosen["w"].version == "1.0"
+    assert resolve([root("w")], IndexSource([index(records)]), os_types=frozenset({"windows"})).chosen["w"].version == "2.0"
+    with pytest.raises(ResolutionError) as err:
+        resolve([root("w")], IndexSource([index(records[:1])]), os_types=frozenset({"unix", "windows"}))
+    assert "OS_type windows only" in str(err.value)

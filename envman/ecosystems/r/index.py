@@ -35,6 +35,7 @@ class Candidate:
     needs_compilation: bool | None = None
     archived: bool = False
     priority: str | None = None
+    os_type: str | None = None  # "unix" or "windows" when the package is limited to one
 
     @property
     def label(self) -> str:
@@ -117,6 +118,7 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
         needs_compilation=True if needs == "yes" else False if needs == "no" else None,
         archived=archived,
         priority=(record.get("Priority") or "").strip() or None,
+        os_type=(record.get("OS_type") or "").strip() or None,
     )
 
 

@@ -111,8 +111,9 @@ class _Req:
 class _Options:
     """Lazy, ordered candidates of one package under the constraints known at decision time."""
 
-    def __init__(self, name: str, source: CandidateSource, constraints: list[Constraint], r_key, prefer: str | None) -> None:
+    def __init__(self, name: str, source: CandidateSource, constraints: list[Constraint], r_key, prefer: str | None, os_types: frozenset[str] = frozenset()) -> None:
         self.name = name
+        self.os_types = os_types
         self.source = source
         self.constraints = tuple(constraints)
         self.r_key = r_key
@@ -129,6 +130,9 @@ class _Options:
             cand.deps  # noqa: B018 - parses Depends/Imports/LinkingTo once
         except IndexReadError as exc:
             self.rejected.append(f"{cand.version} ({cand.repository}) has an unreadable index entry: {exc}")
+            return False
+        if cand.os_type and self.os_types and self.os_types != {cand.os_type}:
+            self.rejected.append(f"{cand.version} ({cand.repository}) installs on OS_type {cand.os_type} only")
             return False
         if self.r_key is None or satisfies(self.r_key, cand.r_constraints):
             return True
@@ -218,9 +222,13 @@ def resolve(
     r_version_key: tuple[int, ...] | None = None,
     preferences: dict[str, str] | None = None,
     repositories: Sequence[str] = (),
+    os_types: frozenset[str] = frozenset(),
     max_steps: int = 100_000,
 ) -> Resolution:
     """Choose one candidate per needed package so that every constraint holds.
+
+    os_types: R's OS_type values ("unix", "windows") the lock must install on; a package
+    limited to another OS_type is not a candidate.
 
     Raises ResolutionError naming the package, its requirement chains and what exists.
     """
@@ -355,7 +363,7 @@ def resolve(
     while cursor < len(order):
         name = order[cursor]
         constraints = [c for req in reqs[name] for c in req.constraints]
-        frame = _Frame(name, _Options(name, source, constraints, r_version_key, preferences.get(name)), len(trail), len(order), cursor)
+        frame = _Frame(name, _Options(name, source, constraints, r_version_key, preferences.get(name), os_types), len(trail), len(order), cursor)
         frames.append(frame)
         while not try_next(frames[-1]):
             failed = frames.pop()

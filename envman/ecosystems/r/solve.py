@@ -114,17 +114,22 @@ def resolve_request(request: Any, services: Any) -> dict[str, dict[str, list[REn
     return result
 
 
+def os_types_of(platforms: list[str]) -> frozenset[str]:
+    """R's OS_type for conda-style platform names: win-* is windows, the rest unix."""
+    return frozenset("windows" if p.startswith("win") else "unix" for p in platforms)
+
+
 def _resolve_with_refresh(repos, union, r_key, preferences, repositories, request, services) -> tuple[RepositorySet, Resolution]:
     indexes = repos.load_indexes()
     try:
-        return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences, repositories=list(repositories))
+        return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences, repositories=list(repositories), os_types=os_types_of(list(request.platforms)))
     except ResolutionError:
         if request.offline or not repos.from_stale_cache:
             raise
     # a cached index may predate a package just published: fetch the indexes and retry once
     repos = RepositorySet(repositories, services, offline=False, refresh=True)
     indexes = repos.load_indexes()
-    return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences, repositories=list(repositories))
+    return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences, repositories=list(repositories), os_types=os_types_of(list(request.platforms)))
 
 
 def _artifacts(repos: RepositorySet, resolution: Resolution, previous: dict[str, Any]) -> dict[str, Artifact]:
