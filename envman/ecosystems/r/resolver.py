@@ -167,8 +167,8 @@ class _Options:
             wanted.append(self.prefer)
         for repository, version in self.source.archived_versions(self.name, wanted):
             label = f"{version} ({repository})"
-            if label not in self.archived_listed:
-                self.archived_listed.append(label)
+            if version not in wanted and label not in self.archived_listed:
+                self.archived_listed.append(label)  # versions asked for by name count once found
             if (repository, version) in seen or version in skip_versions:
                 continue
             if only is not None and version != only:
@@ -183,7 +183,9 @@ class _Options:
             cand = self.source.load_archived(self.name, repository, version)
             if cand is None:
                 continue
-            self.archived_seen.append(f"{version} ({repository})")
+            self.archived_seen.append(label)
+            if label not in self.archived_listed:
+                self.archived_listed.append(label)
             if self._r_ok(cand):
                 yield cand
 
