@@ -4,21 +4,22 @@
 #   trim docs, man pages, locales, apt lists and .debs
 #   tar -C DIR -c . | docker import - envman-test-base:bookworm
 # The rootfs tarball is cached under $ENVMAN_TEST_STATE (default /var/cache/envman-test),
-# keyed by a hash of this script and the package list, so debootstrap runs once per machine.
+# keyed by a hash of this script (comments aside) and the package list, so debootstrap runs once per machine.
 # Fast paths: the image exists with the same key label -> nothing; the tarball exists -> import.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/lib.sh"
 
 start="$(now_s)"
-image="${ENVMAN_TEST_BASE_IMAGE:-envman-test-base:bookworm}"
+image=envman-test-base:bookworm   # tests/conftest.py BASE_IMAGE
 suite=bookworm
 pkg_file="$here/base-image-packages.txt"
 label=org.envman.test-base.key
 
 mapfile -t pkgs < <(read_list "$pkg_file")
 arch="$(dpkg --print-architecture 2>/dev/null || uname -m)"
-key="$( { cat "${BASH_SOURCE[0]}"; printf '%s\n' "$suite" "$arch" "${pkgs[@]}"; } | sha256sum | cut -c1-16)"
+# The key ignores comment lines, so editing the explanations does not rebuild the image.
+key="$( { grep -v '^[[:space:]]*#' "${BASH_SOURCE[0]}"; printf '%s\n' "$suite" "$arch" "${pkgs[@]}"; } | sha256sum | cut -c1-16)"
 tarball="$ENVMAN_TEST_STATE/base-$suite-$arch-$key.tar"
 
 have="$(docker image inspect -f "{{ index .Config.Labels \"$label\" }}" "$image" 2>/dev/null || true)"
@@ -33,12 +34,19 @@ flock 9  # one builder at a time per machine; the others then find the tarball
 
 import_tarball() {
   log "base image: importing $tarball"
+  local old
+  old="$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)"
   docker import \
     --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     --change "ENV LANG=C.UTF-8" \
     --change 'CMD ["bash"]' \
     --change "LABEL $label=$key" \
-    "$tarball" "$image" >/dev/null || die "base image: docker import of $tarball failed"
+    "$tarball" "$image" >/dev/null \
+    || { rm -f "$tarball"; die "base image: docker import of $tarball failed (tarball removed; the next run rebuilds it)"; }
+  # The image this one replaces, unless containers still use it.
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
+    docker rmi "$old" >/dev/null 2>&1 || true
+  fi
   log "base image: $image ready ($(du -h "$tarball" | cut -f1) rootfs, $(elapsed "$start"))"
 }
 
