@@ -102,5 +102,5 @@ def test_exit_codes(project, tmp_path):
     (repo.contrib / "PACKAGES").write_text(tampered)
     (repo.contrib / "PACKAGES.gz").write_bytes(gzip.compress(tampered.encode()))
     done = envman("lock", cwd=proj, cache=tmp_path / "c4")
-    assert done.returncode == 2 and "mid_2.1.tar.gz" in done.stderr and "MD5" in done.stderr
+    assert done.returncode == 3 and "mid_2.1.tar.gz" in done.stderr and "MD5" in done.stderr
     assert not (proj / "envman.lock").exists()

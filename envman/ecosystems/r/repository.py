@@ -29,14 +29,16 @@ from urllib.parse import unquote, urlparse
 from envman.ecosystems.r.dcf import decode_dcf_bytes
 from envman.ecosystems.r.index import Candidate, IndexReadError, RepoIndex, candidate_from_description, parse_packages
 from envman.ecosystems.r.versions import VersionError, version_key
-from envman.errors import BadInputError, UnreachableError
+from envman.errors import BadInputError, ResolutionError, UnreachableError
 from envman.redact import redact_url
 
 __all__ = ["ChecksumMismatchError", "Repository", "RepositorySet", "Artifact", "contrib_url"]
 
 
-class ChecksumMismatchError(BadInputError):
-    """A downloaded tarball does not match the checksum its repository published."""
+class ChecksumMismatchError(ResolutionError):
+    """A downloaded tarball does not match the checksum its repository published.
+
+    Exit 3, as the JVM ecosystem reports checksum mismatches: no verified artifact, no lock."""
 
 
 @dataclass(frozen=True)
