@@ -85,7 +85,7 @@ class RepositorySet:
         self.progress = getattr(services, "progress", lambda message: None)
         self.offline = offline
         self.refresh = refresh
-        self.from_stale_cache = False  # some index came from the cache rather than the network
+        self.used_cached_index = False  # some index came from the cache rather than the network
         self._archive_lists: dict[tuple[str, str], list[str]] = {}
         self._archived: dict[tuple[str, str, str], Candidate | None] = {}
         self._lock = threading.Lock()
@@ -118,7 +118,7 @@ class RepositorySet:
             if data is None:
                 continue
             if self.offline or (not self.refresh and age is not None and age < _index_ttl()):
-                self.from_stale_cache = True
+                self.used_cached_index = True
                 return self._parse_index(repo, url, data, compressed)
         if self.offline:
             raise UnreachableError(

@@ -124,7 +124,7 @@ def _resolve_with_refresh(repos, union, r_key, preferences, repositories, reques
     try:
         return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences, repositories=list(repositories), os_types=os_types_of(list(request.platforms)))
     except ResolutionError:
-        if request.offline or not repos.from_stale_cache:
+        if request.offline or not repos.used_cached_index:
             raise
     # a cached index may predate a package just published: fetch the indexes and retry once
     repos = RepositorySet(repositories, services, offline=False, refresh=True)
