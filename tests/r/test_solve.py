@@ -240,3 +240,9 @@ def test_previous_sha256_reused_when_url_and_md5_unchanged(repo, services, serve
     second = by_name(lock(server.url, {"default": ["top"]}, fresh, previous=previous)["default"]["linux-64"])
     assert second == first
     assert not [p for p in server.requests[before:] if p.endswith(".tar.gz")]  # only the index was fetched
+
+
+def test_errors_name_the_environment_of_a_spec(repo, services):
+    with pytest.raises(ResolutionError) as err:
+        lock(repo.url, {"production": ["top"], "design": ["top", "low (< 1.0)"]}, services)
+    assert "envman.yaml, environment design (`low (< 1.0)`)" in str(err.value)
