@@ -305,7 +305,7 @@ def _probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
 
     import docker.errors
 
-    from envman.ecosystems.python.probe import probe_source
+    from envman.ecosystems.python.probe import encode_options, probe_source
     from envman.targets.engine import engine_client, get_image
 
     image = get_image(spec.value, spec.text)
@@ -316,7 +316,7 @@ def _probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
         container = client.containers.create(
             image.id,
             entrypoint=[interpreter],
-            command=["-c", probe_source(), json.dumps(options)],
+            command=["-c", probe_source(), *encode_options(options)],
             network_disabled=True,
             labels={"org.envman.probe": "1"},
         )

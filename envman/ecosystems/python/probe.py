@@ -27,6 +27,12 @@ def normalize_name(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
+def encode_options(options: dict[str, Any]) -> list[str]:
+    from envman.ecosystems.python.probe_script import encode_options as encode
+
+    return encode(options)
+
+
 @lru_cache(maxsize=1)
 def probe_source() -> str:
     return (Path(__file__).with_name("probe_script.py")).read_text(encoding="utf-8")
@@ -37,7 +43,7 @@ def run_probe(runner: Runner, interpreter: str, options: dict[str, Any], what: s
 
     `what` names the target in errors (an interpreter that cannot run is exit 4).
     """
-    argv: Sequence[str] = [interpreter, "-c", probe_source(), json.dumps(options)]
+    argv: Sequence[str] = [interpreter, "-c", probe_source(), *encode_options(options)]
     try:
         result = runner.run(argv, timeout=timeout)
     except FileNotFoundError:

@@ -8,24 +8,21 @@ installed there. It prints one JSON document:
      "r": {"version", "libraries", "packages"}, "jvm": {"java", "packages"},
      "conda": {"prefixes", "packages"}, "problems": [...]}
 
-Options (a JSON object in argv[1]): python (bool), deep (bool), rlibs (list of dirs, or
-"auto"), rscript (path, "auto" or null), jars (list of dirs), java ("auto" or a path or
-null), conda (list of prefixes, or "auto").
+Options (`KEY=VALUE` arguments, see encode_options): python, deep (flags), rlib (dir,
+repeatable, or "auto"), rscript (path or "auto"), jar (dir, repeatable), java ("auto" or a
+path), conda (prefix, repeatable, or "auto"). Neither the json module nor `re` is imported
+on the common path (they cost more than the scan itself), hence the small encoder below.
 
 It scans `*.dist-info`/`*.egg-info` folders on sys.path directly (reading only the
 metadata header), which is faster than importlib.metadata and `pip freeze`. It must stay
 compatible with Python 3.6+ and import nothing outside the standard library.
 """
 
-import base64
-import csv
-import hashlib
-import json
 import os
-import re
-import subprocess
 import sys
-import zipfile
+
+# Everything else is imported where it is needed: the probe runs once per target (20
+# containers at once on a small machine), so its start-up cost matters.
 
 _MAX_LISTED = 20
 
@@ -49,6 +46,8 @@ def _header(path, fields):
 
 
 def _sha256_file(path):
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -58,6 +57,9 @@ def _sha256_file(path):
 
 def _verify_record(site, dist_dir):
     """Files whose sha256 differs from RECORD, or that are gone; [] when all match."""
+    import base64
+    import csv
+
     bad = []
     record = os.path.join(dist_dir, "RECORD")
     try:
@@ -80,9 +82,17 @@ def _verify_record(site, dist_dir):
     return bad
 
 
-def _markers():
-    import platform
+def _python_version():
+    info = sys.version_info
+    text = "%d.%d.%d" % info[:3]
+    if info.releaselevel != "final":
+        text += {"alpha": "a", "beta": "b", "candidate": "rc"}.get(info.releaselevel, info.releaselevel) + str(info.serial)
+    return text
 
+
+def _markers():
+    """PEP 508 marker environment (what packaging.markers.default_environment computes)."""
+    uname = os.uname()
     impl = sys.implementation
     info = impl.version
     impl_version = "{0.major}.{0.minor}.{0.micro}".format(info)
@@ -92,20 +102,18 @@ def _markers():
         "implementation_name": impl.name,
         "implementation_version": impl_version,
         "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": platform.python_version(),
-        "platform_python_implementation": platform.python_implementation(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "platform_machine": uname.machine,
+        "platform_release": uname.release,
+        "platform_system": uname.sysname,
+        "platform_version": uname.version,
+        "python_full_version": _python_version(),
+        "platform_python_implementation": {"cpython": "CPython", "pypy": "PyPy"}.get(impl.name, impl.name),
+        "python_version": "%d.%d" % sys.version_info[:2],
         "sys_platform": sys.platform,
     }
 
 
 def probe_python(deep):
-    import platform
-
     packages = []
     seen_dirs = set()
     paths = []
@@ -140,7 +148,7 @@ def probe_python(deep):
                     row["modified_count"] = len(bad)
             packages.append(row)
     return {
-        "version": platform.python_version(),
+        "version": _python_version(),
         "executable": sys.executable,
         "prefix": sys.prefix,
         "markers": _markers(),
@@ -176,6 +184,8 @@ def _dcf(path):
 
 
 def _verify_md5(pkg_dir):
+    import hashlib
+
     bad = []
     try:
         with open(os.path.join(pkg_dir, "MD5"), "r", encoding="utf-8", errors="replace") as handle:
@@ -200,6 +210,8 @@ def _verify_md5(pkg_dir):
 def probe_r(libs, rscript, deep, problems):
     version = None
     if rscript:
+        import subprocess
+
         exe = _which("Rscript") if rscript == "auto" else rscript
         if exe:
             code = 'cat(R.version$major, ".", R.version$minor, "\\n", sep = ""); cat(.libPaths(), sep = "\\n")'
@@ -270,6 +282,8 @@ def _properties(text):
 
 
 def _jar_coordinates(path):
+    import zipfile
+
     base = os.path.basename(path)[:-4]
     try:
         with zipfile.ZipFile(path) as jar:
@@ -326,6 +340,9 @@ def probe_jars(dirs, deep, problems):
 
 
 def _java_version(java, problems):
+    import re
+    import subprocess
+
     exe = _which("java") if java == "auto" else java
     if not exe:
         home = os.environ.get("JAVA_HOME")
@@ -384,6 +401,8 @@ def probe_conda(prefixes, deep, problems):
             if not fname.endswith(".json"):
                 continue
             try:
+                import json
+
                 with open(os.path.join(meta, fname), "r", encoding="utf-8") as handle:
                     record = json.load(handle)
             except (OSError, ValueError) as exc:
@@ -412,8 +431,71 @@ def _which(name):
     return None
 
 
+_LISTS = {"rlib": "rlibs", "jar": "jars", "conda": "conda"}
+
+
+def encode_options(options):
+    """The options dict as argv items (used by envman on the host side)."""
+    argv = []
+    for key in ("python", "deep"):
+        if options.get(key):
+            argv.append(key + "=1")
+    for single in ("rscript", "java"):
+        if options.get(single):
+            argv.append(single + "=" + options[single])
+    for item, key in _LISTS.items():
+        value = options.get(key)
+        if value == "auto":
+            argv.append(item + "=auto")
+        elif value is not None:
+            argv.append(item + "s=")  # the list is present, maybe empty
+            argv.extend(item + "=" + v for v in value)
+    return argv
+
+
+def decode_options(argv):
+    options = {}
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key in ("python", "deep"):
+            options[key] = value == "1"
+        elif key in ("rscript", "java"):
+            options[key] = value
+        elif key.endswith("s") and key[:-1] in _LISTS:
+            options.setdefault(_LISTS[key[:-1]], [])
+        elif key in _LISTS:
+            name = _LISTS[key]
+            if value == "auto":
+                options[name] = "auto"
+            else:
+                current = options.get(name)
+                options[name] = (current if isinstance(current, list) else []) + [value]
+    return options
+
+
+_ESCAPES = {ord('"'): '\\"', ord("\\"): "\\\\"}
+_ESCAPES.update((i, "\\u%04x" % i) for i in range(32))
+
+
+def dump_json(value):
+    """JSON text of dicts/lists/str/int/bool/None (lone surrogates left for the encoder to escape)."""
+    if isinstance(value, str):
+        return '"' + value.translate(_ESCAPES) + '"'
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(dump_json(str(k)) + ":" + dump_json(v) for k, v in value.items()) + "}"
+    return "[" + ",".join(dump_json(v) for v in value) + "]"
+
+
 def main(argv):
-    options = json.loads(argv[1]) if len(argv) > 1 else {"python": True}
+    options = decode_options(argv[1:]) if len(argv) > 1 else {"python": True}
     deep = bool(options.get("deep"))
     problems = []
     result = {"problems": problems}
@@ -428,8 +510,15 @@ def main(argv):
         }
     if options.get("conda"):
         result["conda"] = probe_conda(options["conda"], deep, problems)
-    sys.stdout.write(json.dumps(result))
-    sys.stdout.write("\n")
+    # undecodable file names arrive as lone surrogates: backslashreplace writes them as
+    # \udcXX, which is a valid JSON escape
+    out = getattr(sys.stdout, "buffer", None)
+    text = dump_json(result) + "\n"
+    if out is not None:
+        out.write(text.encode("utf-8", "backslashreplace"))
+        out.flush()
+    else:  # pragma: no cover
+        sys.stdout.write(text)
     return 0
 
 
