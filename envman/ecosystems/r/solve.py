@@ -90,6 +90,8 @@ def resolve_request(request: Any, services: Any) -> dict[str, dict[str, list[REn
     repos = RepositorySet(repositories, services, offline=request.offline, refresh=bool(request.upgrade))
     repos, resolution = _resolve_with_refresh(repos, union, r_key, preferences, repositories, request, services)
 
+    for name, why in sorted(resolution.skipped.items()):
+        services.progress(f"r: {name}: {why}")
     artifacts = _artifacts(repos, resolution, previous)
     entries: dict[str, REntry] = {}
     for name, cand in resolution.chosen.items():
