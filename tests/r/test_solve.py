@@ -154,6 +154,12 @@ def test_not_a_cran_repository(tmp_path, services, serve):
     assert "PACKAGES" in str(err.value)
 
 
+def test_contrib_url_instead_of_root_gets_a_hint(repo, services):
+    with pytest.raises(UnreachableError) as err:
+        lock(repo.url + "/src/contrib", {"default": ["top"]}, services)
+    assert "without /src/contrib" in str(err.value)
+
+
 def test_checksum_mismatch_is_refused(repo, services):
     text = (repo.contrib / "PACKAGES").read_text()
     real = hashlib.md5((repo.contrib / "low_1.2.tar.gz").read_bytes()).hexdigest()

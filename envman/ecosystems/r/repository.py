@@ -135,8 +135,13 @@ class RepositorySet:
             index = self._parse_index(repo, url, data, compressed)
             self.cache.put_index(url, data)
             return index
+        hint = (
+            "; give the repository's root URL, without /src/contrib"
+            if repo.url.rstrip("/").endswith("/src/contrib")
+            else ": is it a CRAN-like repository?"
+        )
         raise UnreachableError(
-            f"repository {repo.name} ({redact_url(repo.url)}) has no src/contrib/PACKAGES.gz or src/contrib/PACKAGES: is it a CRAN-like repository?"
+            f"repository {repo.name} ({redact_url(repo.url)}) has no src/contrib/PACKAGES.gz or src/contrib/PACKAGES{hint}"
         )
 
     def _parse_index(self, repo: Repository, url: str, data: bytes, compressed: bool) -> RepoIndex:
