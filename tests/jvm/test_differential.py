@@ -56,3 +56,26 @@ def test_real_poms_same_as_maven(real, name):
     assert actual == maven_set(expected)
     if name == "union":
         assert len(actual) >= 300
+
+
+def test_fast_gathering_equals_depth_first(real):
+    """The indexed conflict gathering must give what Maven's depth-first replay gives."""
+    from envman.cache import ArtifactCache
+    from envman.ecosystems.jvm.activation import ActivationContext
+    from envman.ecosystems.jvm.descriptor import DescriptorReader
+    from envman.ecosystems.jvm.graph import resolve_graph
+    from envman.ecosystems.jvm.model import ModelBuilder
+    from envman.ecosystems.jvm.repository import MavenRepositories, MissingArtifact
+    from envman.ecosystems.jvm.resolve import union_roots
+    from envman.http import HttpClient
+
+    repo, results, root, scenarios = real
+    repos = MavenRepositories([repo.url], HttpClient(retries=0), ArtifactCache(root / "cache-modes"))
+    roots, _ = union_roots({"default": scenarios["union"]})
+
+    def run(depth_first: bool):
+        reader = DescriptorReader(ModelBuilder(repos.raw_pom, ActivationContext()), missing=(MissingArtifact,))
+        resolution = resolve_graph(roots, reader, lambda a, p: repos.versions(a.group, a.artifact), None, depth_first)
+        return {k: (r.artifact.version, r.scope, tuple(r.requires)) for k, r in resolution.artifacts.items()}
+
+    assert run(True) == run(False)

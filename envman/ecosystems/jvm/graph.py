@@ -168,7 +168,7 @@ def _effective_scope(items: list["_Item"]) -> str:
 
 
 class _Item:
-    __slots__ = ("parent", "node", "depth", "scopes")
+    __slots__ = ("parent", "node", "depth", "scopes", "key")
 
     def __init__(self, parent: list[_Node] | None, node: _Node, scopes: set[str]) -> None:
         self.parent = parent
@@ -413,26 +413,38 @@ class _Resolver:
         self.resolved: dict[tuple, _Node] = {}
         self.ancestors: set[tuple] = set()
 
-    def run(self, order: list[tuple], cyclic: dict[tuple, set]) -> None:
+    def run(self, order: list[tuple], cyclic: dict[tuple, set], edges: dict[tuple, list] | None = None) -> None:
+        """Resolve every conflict id in order. Without cycles among conflict ids, the items of
+        an id are exactly the edges from already resolved winners (`edges`, indexed once);
+        with cycles, Maven's depth-first gathering is replayed."""
+        fast = edges is not None and not cyclic
+        self.order_key: dict[int, tuple[int, ...]] = {}
+        self.depth: dict[int, int] = {}
         for cid in order:
             if cid in cyclic:
                 self.ancestors |= cyclic[cid]
             self.current = cid
-            self.items: list[_Item] = []
-            self.infos: dict[int, list] = {}  # id(child list) -> [min_depth, scopes, items]
-            self.on_stack: set[int] = set()
-            self.parents: list[tuple[_Node, list | None]] = []  # (node, info or None)
-            self.parent_scopes: list[str | None] = []
-            self._gather(self.root)
-            for item in self.items:
-                info = self.infos[id(item.parent)] if item.parent is not None else None
-                item.depth = info[0] + 1 if info else 1
+            if fast:
+                self.items = self._gather_fast(edges.get(cid, ()))  # type: ignore[union-attr]
+            else:
+                self.items: list[_Item] = []
+                self.infos: dict[int, list] = {}  # id(child list) -> [min_depth, scopes, items]
+                self.on_stack: set[int] = set()
+                self.parents: list[tuple[_Node, list | None]] = []  # (node, info or None)
+                self.parent_scopes: list[str | None] = []
+                self._gather(self.root)
+                for item in self.items:
+                    info = self.infos[id(item.parent)] if item.parent is not None else None
+                    item.depth = info[0] + 1 if info else 1
             self.ancestors.add(cid)
             if not self.items:
                 continue
             winner = _nearest(self.items, cid)
             winner.node.scope = _effective_scope(self.items)
             self.resolved[cid] = winner.node
+            if fast:
+                self.order_key[id(winner.node)] = winner.key  # type: ignore[attr-defined]
+                self.depth[id(winner.node)] = winner.depth
             for item in self.items:
                 if item is winner:
                     continue
@@ -444,6 +456,26 @@ class _Resolver:
         # cut leftovers of cycles
         self.current = None
         self._cleanup(self.root, set())
+
+    def _gather_fast(self, edges: list[tuple[_Node, _Node, int]]) -> list["_Item"]:
+        items = []
+        for parent, child, index in edges:
+            if parent is self.root:
+                key: tuple[int, ...] = (index,)
+                depth = 1
+                scope = child.dep.scope  # type: ignore[union-attr]
+            else:
+                if self.resolved.get(self.ids[id(parent)]) is not parent:
+                    continue
+                key = self.order_key[id(parent)] + (index,)
+                depth = self.depth[id(parent)] + 1
+                scope = _derive_scope(parent.scope, child.dep.scope)  # type: ignore[union-attr]
+            item = _Item(parent.children, child, {scope})
+            item.depth = depth
+            item.key = key  # type: ignore[attr-defined]
+            items.append(item)
+        items.sort(key=lambda it: it.key)  # type: ignore[attr-defined]  # depth-first declaration order
+        return items
 
     def _cleanup(self, node: _Node, seen: set[int]) -> None:
         if id(node.children) in seen:
@@ -526,11 +558,27 @@ class _Resolver:
         return _derive_scope(parent_scope, node.dep.scope)  # type: ignore[union-attr]
 
 
+def _edges(root: _Node, ids: dict[int, tuple], original: dict[int, tuple[_Node, ...]]) -> dict[tuple, list]:
+    """conflict id -> [(parent node, child node, index in the parent's list)] over the whole graph."""
+    edges: dict[tuple, list] = {}
+    seen: set[int] = {id(root)}
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        for index, child in enumerate(original.get(id(node.children), ())):
+            edges.setdefault(ids[id(child)], []).append((node, child, index))
+            if id(child) not in seen:
+                seen.add(id(child))
+                todo.append(child)
+    return edges
+
+
 def resolve_graph(
     roots: list[Dependency],
     descriptor: Callable[[Artifact, tuple[str, ...]], Descriptor],
     versions: Callable[[Artifact, tuple[str, ...]], list[str]],
     prefer: Callable[[Artifact, list[str]], list[str]] | None = None,
+    depth_first: bool = False,
 ) -> Resolution:
     """Resolve `roots` as the direct dependencies of one project, like Maven 3.8."""
     root = _Node(None, None, None, (), ())
@@ -551,7 +599,7 @@ def resolve_graph(
     ids = _conflict_ids(root)
     order, cyclic = _sort_ids(root, ids)
     resolver = _Resolver(root, ids)
-    resolver.run(order, cyclic)
+    resolver.run(order, cyclic, None if (cyclic or depth_first) else _edges(root, ids, original))
     # walk the final graph: depth of each winner, requires from its declared children
     artifacts: dict[tuple, Resolved] = {}
     frontier = [(root, 0)]

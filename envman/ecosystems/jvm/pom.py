@@ -16,6 +16,8 @@ __all__ = [
     "RawPom",
     "parse_pom",
     "parse_metadata_versions",
+    "pom_to_json",
+    "pom_from_json",
 ]
 
 
@@ -242,3 +244,43 @@ def parse_metadata_versions(data: bytes, where: str) -> list[str]:
                 if _local(element.tag) == "version" and _text(element):
                     versions.append(_text(element))
     return list(dict.fromkeys(versions))
+
+
+def pom_to_json(pom: RawPom) -> bytes:
+    """A parsed POM as JSON, so warm runs skip XML parsing."""
+    import dataclasses
+    import json
+
+    return json.dumps(dataclasses.asdict(pom), separators=(",", ":")).encode()
+
+
+def _dep_from(data: dict[str, Any]) -> RawDependency:
+    dep = RawDependency(**{k: v for k, v in data.items() if k != "exclusions"})
+    dep.exclusions = [tuple(e) for e in data.get("exclusions", [])]  # type: ignore[misc]
+    return dep
+
+
+def pom_from_json(data: bytes) -> RawPom:
+    import json
+
+    raw = json.loads(data)
+    pom = RawPom(
+        group=raw["group"], artifact=raw["artifact"], version=raw["version"], packaging=raw["packaging"],
+        parent=tuple(raw["parent"]) if raw["parent"] else None,  # type: ignore[arg-type]
+        properties=raw["properties"], relocation=raw["relocation"],
+        dependencies=[_dep_from(d) for d in raw["dependencies"]],
+        managed=[_dep_from(d) for d in raw["managed"]],
+    )
+    for profile in raw["profiles"]:
+        activation = profile["activation"]
+        if "property" in activation:
+            activation["property"] = tuple(activation["property"])
+        pom.profiles.append(
+            RawProfile(
+                id=profile["id"], active_by_default=profile["active_by_default"], activation=activation,
+                properties=profile["properties"],
+                dependencies=[_dep_from(d) for d in profile["dependencies"]],
+                managed=[_dep_from(d) for d in profile["managed"]],
+            )
+        )
+    return pom

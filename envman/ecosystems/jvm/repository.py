@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from typing import Any, Callable, Iterable
 
 from envman.ecosystems.jvm.graph import Artifact
-from envman.ecosystems.jvm.pom import RawPom, parse_metadata_versions, parse_pom
+from envman.ecosystems.jvm.pom import RawPom, parse_metadata_versions, parse_pom, pom_from_json, pom_to_json
 from envman.errors import ResolutionError, UnreachableError
 from envman.http import NotFound
 from envman.redact import redact_url
@@ -22,6 +23,7 @@ from envman.redact import redact_url
 __all__ = ["DEFAULT_REPOSITORY", "MissingArtifact", "MavenRepositories", "artifact_path"]
 
 DEFAULT_REPOSITORY = "https://repo.maven.apache.org/maven2"
+NEGATIVE_TTL = 24 * 3600  # a POM missing from a repository is asked for again after a day
 
 
 class MissingArtifact(ValueError):
@@ -75,10 +77,29 @@ class MavenRepositories:
         mutable = version.endswith("SNAPSHOT")
         for base in self.urls:
             url = f"{base}/{path}"
+            parsed_key = f"envman-jvm-pom-v1:{url}"
+            missing_key = f"envman-jvm-404:{url}"
+            if self.cache is not None and not mutable:
+                parsed = self.cache.get_index(parsed_key)
+                if parsed is not None:
+                    try:
+                        pom = pom_from_json(parsed)
+                    except (ValueError, KeyError, TypeError):
+                        pom = None  # a stale or damaged entry: parse the POM again
+                    if pom is not None:
+                        self._poms[gav] = pom
+                        return pom
+                marker = self.cache.get_index(missing_key)
+                if marker is not None and (self.offline or time.time() - float(marker or 0) < NEGATIVE_TTL):
+                    continue
             data = self._fetch_document(url, mutable)
             if data is None:
+                if self.cache is not None and not mutable:
+                    self.cache.put_index(missing_key, str(time.time()).encode())
                 continue
             pom = parse_pom(data, f"{group}:{artifact}:{version} ({redact_url(url)})")
+            if self.cache is not None and not mutable:
+                self.cache.put_index(parsed_key, pom_to_json(pom))
             self._poms[gav] = pom
             return pom
         raise MissingArtifact(
