@@ -57,20 +57,25 @@ def _sync_python(interpreter: str, actions: list[Any], plock: Any, manifest: Any
 
     from envman.drift import package_key
 
-    try:
-        from envman.ecosystems.python.export import requirements_text
-    except ImportError:  # pragma: no cover - the Python ecosystem ships it
-        raise BuildError("the Python ecosystem's requirements export is not available") from None
     uv_bin = uv.find_uv_bin()
     base = [uv_bin, "pip"]
     py = ["--python", interpreter]
     by_key = {package_key("python", e.name): e for e in plock.python}
     removals = [a.name for a in actions if a.op == "remove"]
-    if removals:
-        _run(base + ["uninstall"] + py + removals, f"{what}: uv pip uninstall")
     wanted = [a for a in actions if a.op in ("install", "change", "reinstall")]
-    if not wanted:
-        return
+    if wanted:
+        _install_python(base, py, wanted, by_key, manifest, what)
+    if removals:  # after the installs: a failed (unverified) install leaves the venv as it was
+        _run(base + ["uninstall"] + py + removals, f"{what}: uv pip uninstall")
+
+
+def _install_python(base: list[str], py: list[str], wanted: list[Any], by_key: dict[str, Any], manifest: Any, what: str) -> None:
+    from envman.drift import package_key
+
+    try:
+        from envman.ecosystems.python.export import requirements_text
+    except ImportError:  # pragma: no cover - the Python ecosystem ships it
+        raise BuildError("the Python ecosystem's requirements export is not available") from None
     entries = [by_key[package_key("python", a.name)] for a in wanted]
     missing_hashes = [e.name for e in entries if not e.hashes]
     if missing_hashes:
@@ -128,24 +133,24 @@ def _sync_rlib(directory: str, actions: list[Any], plock: Any, what: str) -> Non
     from envman.http import HttpClient
 
     lib = Path(directory)
-    for action in actions:
-        if action.op == "remove":
-            shutil.rmtree(lib / action.name, ignore_errors=False)
     by_name = {e.name: e for e in plock.r}
     entries = [by_name[a.name] for a in actions if a.op in ("install", "change", "reinstall")]
-    if not entries:
-        return
     r_bin = shutil.which("R")
-    if r_bin is None:
+    if entries and r_bin is None:
         raise UnreachableError(f"{what}: R is not installed (R CMD INSTALL is needed to install packages)")
     services = (HttpClient(), ArtifactCache())
     with tempfile.TemporaryDirectory(prefix="envman-sync-") as tmp:
         tarballs = []
-        for entry in _install_order(entries):
+        for entry in _install_order(entries):  # every artifact verified before anything changes
             cached = _fetch_verified(entry.url, entry.sha256, services)
             tarball = Path(tmp) / f"{entry.name}_{entry.version}.tar.gz"
             shutil.copyfile(cached, tarball)
             tarballs.append(str(tarball))
+        for action in actions:
+            if action.op == "remove":
+                shutil.rmtree(lib / action.name)
+        if not tarballs:
+            return
         env = dict(os.environ)
         env["R_LIBS"] = str(lib) + (os.pathsep + env["R_LIBS"] if env.get("R_LIBS") else "")
         _run([r_bin, "CMD", "INSTALL", "--no-test-load", "-l", str(lib)] + tarballs, f"{what}: R CMD INSTALL", env=env)
@@ -172,6 +177,11 @@ def _sync_jars(directory: str, actions: list[Any], plock: Any, installed: Any, w
             files.setdefault(pkg.name, []).append(pkg.location)
     by_name = {e.name: e for e in plock.jvm}
     services = (HttpClient(), ArtifactCache())
+    sources = {
+        a.name: _fetch_verified(by_name[a.name].url, by_name[a.name].sha256, services)
+        for a in actions
+        if a.op in ("install", "change", "reinstall")
+    }  # every artifact verified before anything changes
     for action in actions:
         if action.op == "remove":
             for path in files.get(action.name, []):
@@ -180,7 +190,7 @@ def _sync_jars(directory: str, actions: list[Any], plock: Any, installed: Any, w
         if action.op not in ("install", "change", "reinstall"):
             continue
         entry = by_name[action.name]
-        source = _fetch_verified(entry.url, entry.sha256, services)
+        source = sources[action.name]
         target = folder / _jar_filename(entry.name, entry.version)
         tmp = target.with_name(f".{target.name}.envman-tmp")
         shutil.copyfile(source, tmp)
