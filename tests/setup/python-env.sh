@@ -24,10 +24,18 @@ if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] \
   exit 0
 fi
 
-log "python: creating $venv from $base_real"
-rm -rf "$venv"
-"$base_python" -m venv "$venv" >&2 \
-  || die "python: '$base_python -m venv' failed (on Debian: apt-get install python3-venv)"
+if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  # Never delete a folder this script did not make (a developer's own venv, say).
+  if [ -e "$venv" ] && [ ! -f "$stamp" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
+    die "python: $venv exists but is not a working venv made by this script; remove it or set ENVMAN_TEST_VENV"
+  fi
+  log "python: creating $venv from $base_real"
+  rm -rf "$venv"
+  "$base_python" -m venv "$venv" >&2 \
+    || die "python: '$base_python -m venv' failed (on Debian: apt-get install python3-venv)"
+else
+  log "python: updating $venv"
+fi
 pip_log="$venv/pip-install.log"
 if ! "$venv/bin/python" -m pip install -e "$repo[test]" >"$pip_log" 2>&1; then
   grep -v 'is ignored: it is neither a file nor a directory' "$pip_log" | tail -n 25 | sed 's/^/    /' >&2
