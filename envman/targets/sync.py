@@ -204,17 +204,20 @@ def _sync_jars(directory: str, actions: list[Any], plock: Any, installed: Any, w
 
 
 def _sync_conda(prefix: str, actions: list[Any], plock: Any, what: str) -> None:
-    try:
-        import rattler  # noqa: F401
-    except ImportError:
-        raise BadInputError(
-            f"{what}: syncing a conda prefix needs py-rattler (pip install py-rattler); `envman check` works without it"
-        ) from None
-    import asyncio
+    from envman.cache import ArtifactCache
+    from envman.http import HttpClient
+    from envman.targets.conda_install import install_package, remove_package
 
-    from rattler import Environment, LockFile  # type: ignore[import-not-found]  # noqa: F401
-
-    raise BadInputError(f"{what}: conda prefix sync is not implemented yet; recreate the prefix from `envman export --format explicit`")
+    root = Path(prefix)
+    by_name = {e.name: e for e in plock.conda}
+    services = (HttpClient(), ArtifactCache())
+    wanted = [a for a in actions if a.op in ("install", "change", "reinstall")]
+    artifacts = {a.name: _fetch_verified(by_name[a.name].url, by_name[a.name].sha256, services) for a in wanted}
+    for action in actions:
+        if action.op in ("remove", "change", "reinstall"):
+            remove_package(root, action.name, what)
+    for action in wanted:
+        install_package(root, artifacts[action.name], by_name[action.name], what)
 
 
 # -- driver ---------------------------------------------------------------------------

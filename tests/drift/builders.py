@@ -9,7 +9,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-__all__ = ["make_wheel", "make_r_package", "make_jar", "sha256_file"]
+__all__ = ["make_wheel", "make_r_package", "make_jar", "make_conda_package", "sha256_file", "CONDA_PLACEHOLDER"]
 
 _EPOCH = (2020, 1, 1, 0, 0, 0)
 
@@ -97,4 +97,38 @@ def make_jar(folder: Path, group: str, artifact: str, version: str, classifier: 
     name = f"{artifact}-{version}" + (f"-{classifier}" if classifier else "") + ".jar"
     path = folder / name
     _zip(path, files)
+    return path
+
+
+# conda-build pads the build prefix to 255 characters so that binaries can be relocated
+CONDA_PLACEHOLDER = ("/opt/conda-bld/test_1577836800/h_env" + "_placehold" * 30)[:255]
+
+
+def make_conda_package(folder: Path, name: str, version: str, build: str, files: dict[str, bytes], text_placeholders: tuple[str, ...] = (), binary_placeholders: tuple[str, ...] = ()) -> Path:
+    """A `.tar.bz2` conda package as conda-build lays it out (info/index.json, info/paths.json, info/files)."""
+    import json
+
+    paths = []
+    for rel in sorted(files):
+        item = {"_path": rel, "path_type": "hardlink", "sha256": hashlib.sha256(files[rel]).hexdigest(), "size_in_bytes": len(files[rel])}
+        if rel in text_placeholders or rel in binary_placeholders:
+            item["prefix_placeholder"] = CONDA_PLACEHOLDER
+            item["file_mode"] = "text" if rel in text_placeholders else "binary"
+        paths.append(item)
+    index = {"name": name, "version": version, "build": build, "build_number": 0, "subdir": "linux-64", "depends": [], "license": "MIT"}
+    members = dict(files)
+    members["info/index.json"] = json.dumps(index, indent=2, sort_keys=True).encode()
+    members["info/paths.json"] = json.dumps({"paths": paths, "paths_version": 1}, indent=2, sort_keys=True).encode()
+    members["info/files"] = ("\n".join(sorted(files)) + "\n").encode()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{version}-{build}.tar.bz2"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:bz2", format=tarfile.USTAR_FORMAT) as archive:
+        for member in sorted(members):
+            info = tarfile.TarInfo(member)
+            info.size = len(members[member])
+            info.mtime = 1577836800
+            info.mode = 0o755 if member.startswith("bin/") else 0o644
+            archive.addfile(info, io.BytesIO(members[member]))
+    path.write_bytes(buffer.getvalue())
     return path

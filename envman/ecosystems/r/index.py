@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from envman.ecosystems.r.constants import DEP_FIELDS
-from envman.ecosystems.r.dcf import DcfError, parse_dcf, parse_dcf_record
+from envman.ecosystems.r.dcf import DcfError, parse_dcf_record
 from envman.ecosystems.r.versions import Constraint, Dependency, VersionError, parse_dependencies, version_key
 
 __all__ = ["Candidate", "RepoIndex", "IndexReadError", "parse_packages", "candidate_from_description"]
@@ -68,17 +68,56 @@ class Candidate:
         return self._parsed[1]
 
 
-@dataclass
 class RepoIndex:
-    """The packages one repository offers now; `broken` keeps entries that could not be read."""
+    """The packages one repository offers now.
 
-    repository: str
-    url: str
-    packages: dict[str, list[Candidate]] = field(default_factory=dict)
-    broken: dict[str, str] = field(default_factory=dict)
+    Records are split and keyed by name up front; a record is parsed into Candidates only
+    when its package is asked for, so an index of 20,000 packages costs little when a lock
+    visits a few hundred. Records that cannot be read are reported by `broken_reason`.
+    """
+
+    def __init__(self, repository: str, url: str = "", records: dict[str, list[str]] | None = None) -> None:
+        self.repository = repository
+        self.url = url
+        self._records = records or {}
+        self._candidates: dict[str, list[Candidate]] = {}
+        self._broken: dict[str, str] = {}
 
     def names(self) -> list[str]:
-        return list(self.packages)
+        return list(self._records)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._records
+
+    def candidates(self, name: str) -> list[Candidate]:
+        """Readable versions of name, newest first."""
+        found = self._candidates.get(name)
+        if found is None:
+            found = []
+            for text in self._records.get(name, ()):
+                try:
+                    found.append(_candidate(parse_dcf_record(text), self.repository, archived=False, path=None))
+                except (IndexReadError, DcfError) as exc:
+                    self._broken.setdefault(name, str(exc))
+            found.sort(key=lambda c: c.key, reverse=True)
+            self._candidates[name] = found
+        return found
+
+    def broken_reason(self, name: str) -> str | None:
+        self.candidates(name)
+        return self._broken.get(name)
+
+    @property
+    def packages(self) -> dict[str, list[Candidate]]:
+        """Every readable package (parses the whole index: for tests and small indexes)."""
+        return {name: cands for name in self._records if (cands := self.candidates(name))}
+
+    @property
+    def broken(self) -> dict[str, str]:
+        """Every unreadable record, by package name (parses the whole index)."""
+        for name in self._records:
+            self.candidates(name)
+        return dict(self._broken)
 
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9.]*$")
@@ -122,25 +161,36 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
     )
 
 
+_RECORD_SEPARATOR = re.compile(r"\n[ \t]*\n")
+_PACKAGE_FIELD = re.compile(r"^Package:[ \t]*(\S*)", re.M)
+
+
 def parse_packages(text: str, repository: str, url: str = "") -> RepoIndex:
-    """A PACKAGES document -> RepoIndex. Raises IndexReadError only when the text is not DCF;
-    single unreadable records are kept in `broken` (reported if someone needs them)."""
-    try:
-        records = parse_dcf(text)
-    except DcfError as exc:
-        raise IndexReadError(str(exc)) from None
-    index = RepoIndex(repository=repository, url=url)
-    for record in records:
-        try:
-            cand = _candidate(record, repository, archived=False, path=None)
-        except IndexReadError as exc:
-            name = record.get("Package", "").strip() or "?"
-            index.broken[name] = str(exc)
-            continue
-        index.packages.setdefault(cand.name, []).append(cand)
-    for versions in index.packages.values():
-        versions.sort(key=lambda c: c.key, reverse=True)
-    return index
+    """A PACKAGES document -> RepoIndex (records are parsed lazily, per package).
+
+    Raises IndexReadError when the text has no `Package:` record at all (an HTML error
+    page, say); a single unreadable record only matters when its package is needed.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    records: dict[str, list[str]] = {}
+    seen_any = False
+    for chunk in _RECORD_SEPARATOR.split(text):
+        if chunk.startswith("Package:"):
+            line_end = chunk.find("\n")
+            name = (chunk[8:] if line_end < 0 else chunk[8:line_end]).strip()
+        else:
+            match = _PACKAGE_FIELD.search(chunk)
+            if match is None:
+                if chunk.strip():
+                    records.setdefault("?", []).append(chunk)
+                continue
+            name = match.group(1).strip()
+        seen_any = True
+        records.setdefault(name or "?", []).append(chunk)
+    if not seen_any and text.strip():
+        raise IndexReadError("no `Package:` record found: not a PACKAGES index")
+    return RepoIndex(repository=repository, url=url, records=records)
 
 
 def candidate_from_description(text: str, repository: str, path: str, *, md5: str | None = None) -> Candidate:

@@ -67,12 +67,13 @@ class IndexSource:
         self.indexes = list(indexes)
         self.archive = archive
         self._current: dict[str, list[Candidate]] = {}
-        for index in self.indexes:
-            for name, cands in index.packages.items():
-                self._current.setdefault(name, []).extend(cands)
 
     def current(self, name: str) -> list[Candidate]:
-        return self._current.get(name, [])
+        found = self._current.get(name)
+        if found is None:
+            found = [c for index in self.indexes for c in index.candidates(name)]
+            self._current[name] = found
+        return found
 
     def archived_versions(self, name: str, wanted: Sequence[str] = ()) -> list[tuple[str, str]]:
         if self.archive is None:
@@ -85,12 +86,17 @@ class IndexSource:
         return self.archive.load_archived(name, repository, version)  # type: ignore[attr-defined]
 
     def known_names(self) -> list[str]:
-        return list(self._current)
+        names: dict[str, None] = {}
+        for index in self.indexes:
+            names.update(dict.fromkeys(index.names()))
+        names.pop("?", None)
+        return list(names)
 
     def broken(self, name: str) -> str | None:
         for index in self.indexes:
-            if name in index.broken:
-                return f"{index.repository}: {index.broken[name]}"
+            reason = index.broken_reason(name)
+            if reason:
+                return f"{index.repository}: {reason}"
         return None
 
 
