@@ -26,7 +26,8 @@ echo "[setup] ready in $(( $(date +%s) - t0 )) s" >&2
 
 # The venv first on PATH: `envman`, `python` and `pytest` in tests are the ones under test.
 venv_bin="$(dirname "$python")"
-export PATH="$venv_bin:$PATH" VIRTUAL_ENV="$(dirname "$venv_bin")"
+VIRTUAL_ENV="$(dirname "$venv_bin")"
+export PATH="$venv_bin:$PATH" VIRTUAL_ENV
 unset PYTHONPATH
 
 # Two workers on a 2-core machine; one test may take at most 5 minutes (mark a test with

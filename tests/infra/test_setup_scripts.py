@@ -69,3 +69,9 @@ def test_setup_rerun_is_fast(script, docker_client, base_image):
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - start < 10, done.stderr
     assert "installing" not in done.stderr and "debootstrap" not in done.stderr
+
+
+def test_setup_scripts_pass_shellcheck():
+    scripts = [str(p) for p in sorted(SETUP.glob("*.sh"))] + [str(SETUP.parent / "run.sh"), str(SETUP.parents[1] / ".ci" / "run")]
+    done = subprocess.run(["shellcheck", "-x", *scripts], cwd=SETUP.parents[1], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -113,3 +113,49 @@ def test_bad_root_coordinate(tmp_path):
 
     with pytest.raises(BadInputError):
         envman_resolve("file:///nonexistent", {"default": ["not a coordinate"]}, tmp_path / "cache")
+
+
+def test_relocation_cycle(repo, tmp_path):
+    repo.add("t.mid:lib:1", relocation={"groupId": "t.other"})
+    repo.add("t.other:lib:1", relocation={"groupId": "t.mid"})
+    message = _fail(repo, tmp_path)
+    assert "relocations form a cycle" in message and "t.top:app:1" in message
+
+
+def test_bom_import_cycle(repo, tmp_path):
+    repo.add("t.mid:lib:1", managed=[{"g": "t.bom", "a": "one", "v": "1", "type": "pom", "scope": "import"}])
+    repo.add("t.bom:one:1", packaging="pom", managed=[{"g": "t.bom", "a": "two", "v": "1", "type": "pom", "scope": "import"}])
+    repo.add("t.bom:two:1", packaging="pom", managed=[{"g": "t.bom", "a": "one", "v": "1", "type": "pom", "scope": "import"}])
+    message = _fail(repo, tmp_path)
+    assert "cyclic BOM imports" in message
+
+
+@pytest.mark.parametrize("pom", [
+    b"<notaproject/>",
+    b"",
+    b"<project><dependencies><dependency><artifactId>x</artifactId><version>1</version></dependency></dependencies></project>",
+    b"<project><dependencies><dependency><groupId>g</groupId><artifactId>x</artifactId></dependency></dependencies></project>",
+    b"<project><parent><groupId>g</groupId></parent></project>",
+    b"<project><dependencies><dependency><groupId>g</groupId><artifactId>x</artifactId><version>[1,</version></dependency></dependencies></project>",
+    "<project><dependencies><dependency><groupId>g</groupId><artifactId>x</artifactId><version>1\u00e9</version></dependency></dependencies></project>".encode("latin-1"),
+])
+def test_hostile_poms_never_trace_back(repo, tmp_path, pom):
+    repo.add("t.mid:lib:1", pom_bytes=pom)
+    _fail(repo, tmp_path)
+
+
+def test_incomplete_exclusion_excludes_nothing(tmp_path):
+    repo = FixtureRepo(tmp_path / "repo")
+    repo.add("t.leaf:x:1")
+    repo.add("t.mid:lib:1", pom_bytes=(
+        b"<project><groupId>t.mid</groupId><artifactId>lib</artifactId><version>1</version><dependencies>"
+        b"<dependency><groupId>t.leaf</groupId><artifactId>x</artifactId><version>1</version></dependency>"
+        b"</dependencies></project>"))
+    repo.add("t.top:app:1", pom_bytes=(
+        b"<project><groupId>t.top</groupId><artifactId>app</artifactId><version>1</version><dependencies>"
+        b"<dependency><groupId>t.mid</groupId><artifactId>lib</artifactId><version>1</version>"
+        b"<exclusions><exclusion><groupId>t.leaf</groupId></exclusion></exclusions></dependency>"
+        b"</dependencies></project>"))
+    repo.finish()
+    locked = envman_resolve(repo.url, {"default": ["t.top:app:1"]}, tmp_path / "cache")
+    assert "t.leaf:x" in {e.name for e in locked["default"]["linux-64"]}

@@ -3,6 +3,7 @@
 # Fast path: when every package is installed, no apt command runs at all.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/setup/lib.sh
 . "$here/lib.sh"
 
 start="$(now_s)"

@@ -8,6 +8,7 @@
 # Fast paths: the image exists with the same key label -> nothing; the tarball exists -> import.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/setup/lib.sh
 . "$here/lib.sh"
 
 start="$(now_s)"

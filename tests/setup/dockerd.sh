@@ -8,6 +8,7 @@
 # the script retries once with --storage-driver=vfs. Extra flags: ENVMAN_TEST_DOCKERD_FLAGS.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/setup/lib.sh
 . "$here/lib.sh"
 
 start="$(now_s)"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the test setup scripts (sourced, not run).
 # Messages go to stderr so that callers can capture a script's stdout.
 

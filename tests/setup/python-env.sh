@@ -5,6 +5,7 @@
 # by the same base interpreter.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/setup/lib.sh
 . "$here/lib.sh"
 repo="$(cd "$here/../.." && pwd)"
 
@@ -37,7 +38,7 @@ else
   log "python: updating $venv"
 fi
 pip_log="$venv/pip-install.log"
-if ! "$venv/bin/python" -m pip install -e "$repo[test]" >"$pip_log" 2>&1; then
+if ! "$venv/bin/python" -m pip install -e "${repo}[test]" >"$pip_log" 2>&1; then
   grep -v 'is ignored: it is neither a file nor a directory' "$pip_log" | tail -n 25 | sed 's/^/    /' >&2
   die "python: pip install -e '.[test]' failed (is PyPI reachable?); full log: $pip_log"
 fi

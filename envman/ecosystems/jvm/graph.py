@@ -205,7 +205,9 @@ class _Collector:
 
     def dependency(self, dep: Dependency, parent: _Node, exclusions: frozenset[tuple[str, str]],
                    transitive: bool, relocations: tuple[Artifact, ...]) -> None:
-        if transitive and (dep.scope in ("test", "provided") or dep.optional):
+        if transitive and (dep.scope in ("test", "provided", "system") or dep.optional):
+            # `system` is envman's choice: such files live outside any repository, so a lock
+            # cannot pin or hash them (Maven would list them with scope system)
             return
         if _excluded(dep.artifact, exclusions):
             return

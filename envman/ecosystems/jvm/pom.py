@@ -116,8 +116,9 @@ def _dependency(element: Any) -> RawDependency:
                 if _local(exclusion.tag) != "exclusion":
                     continue
                 parts = _children(exclusion)
-                group = _text(parts["groupId"]) if "groupId" in parts else "*"
-                artifact = _text(parts["artifactId"]) if "artifactId" in parts else "*"
+                # an incomplete exclusion matches nothing (never "everything")
+                group = _text(parts["groupId"]) if "groupId" in parts else ""
+                artifact = _text(parts["artifactId"]) if "artifactId" in parts else ""
                 dep.exclusions.append((group, artifact))
     return dep
 

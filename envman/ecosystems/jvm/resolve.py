@@ -107,6 +107,8 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
         resolution = resolve_graph(roots, reader, versions, prefer)
     except GraphError as exc:
         raise ResolutionError(f"jvm: {exc}") from None
+    except RecursionError:
+        raise ResolutionError("jvm: the dependency graph is too deep to resolve (hundreds of levels)") from None
     files = fetch_files(resolution, repos)
     return entries_by_environment(resolution, files, per_env, request.platforms)
 

@@ -89,7 +89,9 @@ def _tokenize(version: str) -> list[tuple[int, object]]:
         else:
             token, number = "0", True
         if number:
-            items.append((_KIND_INT, int(token)))  # Python ints cover BigInteger too
+            # Python ints cover BigInteger; absurdly long digit runs are cut below the
+            # interpreter's int-conversion limit rather than failing on untrusted input
+            items.append((_KIND_INT, int(token[:4000])))
             continue
         if index >= n:
             if token.lower() == "min":
