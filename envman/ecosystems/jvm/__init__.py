@@ -45,7 +45,7 @@ class JvmEcosystem:
             ecosystem="jvm",
             steps=[{"kind": "download", "artifacts": downloads}] if downloads else [],
             env={"CLASSPATH": classpath} if classpath else {},
-            labels={"org.envman.jvm.jars": JARS_DIR},
+            labels={"org.envman.jars": JARS_DIR},  # the label envman.targets probes
         )
 
     def probe_jars(self, directory: Any, known: dict[str, tuple[str, str]] | None = None, deep: bool = False) -> list[Any]:
