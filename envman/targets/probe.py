@@ -16,7 +16,6 @@ from envman.targets.spec import TargetSpec
 __all__ = ["Places", "ProbeContext", "probe_target", "probe_many", "snapshot_from_probe", "snapshot_from_lock"]
 
 ALL_ECOSYSTEMS = ["python", "r", "jvm", "conda"]
-DEFAULT_JAR_DIRS = ["/opt", "/usr/share/java"]
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,7 @@ def _probe_local_python(spec_text: str, interpreter: str, options: dict[str, Any
     return run_probe(LocalRunner(), interpreter, options, spec_text)
 
 
-def _in_process(options: dict[str, Any]) -> dict[str, Any]:
+def in_process(options: dict[str, Any]) -> dict[str, Any]:
     """Run the probe script's functions in this process (local folders: no interpreter to start)."""
     from envman.ecosystems.python import probe_script
 
@@ -209,24 +208,24 @@ def _probe_path_target(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
         data = _probe_local_python(spec.text, path, {"python": True, "deep": deep}, ctx)
         return snapshot_from_probe(spec.text, ["python"], data)
     if spec.kind == "rlib":
-        data = _in_process({"rlibs": [_need_dir(spec)], "deep": deep})
+        data = in_process({"rlibs": [_need_dir(spec)], "deep": deep})
         return snapshot_from_probe(spec.text, ["r"], data)
     if spec.kind == "rscript":
         exe = spec.value if os.path.isfile(spec.value) else shutil.which(spec.value)
         if not exe:
             raise UnreachableError(f"{spec.text}: no Rscript at {spec.value}")
-        data = _in_process({"rscript": exe, "deep": deep})
+        data = in_process({"rscript": exe, "deep": deep})
         if not data.get("r", {}).get("version"):
             raise UnreachableError(f"{spec.text}: cannot run {exe}: {'; '.join(data['problems']) or 'no answer'}")
         return snapshot_from_probe(spec.text, ["r"], data)
     if spec.kind == "jars":
-        data = _in_process({"jars": [_need_dir(spec)], "deep": deep})
+        data = in_process({"jars": [_need_dir(spec)], "deep": deep})
         return snapshot_from_probe(spec.text, ["jvm"], data, ctx.known_jars)
     if spec.kind == "conda":
         prefix = spec.value
         if not os.path.isdir(os.path.join(prefix, "conda-meta")):
             raise UnreachableError(f"{spec.text}: not a conda prefix (no {os.path.join(prefix, 'conda-meta')})")
-        data = _in_process({"conda": [prefix], "deep": deep})
+        data = in_process({"conda": [prefix], "deep": deep})
         return snapshot_from_probe(spec.text, ["conda"], data)
     raise AssertionError(spec.kind)
 
@@ -255,93 +254,10 @@ def _probe_local(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     if conda:
         ecosystems.append("conda")
         options["conda"] = conda
-    rest = _in_process(options)
+    rest = in_process(options)
     rest["problems"] = data.get("problems", []) + rest.get("problems", [])
     data.update(rest)
     return snapshot_from_probe(spec.text, ecosystems, data, ctx.known_jars)
-
-
-def _container_options(labels: dict[str, str], ctx: ProbeContext) -> tuple[str, dict[str, Any]]:
-    from envman.targets.engine import LABELS
-
-    places = ctx.places
-
-    def split(value: str | None) -> list[str]:
-        return [p for p in (value or "").split(":") if p]
-
-    interpreter = places.python or labels.get(LABELS["python"]) or "python3"
-    rlibs = list(places.rlibs) or split(labels.get(LABELS["r"]))
-    jars = list(places.jars) or split(labels.get(LABELS["jvm"])) or DEFAULT_JAR_DIRS
-    conda = list(places.conda) or split(labels.get(LABELS["conda"])) or "auto"
-    options = {
-        "python": True,
-        "deep": ctx.deep,
-        "rlibs": rlibs or "auto",
-        "rscript": None if rlibs else "auto",
-        "jars": jars,
-        "java": "auto",
-        "conda": conda,
-    }
-    return interpreter, options
-
-
-def _probe_container(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
-    from envman.ecosystems.python.probe import run_probe
-    from envman.targets.engine import get_container
-    from envman.targets.runners import ContainerRunner
-
-    container = get_container(spec.value, spec.text)
-    interpreter, options = _container_options(container.labels or {}, ctx)
-    try:
-        data = run_probe(ContainerRunner(container, spec.text), interpreter, options, spec.text)
-    except UnreachableError as exc:
-        raise UnreachableError(f"{exc} (envman probes a container with its own Python; set --python to the interpreter)") from None
-    return snapshot_from_probe(spec.text, ALL_ECOSYSTEMS, data, ctx.known_jars)
-
-
-def _probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
-    """A one-off container of the image runs the probe in place of the entrypoint, then is removed."""
-    import json
-
-    import docker.errors
-
-    from envman.ecosystems.python.probe import encode_options, probe_source
-    from envman.targets.engine import engine_client, get_image
-
-    image = get_image(spec.value, spec.text)
-    interpreter, options = _container_options(image.labels or {}, ctx)
-    client = engine_client(spec.text)
-    container = None
-    try:
-        container = client.containers.create(
-            image.id,
-            entrypoint=[interpreter],
-            command=["-c", probe_source(), *encode_options(options)],
-            network_disabled=True,
-            labels={"org.envman.probe": "1"},
-        )
-        container.start()
-        result = container.wait(timeout=300)
-        out = container.logs(stdout=True, stderr=False)
-        err = container.logs(stdout=False, stderr=True)
-    except docker.errors.APIError as exc:
-        raise UnreachableError(f"{spec.text}: cannot run the probe in the image with {interpreter}: {exc.explanation or exc}") from None
-    except docker.errors.DockerException as exc:
-        raise UnreachableError(f"{spec.text}: the Docker engine is not reachable: {exc}") from None
-    finally:
-        if container is not None:
-            try:
-                container.remove(force=True)
-            except Exception:
-                pass
-    if result.get("StatusCode") != 0:
-        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise UnreachableError(f"{spec.text}: the probe failed in the image: {tail[0]}")
-    try:
-        data = json.loads(out.decode("utf-8", "replace").strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise UnreachableError(f"{spec.text}: the probe printed no result in the image") from None
-    return snapshot_from_probe(spec.text, ALL_ECOSYSTEMS, data, ctx.known_jars)
 
 
 def probe_target(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
@@ -352,10 +268,10 @@ def probe_target(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
         return snapshot_from_lock(spec, ctx)
     if spec.kind == "local":
         return _probe_local(spec, ctx)
-    if spec.kind == "docker":
-        return _probe_container(spec, ctx)
-    if spec.kind == "image":
-        return _probe_image(spec, ctx)
+    if spec.kind in ("docker", "image"):
+        from envman.targets.containers import probe_container, probe_image
+
+        return probe_container(spec, ctx) if spec.kind == "docker" else probe_image(spec, ctx)
     return _probe_path_target(spec, ctx)
 
 

@@ -51,7 +51,7 @@ class ContainerRunner:
             raise UnreachableError(f"{self.what}: cannot exec in the container: {exc.explanation or exc}") from None
         except docker.errors.DockerException as exc:
             raise UnreachableError(f"{self.what}: the Docker engine is not reachable: {exc}") from None
-        if code in (126, 127) and not out:
+        if code in (126, 127) and (not out or b"OCI runtime exec failed" in out):
             raise FileNotFoundError(argv[0])
         return RunResult(code if code is not None else 1, out or b"", err or b"")
 
