@@ -125,6 +125,23 @@ def build_rules_repo(root: Path) -> FixtureRepo:
     add("m.med:loser-parent:1", deps=["m.med:loser:1.0"])
     add("m.med:loser:1.0", deps=["x.leaf:third:1.5"])
     add("m.med:loser:2.0", deps=[])
+    # -- management of scope, exclusions and (not) optional; ${project.version} from a parent ----
+    add("g.mgmt:parent:1", packaging="pom",
+        managed=[{"g": "x.leaf", "a": "leaf", "v": "1.5", "scope": "runtime"},
+                 {"g": "e.ex", "a": "mid", "v": "1", "exclusions": ["e.ex:low"]},
+                 {"g": "x.leaf", "a": "other", "v": "1.0", "optional": True}],
+        deps=["g.mgmt:api:${project.version}"])
+    add("g.mgmt:api:4")
+    add("g.mgmt:api:1")
+    add("g.mgmt:child:4", parent="g.mgmt:parent:1", deps=["x.leaf:leaf", "e.ex:mid", "x.leaf:other"])
+    add("g.mgmt:user:1", deps=["g.mgmt:child:4"])
+    # exclusions apply to the relocated coordinates
+    add("l.use:excludes-new:1", deps=[{"g": "l.use", "a": "old-user", "v": "1", "exclusions": ["l.new:moved"]}])
+    # a parent's profile adds a property used by the child
+    add("p.prof:parent:1", packaging="pom", properties={"dep.version": "1.0"},
+        extra="<profiles><profile><id>j17</id><activation><jdk>17</jdk></activation>"
+              "<properties><dep.version>3.0</dep.version></properties></profile></profiles>")
+    add("p.prof:child:1", parent="p.prof:parent:1", deps=["x.leaf:third:${dep.version}"])
     repo.finish()
     return repo
 
@@ -156,4 +173,10 @@ SCENARIOS: dict[str, list] = {
     "cycle": ["m.cyc:one:1"],
     "loser-subtree": ["m.med:loser-parent:1", "m.med:loser:2.0"],
     "root-classifier": ["c.cls:native:1.0:tests", "c.cls:native:1.0:linux-x86_64"],
+    "management-details": ["g.mgmt:user:1"],
+    "management-direct": ["g.mgmt:child:4"],
+    "relocation-excluded": ["l.use:excludes-new:1"],
+    "parent-profile": ["p.prof:child:1"],
+    "root-range": ["r.range:ranged:[1.0,2.0)", "r.range:wants-soft:1"],
+    "root-test-jar": ["c.cls:native:1.0@test-jar"],
 }

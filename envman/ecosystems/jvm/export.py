@@ -60,6 +60,9 @@ def classpath_order(entries: list[Any], roots: list[str]) -> list[Any]:
             ordered.append(by_name[current])
             stack.extend(reversed(by_name[current].requires))
 
+    if not roots:  # no manifest at hand: start from what nothing else requires
+        required = {name for e in entries for name in e.requires}
+        roots = sorted(e.name for e in entries if e.name not in required)
     for root in roots:
         visit(root)
     for entry in sorted(entries, key=lambda e: e.name):
