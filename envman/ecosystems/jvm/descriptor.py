@@ -19,8 +19,10 @@ class DescriptorReader:
     """`reader(artifact, path) -> Descriptor`; errors name the artifact and its path."""
 
     def __init__(self, builder: ModelBuilder, missing: tuple[type[Exception], ...] = (),
-                 warn: Callable[[str], None] | None = None) -> None:
+                 warn: Callable[[str], None] | None = None,
+                 prefetch: Callable[[list[tuple[str, str, str]]], None] | None = None) -> None:
         self.builder = builder
+        self.prefetch = prefetch
         self.missing = missing
         self.warn = warn or (lambda message: None)
         self.without_pom: list[Artifact] = []
@@ -69,4 +71,7 @@ class DescriptorReader:
                     exclusions=tuple(dep.exclusions),
                 )
             )
+        if self.prefetch is not None:
+            self.prefetch([(d.artifact.group, d.artifact.artifact, d.artifact.version) for d in deps
+                           if d.scope not in ("test", "provided", "system") and not d.optional])
         return Descriptor(current, tuple(relocations), tuple(deps))

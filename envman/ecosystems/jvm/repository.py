@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 from envman.ecosystems.jvm.graph import Artifact
@@ -34,6 +35,13 @@ class MissingArtifact(ValueError):
         self.gav = gav
 
 
+def _fresh(marker: bytes) -> bool:
+    try:
+        return time.time() - float(marker.decode()) < NEGATIVE_TTL
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
 def artifact_path(group: str, artifact: str, version: str, extension: str, classifier: str = "") -> str:
     suffix = f"-{classifier}" if classifier else ""
     return f"{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}{suffix}.{extension}"
@@ -50,6 +58,8 @@ class MavenRepositories:
         self._poms: dict[tuple[str, str, str], RawPom] = {}
         self._versions: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
+        self._futures: dict[tuple[str, str, str], Future[RawPom]] = {}
+        self._executor: ThreadPoolExecutor | None = None if offline else ThreadPoolExecutor(max_workers=8)
 
     # -- documents ---------------------------------------------------------------------
     def _fetch_document(self, url: str, mutable: bool) -> bytes | None:
@@ -69,9 +79,34 @@ class MavenRepositories:
         return data
 
     def raw_pom(self, gav: tuple[str, str, str]) -> RawPom:
+        """The parsed POM of gav (cache, then each repository in order)."""
         found = self._poms.get(gav)
         if found is not None:
             return found
+        with self._lock:
+            future = self._futures.pop(gav, None)
+        pom = future.result() if future is not None else self._load_pom(gav)
+        self._poms[gav] = pom
+        return pom
+
+    def prefetch(self, gavs: Iterable[tuple[str, str, str]]) -> None:
+        """Start loading POMs that resolution will soon ask for (parents are followed too)."""
+        if self._executor is None:
+            return
+        with self._lock:
+            for gav in gavs:
+                if gav in self._poms or gav in self._futures or not all(gav) or "${" in "".join(gav):
+                    continue
+                if gav[2][:1] in "[(":
+                    continue
+                self._futures[gav] = self._executor.submit(self._load_pom, gav, True)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def _load_pom(self, gav: tuple[str, str, str], follow_parent: bool = False) -> RawPom:
         group, artifact, version = gav
         path = artifact_path(group, artifact, version, "pom")
         mutable = version.endswith("SNAPSHOT")
@@ -87,10 +122,9 @@ class MavenRepositories:
                     except (ValueError, KeyError, TypeError):
                         pom = None  # a stale or damaged entry: parse the POM again
                     if pom is not None:
-                        self._poms[gav] = pom
-                        return pom
+                        return self._followed(pom, follow_parent)
                 marker = self.cache.get_index(missing_key)
-                if marker is not None and (self.offline or time.time() - float(marker or 0) < NEGATIVE_TTL):
+                if marker is not None and (self.offline or _fresh(marker)):
                     continue
             data = self._fetch_document(url, mutable)
             if data is None:
@@ -100,11 +134,15 @@ class MavenRepositories:
             pom = parse_pom(data, f"{group}:{artifact}:{version} ({redact_url(url)})")
             if self.cache is not None and not mutable:
                 self.cache.put_index(parsed_key, pom_to_json(pom))
-            self._poms[gav] = pom
-            return pom
+            return self._followed(pom, follow_parent)
         raise MissingArtifact(
             f"POM of {group}:{artifact}:{version} not found in {', '.join(redact_url(u) for u in self.urls)}", gav
         )
+
+    def _followed(self, pom: RawPom, follow_parent: bool) -> RawPom:
+        if follow_parent and pom.parent is not None:
+            self.prefetch([pom.parent])
+        return pom
 
     def versions(self, group: str, artifact: str) -> list[str]:
         key = (group, artifact)

@@ -88,7 +88,7 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
     java = getattr(section, "java", None) or "17"
     repos = MavenRepositories(urls, services.http, services.cache, offline=request.offline, progress=services.progress)
     builder = ModelBuilder(repos.raw_pom, ActivationContext(java=java))
-    reader = DescriptorReader(builder, missing=(MissingArtifact,), warn=services.progress)
+    reader = DescriptorReader(builder, missing=(MissingArtifact,), warn=services.progress, prefetch=repos.prefetch)
     pins = _preferences(request)
 
     def prefer(artifact: Artifact, chosen: list[str]) -> list[str]:
@@ -104,11 +104,14 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
     roots, per_env = union_roots(request.environments)
     services.progress(f"jvm: resolving {len(roots)} dependencies")
     try:
+        repos.prefetch([(d.artifact.group, d.artifact.artifact, d.artifact.version) for d in roots])
         resolution = resolve_graph(roots, reader, versions, prefer)
     except GraphError as exc:
         raise ResolutionError(f"jvm: {exc}") from None
     except RecursionError:
         raise ResolutionError("jvm: the dependency graph is too deep to resolve (hundreds of levels)") from None
+    finally:
+        repos.close()
     files = fetch_files(resolution, repos)
     return entries_by_environment(resolution, files, per_env, request.platforms)
 
