@@ -131,11 +131,11 @@ def snapshot_from_lock(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     env = ctx.project.environment(spec.value or ctx.environment, spec.rev)
     platform = spec.platform or ctx.platform
     plock = lock.platform_lock(env, platform)
-    manifest = ctx.project.manifest(spec.rev)
+    manifest = ctx.project.manifest_data(spec.rev) or {}
     snap = Snapshot(target=spec.text, ecosystems=[], created=now_iso())
     for eco in ALL_ECOSYSTEMS:
         entries = getattr(plock, eco)
-        declared = manifest is not None and getattr(manifest, eco, None) is not None
+        declared = isinstance(manifest.get(eco), dict)
         if not entries and not declared:
             continue
         snap.ecosystems.append(eco)
@@ -151,11 +151,11 @@ def snapshot_from_lock(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
         snap.packages[eco] = rows
     if plock.python_version:
         snap.runtimes["python"] = plock.python_version
-    if manifest is not None:
-        if manifest.r is not None and manifest.r.version:
-            snap.runtimes["r"] = manifest.r.version
-        if manifest.jvm is not None and manifest.jvm.java:
-            snap.runtimes["java"] = manifest.jvm.java
+    for eco, key, runtime in (("r", "version", "r"), ("jvm", "java", "java")):
+        section = manifest.get(eco)
+        value = section.get(key) if isinstance(section, dict) else None
+        if value is not None and str(value).strip():
+            snap.runtimes[runtime] = str(value).strip()
     snap.environment["lock"] = {"environment": env, "platform": platform, "rev": spec.rev}
     return snap
 

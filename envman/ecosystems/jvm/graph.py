@@ -108,6 +108,7 @@ class Resolved:
     requires: list[tuple[str, str, str, str]] = field(default_factory=list)
     relocated_from: tuple[Artifact, ...] = ()
     path: tuple[str, ...] = ()
+    parent: tuple[str, str, str, str] | None = None  # where Maven's tree shows it
 
 
 @dataclass
@@ -620,7 +621,8 @@ def resolve_graph(
                     winner = resolver.resolved.get(gid)
                     if winner is not None and gid != cid and winner.artifact.key not in requires:  # type: ignore[union-attr]
                         requires.append(winner.artifact.key)  # type: ignore[union-attr]
-                artifacts[cid] = Resolved(child.artifact, child.scope or "compile", depth + 1, requires, child.relocations, child.path)  # type: ignore[arg-type]
+                artifacts[cid] = Resolved(child.artifact, child.scope or "compile", depth + 1, requires,  # type: ignore[arg-type]
+                                          child.relocations, child.path, ids.get(id(node)))
                 nxt.append((child, depth + 1))
         frontier = nxt
     # requires name winners by their own key; winners are stored by conflict id
