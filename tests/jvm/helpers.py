@@ -47,3 +47,29 @@ def entry_set(entries) -> set[tuple[str, str, str, str, str]]:
 
 def maven_set(found) -> set[tuple[str, str, str, str, str]]:
     return {(g, a, c, v, s) for (g, a, t, c, v, s) in found}
+
+
+def envman_tree(repo_url: str, items: list, cache_dir: Path, depth_first: bool = False):
+    """{(group, artifact, classifier): parent's triple or None}: where each winner hangs, like Maven's tree."""
+    from envman.ecosystems.jvm.activation import ActivationContext
+    from envman.ecosystems.jvm.descriptor import DescriptorReader
+    from envman.ecosystems.jvm.graph import resolve_graph
+    from envman.ecosystems.jvm.model import ModelBuilder
+    from envman.ecosystems.jvm.repository import MavenRepositories, MissingArtifact
+    from envman.ecosystems.jvm.resolve import union_roots
+
+    repos = MavenRepositories([repo_url], HttpClient(retries=0), ArtifactCache(cache_dir))
+    try:
+        roots, _ = union_roots({"default": [to_manifest_item(i) for i in items]})
+        reader = DescriptorReader(ModelBuilder(repos.raw_pom, ActivationContext()), missing=(MissingArtifact,))
+        resolution = resolve_graph(roots, reader, lambda a, p: repos.versions(a.group, a.artifact), None, depth_first)
+    finally:
+        repos.close()
+
+    def triple(key):
+        if key is None:
+            return None
+        art = resolution.artifacts[key].artifact
+        return (art.group, art.artifact, art.classifier)
+
+    return {triple(k): triple(r.parent) for k, r in resolution.artifacts.items()}

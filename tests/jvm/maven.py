@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 from tests.jvm.mavenrepo import dep_xml
 
-__all__ = ["require_maven", "maven_list", "parse_list", "project_pom", "settings_xml", "PLUGIN"]
+__all__ = ["require_maven", "maven_list", "parse_list", "parse_tree", "project_pom", "settings_xml", "PLUGIN"]
 
 PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.5.0"
 DEBIAN_REPO = "/usr/share/maven-repo"
@@ -76,6 +76,26 @@ def parse_list(text: str) -> set[tuple[str, str, str, str, str, str]]:
     return found
 
 
+def parse_tree(text: str) -> dict[tuple[str, str, str], tuple[str, str, str] | None]:
+    """dependency:tree output -> {(group, artifact, classifier): parent's (…) or None for a root's child}."""
+    parents: dict[tuple[str, str, str], tuple[str, str, str] | None] = {}
+    stack: list[tuple[str, str, str]] = []
+    for line in text.splitlines()[1:]:
+        body = line.lstrip("|+\\- ")
+        depth = (len(line) - len(body)) // 3
+        parts = body.split(" ", 1)[0].split(":")
+        if len(parts) == 5:
+            key = (parts[0], parts[1], "")
+        elif len(parts) == 6:
+            key = (parts[0], parts[1], parts[3])
+        else:
+            continue
+        del stack[depth - 1:]
+        parents[key] = stack[-1] if stack else None
+        stack.append(key)
+    return parents
+
+
 def maven_list(repo_url: str, scenarios: dict[str, list], workdir: Path, goal: str = "list") -> dict[str, set | str]:
     """One reactor build, one module per scenario; module -> resolved set (or Maven's error text)."""
     mvn = require_maven()
@@ -101,7 +121,7 @@ def maven_list(repo_url: str, scenarios: dict[str, list], workdir: Path, goal: s
     for name in scenarios:
         out = workdir / name / "deps.txt"
         if out.is_file():
-            results[name] = parse_list(out.read_text())
+            results[name] = parse_tree(out.read_text()) if goal == "tree" else parse_list(out.read_text())
         else:
             results[name] = proc.stdout[-4000:]
     return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.jvm.helpers import entry_set, envman_resolve, maven_set
+from tests.jvm.helpers import entry_set, envman_resolve, envman_tree, maven_set
 from tests.jvm.maven import maven_list
 from tests.jvm.scenarios import SCENARIOS, build_rules_repo
 
@@ -14,12 +14,13 @@ def rules(tmp_path_factory, mvn):
     root = tmp_path_factory.mktemp("rules")
     repo = build_rules_repo(root / "repo")
     results = maven_list(repo.url, SCENARIOS, root / "maven")
-    return repo, results, root
+    trees = maven_list(repo.url, SCENARIOS, root / "maven-tree", goal="tree")
+    return repo, results, root, trees
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_same_as_maven(rules, name):
-    repo, results, root = rules
+    repo, results, root, _ = rules
     expected = results[name]
     assert isinstance(expected, set), f"Maven failed on {name}:\n{expected}"
     locked = envman_resolve(repo.url, {"default": SCENARIOS[name]}, root / f"cache-{name}")
@@ -43,12 +44,13 @@ def real(tmp_path_factory, mvn):
     repo = build_real_repo(root / "repo")
     scenarios = dict(REAL_SCENARIOS, union=real_roots())
     results = maven_list(repo.url, scenarios, root / "maven")
-    return repo, results, root, scenarios
+    trees = maven_list(repo.url, {"union": scenarios["union"]}, root / "maven-tree", goal="tree")
+    return repo, results, root, scenarios, trees
 
 
 @pytest.mark.parametrize("name", sorted(REAL_SCENARIOS) + ["union"])
 def test_real_poms_same_as_maven(real, name):
-    repo, results, root, scenarios = real
+    repo, results, root, scenarios, _ = real
     expected = results[name]
     assert isinstance(expected, set), f"Maven failed on {name}:\n{expected}"
     locked = envman_resolve(repo.url, {"default": scenarios[name]}, root / f"cache-{name}")
@@ -69,7 +71,7 @@ def test_fast_gathering_equals_depth_first(real):
     from envman.ecosystems.jvm.resolve import union_roots
     from envman.http import HttpClient
 
-    repo, results, root, scenarios = real
+    repo, results, root, scenarios, _ = real
     repos = MavenRepositories([repo.url], HttpClient(retries=0), ArtifactCache(root / "cache-modes"))
     roots, _ = union_roots({"default": scenarios["union"]})
 
@@ -79,3 +81,20 @@ def test_fast_gathering_equals_depth_first(real):
         return {k: (r.artifact.version, r.scope, tuple(r.requires)) for k, r in resolution.artifacts.items()}
 
     assert run(True) == run(False)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_tree_placement_as_maven(rules, name):
+    """Each winner hangs under the same parent as in `mvn dependency:tree` (nearest, first declared)."""
+    repo, _, root, trees = rules
+    expected = trees[name]
+    assert isinstance(expected, dict), f"Maven failed on {name}:\n{expected}"
+    assert envman_tree(repo.url, SCENARIOS[name], root / f"tree-cache-{name}") == expected
+
+
+def test_real_union_tree_placement_as_maven(real):
+    repo, _, root, scenarios, trees = real
+    expected = trees["union"]
+    assert isinstance(expected, dict), expected
+    actual = envman_tree(repo.url, scenarios["union"], root / "tree-cache")
+    assert actual == expected
