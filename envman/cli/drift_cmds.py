@@ -24,7 +24,7 @@ def _places(python: str | None, rlib: list[str] | None, jars: list[str] | None, 
     return Places(python=python, rlibs=tuple(rlib or ()), jars=tuple(jars or ()), conda=tuple(conda or ()))
 
 
-def _context(manifest: str, env: str | None, platform: str, deep: bool, places: Any) -> Any:
+def _context(manifest: str, env: str | None, platform: str | None, deep: bool, places: Any) -> Any:
     from envman.targets import ProbeContext, Project
 
     return ProbeContext(deep=deep, places=places, project=Project(Path(manifest)), platform=platform, environment=env)
@@ -95,7 +95,7 @@ def check_cmd(
     fmt: str = typer.Option("table", "--format", help="table | json | markdown | junit"),
     deep: bool = typer.Option(False, "--deep", help="Also verify installed files against the artifacts' hashes."),
     manifest: str = ManifestOpt,
-    platform: str = PlatformOpt,
+    platform: Optional[str] = typer.Option(None, "--platform", help="Platform of the lock (default: the target's own when the lock has it, else linux-64)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report here as well as deciding the exit code."),
     python: Optional[str] = PythonOpt,
     rlib: Optional[List[str]] = RlibOpt,
@@ -125,18 +125,32 @@ def run_check(specs: list[Any], ctx: Any) -> Any:
     from envman.report import CheckResult, TargetResult
     from envman.targets import TargetSpec, probe_many, snapshot_from_lock
 
+    from envman.targets.probe import platform_of
+
     project = ctx.project
     lock = project.lock()
     environment = project.environment(ctx.environment)
     ctx.environment = environment
     ctx.known_jars = _known_jars(lock)
-    expected = snapshot_from_lock(TargetSpec(f"lock:{environment}", "lock", environment, ctx.platform), ctx)
+    if environment not in lock.environments:
+        lock.platform_lock(environment, ctx.platform or DEFAULT_PLATFORM)  # raises, naming what the lock has
+    locked_platforms = sorted(lock.environments[environment])
+    expected_by_platform: dict[str, Any] = {}
     snapshots = probe_many(specs, ctx)
     results = []
     for spec, snap in zip(specs, snapshots):
+        platform = ctx.platform
+        if platform is None:  # the target's own platform when the lock has it
+            guess = platform_of(snap.environment.get("python-markers") or {})
+            platform = guess if guess in locked_platforms else DEFAULT_PLATFORM
+            if platform not in locked_platforms and len(locked_platforms) == 1:
+                platform = locked_platforms[0]
+        if platform not in expected_by_platform:
+            expected_by_platform[platform] = snapshot_from_lock(TargetSpec(f"lock:{environment}@{platform}", "lock", environment, platform), ctx)
+        expected = expected_by_platform[platform]
         findings = check(expected, snap, deep=ctx.deep)
         checked = {eco: expected_names(expected, snap, eco) for eco in covered(expected, snap)}
-        results.append(TargetResult(spec.text, environment, ctx.platform, findings, checked, list(snap.problems)))
+        results.append(TargetResult(spec.text, environment, platform, findings, checked, list(snap.problems)))
     return CheckResult(results)
 
 

@@ -13,9 +13,23 @@ from envman.errors import BadInputError, EnvmanError, UnreachableError
 from envman.snapshot import Snapshot, load_snapshot, now_iso
 from envman.targets.spec import TargetSpec
 
-__all__ = ["Places", "ProbeContext", "probe_target", "probe_many", "snapshot_from_probe", "snapshot_from_lock"]
+__all__ = ["Places", "ProbeContext", "probe_target", "probe_many", "snapshot_from_probe", "snapshot_from_lock", "platform_of"]
 
 ALL_ECOSYSTEMS = ["python", "r", "jvm", "conda"]
+DEFAULT_PLATFORM = "linux-64"
+
+
+def platform_of(markers: dict[str, Any]) -> str | None:
+    """The conda-style platform of a probed interpreter, from its PEP 508 marker environment."""
+    system, machine = markers.get("sys_platform"), str(markers.get("platform_machine", "")).lower()
+    arm = machine in ("aarch64", "arm64")
+    if system == "linux":
+        return "linux-aarch64" if arm else "linux-64" if machine in ("x86_64", "amd64") else None
+    if system == "darwin":
+        return "osx-arm64" if arm else "osx-64"
+    if system == "win32":
+        return "win-64"
+    return None
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,7 @@ class ProbeContext:
     deep: bool = False
     places: Places = field(default_factory=Places)
     project: Any = None  # targets.project.Project, for lock: targets
-    platform: str = "linux-64"
+    platform: str | None = None  # None: linux-64, or (check) the target's own platform
     environment: str | None = None
     known_jars: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -129,7 +143,7 @@ def snapshot_from_lock(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
         raise BadInputError(f"{spec.text}: no project (envman.yaml / envman.lock) to read the lock from")
     lock = ctx.project.lock(spec.rev)
     env = ctx.project.environment(spec.value or ctx.environment, spec.rev)
-    platform = spec.platform or ctx.platform
+    platform = spec.platform or ctx.platform or DEFAULT_PLATFORM
     plock = lock.platform_lock(env, platform)
     manifest = ctx.project.manifest_data(spec.rev) or {}
     snap = Snapshot(target=spec.text, ecosystems=[], created=now_iso())

@@ -129,3 +129,13 @@ def test_snapshot_roundtrip_and_errors():
         parse_snapshot("{oops", "prod.json")
     with pytest.raises(BadInputError, match="packages.python\\[0\\]"):
         parse_snapshot(json.dumps({"envman-snapshot": 1, "target": "x", "packages": {"python": [{"name": 3}]}}), "prod.json")
+
+
+def test_platform_of_markers():
+    from envman.targets.probe import platform_of
+
+    assert platform_of({"sys_platform": "linux", "platform_machine": "x86_64"}) == "linux-64"
+    assert platform_of({"sys_platform": "linux", "platform_machine": "aarch64"}) == "linux-aarch64"
+    assert platform_of({"sys_platform": "darwin", "platform_machine": "arm64"}) == "osx-arm64"
+    assert platform_of({"sys_platform": "win32", "platform_machine": "AMD64"}) == "win-64"
+    assert platform_of({}) is None

@@ -146,3 +146,22 @@ def test_runtime_mismatch_is_a_finding(python_project, wheelhouse):
     findings = json.loads(proc.stdout)["targets"][0]["findings"]
     assert [(f["kind"], f["name"], f["expected"]) for f in findings] == [("runtime", "python", "3.9.1")]
     assert findings[0]["actual"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_the_targets_own_platform_section_is_used(python_project, wheelhouse):
+    """A lock for linux-64 and linux-aarch64: an x86_64 venv is compared with linux-64 unless told otherwise."""
+    import platform as host
+
+    from envman.lock import PlatformLock, PythonEntry
+    from tests.drift.conftest import python_entries, python_manifest, write_project
+
+    p = python_project
+    x86 = PlatformLock(python_version="%d.%d" % sys.version_info[:2], python=python_entries(wheelhouse))
+    arm = PlatformLock(python_version="%d.%d" % sys.version_info[:2], python=python_entries(wheelhouse) + [PythonEntry(name="arm-only", version="1.0", hashes=["sha256:" + "1" * 64])])
+    manifest = write_project(p["tmp"] / "multi", python_manifest(p["wheel_dir"]), {"linux-64": x86, "linux-aarch64": arm})
+    own = "linux-aarch64" if host.machine() in ("aarch64", "arm64") else "linux-64"
+    proc = run_envman("check", "-f", str(manifest), "--format", "json", f"python:{p['python']}")
+    data = json.loads(proc.stdout)
+    assert data["targets"][0]["platform"] == own
+    forced = run_envman("check", "-f", str(manifest), "--platform", "linux-aarch64", "--format", "json", f"python:{p['python']}")
+    assert forced.returncode == 1 and [f["name"] for f in json.loads(forced.stdout)["targets"][0]["findings"]] == ["arm-only"]
