@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import posixpath
 import shutil
 import tarfile

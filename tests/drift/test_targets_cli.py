@@ -8,7 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from envman.lock import CondaEntry, PlatformLock, PythonEntry
+from envman.lock import CondaEntry, PlatformLock
 from tests.drift.conftest import run_envman, write_project
 
 

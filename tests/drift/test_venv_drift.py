@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.drift.conftest import make_venv, run_envman, uv_bin
+from tests.drift.conftest import run_envman, uv_bin
 
 
 def _findings(proc: subprocess.CompletedProcess) -> list[tuple[str, str, str, str | None, str | None]]:

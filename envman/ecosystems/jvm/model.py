@@ -93,7 +93,7 @@ class _Interpolator:
                 raw = self.properties[expr]
             elif expr in self.system:
                 raw = self.system[expr]
-            elif expr in self.model and "." not in expr:
+            elif expr in self.model:  # unprefixed `${version}`, `${parent.version}` (deprecated, still honoured)
                 raw = self.model.get(expr)
         value = None if raw is None else self.interpolate(raw, stack + (expr,))
         self.memo[expr] = value

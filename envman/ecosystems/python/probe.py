@@ -8,6 +8,7 @@ uses only the standard library and is passed with `-c`. Duplicates on sys.path a
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,9 +16,7 @@ from typing import Any, Sequence
 from envman.ecosystems.base import InstalledPackage, Runner
 from envman.errors import UnreachableError
 
-__all__ = ["probe_source", "run_probe", "probe_python", "python_packages", "normalize_name"]
-
-import re
+__all__ = ["probe_source", "encode_options", "run_probe", "probe_python", "python_packages", "normalize_name"]
 
 _NORMALIZE = re.compile(r"[-_.]+")
 
