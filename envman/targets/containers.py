@@ -39,18 +39,19 @@ def _split(value: str | None) -> list[str]:
 
 
 def _options(labels: dict[str, str], ctx: ProbeContext) -> tuple[str, dict[str, Any]]:
-    from envman.targets.engine import LABELS
+    from envman.targets.engine import label
 
     places = ctx.places
-    interpreter = places.python or labels.get(LABELS["python"]) or "python3"
-    rlibs = list(places.rlibs) or _split(labels.get(LABELS["r"]))
-    jars = list(places.jars) or _split(labels.get(LABELS["jvm"])) or DEFAULT_JAR_DIRS
-    conda = list(places.conda) or _split(labels.get(LABELS["conda"])) or "auto"
+    interpreter = places.python or label(labels, "python") or "python3"
+    rlibs = list(places.rlibs) or _split(label(labels, "r"))
+    jars = list(places.jars) or _split(label(labels, "jvm")) or DEFAULT_JAR_DIRS
+    conda = list(places.conda) or _split(label(labels, "conda")) or "auto"
     options = {
         "python": True,
         "deep": ctx.deep,
         "rlibs": rlibs or "auto",
-        "rscript": None if rlibs else "auto",
+        # R's own .libPaths() (and its version) too, unless the libraries were given explicitly
+        "rscript": None if places.rlibs else "auto",
         "jars": jars,
         "java": "auto",
         "conda": conda,
@@ -199,13 +200,13 @@ def _unroot(value: Any, root: str) -> Any:
 
 
 def _probe_files(container: Any, env: list[str], labels: dict[str, str], ctx: ProbeContext, interpreter: str) -> dict[str, Any]:
-    from envman.targets.engine import LABELS
+    from envman.targets.engine import label
 
     places = ctx.places
     r_env = [p for item in env for key in ("R_LIBS=", "R_LIBS_SITE=", "R_LIBS_USER=") if item.startswith(key) for p in _split(item[len(key):])]
-    rlibs = list(places.rlibs) or _split(labels.get(LABELS["r"])) or (r_env + R_DEFAULT_LIBS)
-    jars = list(places.jars) or _split(labels.get(LABELS["jvm"])) or DEFAULT_JAR_DIRS
-    conda = list(places.conda) or _split(labels.get(LABELS["conda"]))
+    rlibs = list(places.rlibs) or _split(label(labels, "r")) or (r_env + R_DEFAULT_LIBS)
+    jars = list(places.jars) or _split(label(labels, "jvm")) or DEFAULT_JAR_DIRS
+    conda = list(places.conda) or _split(label(labels, "conda"))
     with tempfile.TemporaryDirectory(prefix="envman-probe-") as tmp:
         root = Path(tmp)
         found_r = [d for d in dict.fromkeys(rlibs) if _copy_out(container, d, "r", root, ctx.deep)]
