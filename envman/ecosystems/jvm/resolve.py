@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -103,6 +104,8 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
 
     roots, per_env = union_roots(request.environments)
     services.progress(f"jvm: resolving {len(roots)} dependencies")
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of short-lived objects, no cycles worth a pass
     try:
         repos.prefetch([(d.artifact.group, d.artifact.artifact, d.artifact.version) for d in roots])
         resolution = resolve_graph(roots, reader, versions, prefer)
@@ -112,12 +115,23 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
         raise ResolutionError("jvm: the dependency graph is too deep to resolve (hundreds of levels)") from None
     finally:
         repos.close()
+        if collecting:
+            gc.enable()
     files = fetch_files(resolution, repos)
     return entries_by_environment(resolution, files, per_env, request.platforms)
 
 
 def fetch_files(resolution: Resolution, repos: MavenRepositories) -> dict[tuple, tuple[str, str]]:
-    keys = list(resolution.artifacts)
+    found: dict[tuple, tuple[str, str]] = {}
+    keys = []
+    for key, resolved in resolution.artifacts.items():
+        cached = repos.cached_artifact(resolved.artifact)
+        if cached is None:
+            keys.append(key)
+        else:
+            found[key] = cached
+    if not keys:
+        return found
 
     def one(key: tuple) -> tuple[str, str]:
         art = resolution.artifacts[key].artifact
@@ -129,7 +143,8 @@ def fetch_files(resolution: Resolution, repos: MavenRepositories) -> dict[tuple,
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(one, keys))
-    return dict(zip(keys, results))
+    found.update(zip(keys, results))
+    return found
 
 
 def entries_by_environment(resolution: Resolution, files: dict[tuple, tuple[str, str]], per_env: dict[str, list[int]],
