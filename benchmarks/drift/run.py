@@ -170,6 +170,7 @@ def main() -> None:
     parser.add_argument("--no-docker", action="store_true")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="envman-bench-drift-"))
+    load_start = os.getloadavg()[0]
     try:
         t0 = time.perf_counter()
         python, py_entries = build_venv(root)
@@ -184,6 +185,7 @@ def main() -> None:
         check_cli = timed(envman + ["check", "-f", str(manifest), "--format", "json", *targets], args.runs, env, ok=(0,))
         snap_file = root / "snap.json"
         snapshot_cli = timed(envman + ["snapshot", f"python:{python}", "-o", str(snap_file)], args.runs, env, ok=(0,))
+        bare = timed([sys.executable, "-c", "pass"], args.runs)
         freeze = timed([str(python), "-m", "pip", "freeze", "--disable-pip-version-check"], args.runs)
         freeze_all = timed([str(python), "-m", "pip", "freeze", "--all", "--disable-pip-version-check"], args.runs)
 
@@ -218,7 +220,10 @@ def main() -> None:
         f"Command: `python benchmarks/drift/run.py --runs {args.runs} --containers {args.containers}`  ",
         f"Machine: {os.cpu_count()} cores ({model}), Python {platform.python_version()}, {platform.platform()}  ",
         f"Environment: {N_PY} Python distributions ({count} with pip/setuptools in the venv), {N_R} R packages, {N_JAR} jars; setup took {setup_s:.1f} s.  ",
-        f"Medians of {args.runs} runs, wall clock, measured side by side in the same run.",
+        f"Medians of {args.runs} runs, wall clock, measured side by side in the same run. "
+        f"Load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+        "(other jobs share this 2-core machine; numbers above 2 mean the CPU was contended).",
+        f"Interpreter start-up alone (`python -c pass`): {median(bare):.3f} s; the CLI rows include it.",
         "",
         "| measurement | median (s) | note |",
         "|---|---|---|",
