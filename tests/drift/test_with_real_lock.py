@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.drift.builders import make_wheel, sha256_file
+from tests.drift.builders import make_wheel, serve_directory, sha256_file
 from tests.drift.conftest import run_envman, uv_bin
-from tests.python.servers import serve_directory
 
 
 @pytest.fixture(scope="module")
