@@ -98,3 +98,28 @@ def test_real_union_tree_placement_as_maven(real):
     assert isinstance(expected, dict), expected
     actual = envman_tree(repo.url, scenarios["union"], root / "tree-cache")
     assert actual == expected
+
+
+def test_every_real_root_alone_as_maven(tmp_path_factory, mvn):
+    """Each of the 274 real roots resolved on its own: same set and same tree as Maven."""
+    from tests.jvm.realrepo import build_real_repo, real_roots
+
+    root = tmp_path_factory.mktemp("each")
+    repo = build_real_repo(root / "repo")
+    scenarios = {f"r{i}": [r] for i, r in enumerate(real_roots())}
+    lists = maven_list(repo.url, scenarios, root / "maven")
+    trees = maven_list(repo.url, scenarios, root / "maven-tree", goal="tree")
+    for name in [n for n in scenarios if not isinstance(lists[n], set) or not isinstance(trees[n], dict)]:
+        # In one reactor, Debian's patched plugin POMs (version "debian") can shadow a fixture POM
+        # of the same coordinates in the shared local repository: ask Maven again, alone.
+        lists[name] = maven_list(repo.url, {name: scenarios[name]}, root / f"maven-{name}")[name]
+        trees[name] = maven_list(repo.url, {name: scenarios[name]}, root / f"maven-tree-{name}", goal="tree")[name]
+    differences = []
+    for name, items in scenarios.items():
+        assert isinstance(lists[name], set) and isinstance(trees[name], dict), f"Maven failed on {items}"
+        locked = envman_resolve(repo.url, {"default": items}, root / "cache")
+        if entry_set(locked["default"]["linux-64"]) != maven_set(lists[name]):
+            differences.append(("set", items))
+        if envman_tree(repo.url, items, root / "cache") != trees[name]:
+            differences.append(("tree", items))
+    assert differences == []
