@@ -60,9 +60,9 @@ def resolve_graph(
         original[id(node.children)] = tuple(node.children)
         todo.extend(node.children)
     ids = conflict_ids(root)
-    order, cyclic = sort_ids(root, ids)
+    order, cyclic, id_graph = sort_ids(root, ids)
     resolver = Mediator(root, ids)
-    resolver.run(order, cyclic, None if (cyclic or depth_first) else edges(root, ids, original))
+    resolver.run(order, cyclic, None if (cyclic or depth_first) else edges(root, ids, original), id_graph)
     # walk the final graph: depth of each winner, requires from its declared children
     artifacts: dict[tuple, Resolved] = {}
     frontier = [(root, 0)]

@@ -84,7 +84,7 @@ def conflict_ids(root: Node) -> dict[int, tuple[str, str, str, str]]:
     return {id(n): find(n.artifact.key) for n in nodes}  # type: ignore[union-attr]
 
 
-def sort_ids(root: Node, ids: dict[int, tuple[str, str, str, str]]) -> tuple[list[tuple[str, str, str, str]], dict]:
+def sort_ids(root: Node, ids: dict[int, tuple[str, str, str, str]]) -> tuple[list[tuple[str, str, str, str]], dict, dict]:
     """Topological order of conflict ids (Kahn; cycles broken at the shallowest id)."""
     edges: dict[tuple, set] = {}
     min_depth: dict[tuple, int] = {}
@@ -130,7 +130,7 @@ def sort_ids(root: Node, ids: dict[int, tuple[str, str, str, str]]) -> tuple[lis
             cyclic[nearest] = set(stuck)
             remaining[nearest] = 0
             ready.append(nearest)
-    return order, cyclic
+    return order, cyclic, edges
 
 
 def _nearest(items: list[_Item], conflict: tuple) -> _Item:
@@ -191,11 +191,16 @@ class Mediator:
         self.resolved: dict[tuple, Node] = {}
         self.ancestors: set[tuple] = set()
 
-    def run(self, order: list[tuple], cyclic: dict[tuple, set], edges: dict[tuple, list] | None = None) -> None:
+    def run(self, order: list[tuple], cyclic: dict[tuple, set], edges: dict[tuple, list] | None = None,
+            id_graph: dict[tuple, set] | None = None) -> None:
         """Resolve every conflict id in order. Without cycles among conflict ids, the items of
         an id are exactly the edges from already resolved winners (`edges`, indexed once);
         with cycles, Maven's depth-first gathering is replayed."""
         fast = edges is not None and not cyclic
+        parents_of: dict[tuple, set] = {}
+        for src, targets in (id_graph or {}).items():
+            for target in targets:
+                parents_of.setdefault(target, set()).add(src)
         self.order_key: dict[int, tuple[int, ...]] = {}
         self.depth: dict[int, int] = {}
         for cid in order:
@@ -210,6 +215,7 @@ class Mediator:
                 self.on_stack: set[int] = set()
                 self.parents: list[tuple[Node, list | None]] = []  # (node, info or None)
                 self.parent_scopes: list[str | None] = []
+                self.reach = _reaching(cid, parents_of) if id_graph is not None else None
                 self._gather(self.root)
                 for item in self.items:
                     info = self.infos[id(item.parent)] if item.parent is not None else None
@@ -291,8 +297,8 @@ class Mediator:
             winner = self.resolved.get(cid)
             if winner is not None and winner is not node:
                 return False
-            if cid not in self.ancestors:
-                return True
+            if cid not in self.ancestors or (self.reach is not None and cid not in self.reach):
+                return True  # (nothing below a node that cannot reach the current id matters)
         lst = node.children
         key = id(lst)
         if key in self.on_stack:
@@ -349,3 +355,15 @@ def edges(root: Node, ids: dict[int, tuple], original: dict[int, tuple[Node, ...
                 seen.add(id(child))
                 todo.append(child)
     return edges
+
+
+def _reaching(target: tuple, parents_of: dict[tuple, set]) -> set[tuple]:
+    """Conflict ids from which `target` can be reached in the id graph."""
+    seen: set[tuple] = set()
+    todo = [target]
+    while todo:
+        for parent in parents_of.get(todo.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
