@@ -7,9 +7,10 @@ inputs as values and gets I/O (HTTP, cache, subprocess runner) passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
-from pydantic import BaseModel
+if TYPE_CHECKING:  # annotations only: keeps pydantic off the import path of `envman check`
+    from pydantic import BaseModel
 
 __all__ = [
     "ResolveRequest",

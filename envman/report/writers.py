@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from envman.report.model import CheckResult, DiffResult, TargetResult
 
@@ -15,6 +14,21 @@ CHECK_FORMATS = ("table", "json", "markdown", "junit")
 DIFF_FORMATS = ("table", "json", "markdown")
 ECOSYSTEM_ORDER = {"python": 0, "r": 1, "jvm": 2, "conda": 3, "runtime": 4}
 KIND_STYLE = {"missing": "red", "extra": "yellow", "changed": "magenta", "modified": "red", "runtime": "cyan"}
+
+
+_XML = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
+_XML_ATTR = {**_XML, ord('"'): "&quot;", ord("\n"): "&#10;", ord("\r"): "&#13;", ord("\t"): "&#9;"}
+# characters XML 1.0 cannot carry at all
+_XML_INVALID = {i: "\ufffd" for i in range(32) if i not in (9, 10, 13)}
+
+
+def escape(text: str) -> str:
+    """XML text (xml.sax.saxutils would pull in urllib and ssl: 30 ms at start-up)."""
+    return text.translate(_XML_INVALID).translate(_XML)
+
+
+def quoteattr(text: str) -> str:
+    return '"' + text.translate(_XML_INVALID).translate(_XML_ATTR) + '"'
 
 
 def _dash(value: str | None) -> str:

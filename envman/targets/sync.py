@@ -233,7 +233,7 @@ def sync_target(spec: Any, ctx: Any, dry_run: bool, out: TextIO) -> bool:
     if spec.kind not in SYNCABLE:
         raise BadInputError(f"{spec.text}: sync works on python:PATH (a venv), rlib:DIR, jars:DIR or conda:PREFIX")
     project = ctx.project
-    lock = project.lock()
+    lock = project.lock(full=True)
     environment = project.environment(ctx.environment)
     ctx.environment = environment
     ctx.known_jars = {e.sha256.removeprefix("sha256:"): (e.name, e.version) for e in lock.platform_lock(environment, ctx.platform).jvm}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envman.ecosystems.base import Fragment, ResolveRequest, Services
 from envman.errors import BadInputError
-from envman.lock import PythonEntry
+
+if TYPE_CHECKING:  # annotations only: `envman check` imports the probe without the lock models
+    from envman.lock import PythonEntry
 
 __all__ = ["ECOSYSTEM", "PythonEcosystem"]
 
