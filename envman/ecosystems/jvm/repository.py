@@ -208,8 +208,8 @@ class MavenRepositories:
         for suffix, algorithm in ((".sha256", "sha256"), (".sha1", "sha1")):
             try:
                 published = self.http.get(url + suffix)
-            except NotFound:
-                continue
+            except (NotFound, UnreachableError):
+                continue  # not published (some servers refuse checksum files they do not have)
             text = published.decode("ascii", "replace").strip().split()
             expected = text[0].lower() if text else ""
             actual = sha256 if algorithm == "sha256" else hashlib.sha1(data).hexdigest()
