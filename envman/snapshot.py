@@ -23,7 +23,7 @@ from typing import Any
 from envman.ecosystems.base import InstalledPackage
 from envman.errors import BadInputError
 
-__all__ = ["SNAPSHOT_VERSION", "Snapshot", "load_snapshot", "dump_snapshot", "parse_snapshot"]
+__all__ = ["SNAPSHOT_VERSION", "Snapshot", "load_snapshot", "dump_snapshot", "parse_snapshot", "write_snapshot"]
 
 SNAPSHOT_VERSION = 1
 ECOSYSTEMS = ("python", "r", "jvm", "conda")
@@ -142,3 +142,26 @@ def load_snapshot(path: str | Path) -> Snapshot:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInputError(f"{path}: cannot read the snapshot: {exc}") from None
     return parse_snapshot(text, str(path))
+
+
+def write_snapshot(path: Path, text: str) -> None:
+    """Write atomically (temp file in the same folder, then rename): readers never see half a snapshot."""
+    import os
+    import tempfile
+
+    from envman.errors import BadInputError
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot write the snapshot: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

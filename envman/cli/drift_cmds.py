@@ -73,8 +73,7 @@ def snapshot_cmd(
     conda: Optional[List[str]] = CondaOpt,
 ) -> None:
     """What is installed in TARGET, as versioned JSON that `check` and `diff` accept later."""
-    from envman.lock import atomic_write_text
-    from envman.snapshot import dump_snapshot
+    from envman.snapshot import dump_snapshot, write_snapshot
     from envman.targets import parse_target, probe_target
 
     spec = parse_target(target)
@@ -83,7 +82,7 @@ def snapshot_cmd(
         ctx.known_jars = _known_jars(ctx.project.lock())
     text = dump_snapshot(probe_target(spec, ctx))
     if output:
-        atomic_write_text(Path(output), text)
+        write_snapshot(Path(output), text)
         sys.stderr.write(f"envman: wrote snapshot of {target} to {output}\n")
     else:
         sys.stdout.write(text)
