@@ -7,8 +7,10 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from envman.lock import JvmEntry, PlatformLock, REntry
-from tests.drift.builders import make_jar, make_r_package, sha256_file
+from tests.drift.builders import make_jar, make_r_package, serve_directory, sha256_file
 from tests.drift.conftest import run_envman, write_project
 
 
@@ -17,12 +19,22 @@ def _findings(proc) -> list[tuple]:
     return sorted((f["ecosystem"], f["name"], f["kind"], f["expected"], f["actual"]) for t in data["targets"] for f in t["findings"])
 
 
-def _r_entry(tarball: Path, name: str, version: str, requires: list[str] | None = None) -> REntry:
-    return REntry(name=name, version=version, sha256=sha256_file(tarball), repository="TEST", url=tarball.as_uri(), requires=requires or [])
+def _r_entry(tarball: Path, name: str, version: str, requires: list[str] | None = None, base_url: str | None = None) -> REntry:
+    url = f"{base_url}/src/contrib/{tarball.name}" if base_url else tarball.as_uri()
+    return REntry(name=name, version=version, sha256=sha256_file(tarball), repository="TEST", url=url, requires=requires or [])
 
 
-def test_r_library_check_and_sync(rscript, tmp_path):
-    repo = tmp_path / "repo"
+@pytest.fixture()
+def cran_like(tmp_path):
+    """A CRAN-like repository folder (src/contrib) served over HTTP on 127.0.0.1."""
+    root = tmp_path / "cran"
+    (root / "src" / "contrib").mkdir(parents=True)
+    with serve_directory(root) as url:
+        yield root / "src" / "contrib", url
+
+
+def test_r_library_check_and_sync(rscript, tmp_path, cran_like):
+    repo, base_url = cran_like
     tar = {
         ("pkgA", "1.0"): make_r_package(repo, "pkgA", "1.0"),
         ("pkgB", "0.5-1"): make_r_package(repo, "pkgB", "0.5-1", imports=["pkgA"]),
@@ -31,9 +43,9 @@ def test_r_library_check_and_sync(rscript, tmp_path):
         ("pkgD", "1.2.3"): make_r_package(repo, "pkgD", "1.2.3", imports=["pkgB"]),
     }
     plock = PlatformLock(r=[
-        _r_entry(tar[("pkgA", "1.0")], "pkgA", "1.0"),
-        _r_entry(tar[("pkgB", "0.5-1")], "pkgB", "0.5.1", ["pkgA"]),   # R: 0.5-1 == 0.5.1
-        _r_entry(tar[("pkgD", "1.2.3")], "pkgD", "1.2.3", ["pkgB"]),
+        _r_entry(tar[("pkgA", "1.0")], "pkgA", "1.0", base_url=base_url),
+        _r_entry(tar[("pkgB", "0.5-1")], "pkgB", "0.5.1", ["pkgA"], base_url=base_url),   # R: 0.5-1 == 0.5.1
+        _r_entry(tar[("pkgD", "1.2.3")], "pkgD", "1.2.3", ["pkgB"], base_url=base_url),
     ])
     manifest = write_project(tmp_path / "project", "version: 1\nr:\n  version: '4.2'\n  packages: [pkgA, pkgB, pkgD]\n", {"linux-64": plock})
     lib = tmp_path / "lib"
