@@ -108,17 +108,25 @@ def check_cmd(
     _check_format(fmt, CHECK_FORMATS)
     specs = [parse_target(t) for t in (targets or ["local"])]
     ctx = _context(manifest, env, platform, deep, _places(python, rlib, jars, conda))
-    result = run_check(specs, ctx)
+    result, errors = run_check(specs, ctx, keep_going=True)
+    if errors and not result.targets:
+        raise errors[0]
     text = render_check(result, fmt, color=_color() and not output)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    if errors:  # the reachable targets are reported; the exit code says some were not
+        for error in errors[1:]:
+            sys.stderr.write(f"envman: error: {error}\n")
+        raise errors[0]
     _finish(not result.in_sync)
 
 
-def run_check(specs: list[Any], ctx: Any) -> Any:
-    """Probe every target (concurrently) and compare each with the lock."""
+def run_check(specs: list[Any], ctx: Any, keep_going: bool = False) -> Any:
+    """Probe every target (concurrently) and compare each with the lock.
+
+    With keep_going: (CheckResult of the reachable targets, errors of the others)."""
     from envman.drift import check
     from envman.drift.compare import covered, expected_names
     from envman.report import CheckResult, TargetResult
@@ -135,9 +143,13 @@ def run_check(specs: list[Any], ctx: Any) -> Any:
         lock.platform_lock(environment, ctx.platform or DEFAULT_PLATFORM)  # raises, naming what the lock has
     locked_platforms = sorted(lock.environments[environment])
     expected_by_platform: dict[str, Any] = {}
-    snapshots = probe_many(specs, ctx)
+    snapshots = probe_many(specs, ctx, keep_going=keep_going)
     results = []
+    errors = []
     for spec, snap in zip(specs, snapshots):
+        if isinstance(snap, Exception):
+            errors.append(snap)
+            continue
         platform = ctx.platform
         if platform is None:  # the target's own platform when the lock has it
             guess = platform_of(snap.environment.get("python-markers") or {})
@@ -150,6 +162,8 @@ def run_check(specs: list[Any], ctx: Any) -> Any:
         findings = check(expected, snap, deep=ctx.deep)
         checked = {eco: expected_names(expected, snap, eco) for eco in covered(expected, snap)}
         results.append(TargetResult(spec.text, environment, platform, findings, checked, list(snap.problems)))
+    if keep_going:
+        return CheckResult(results), errors
     return CheckResult(results)
 
 

@@ -289,19 +289,22 @@ def probe_target(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     return _probe_path_target(spec, ctx)
 
 
-def probe_many(specs: list[TargetSpec], ctx: ProbeContext) -> list[Snapshot]:
-    """Probe targets concurrently (threads: the work is in subprocesses and the engine)."""
-    if len(specs) == 1:
+def probe_many(specs: list[TargetSpec], ctx: ProbeContext, keep_going: bool = False) -> list[Any]:
+    """Probe targets concurrently (threads: the work is in subprocesses and the engine).
+
+    Without keep_going the first error (in target order) is raised; with it, a failed
+    target's place in the list holds its EnvmanError, so the others can still be reported.
+    """
+    if len(specs) == 1 and not keep_going:
         return [probe_target(specs[0], ctx)]
     with ThreadPoolExecutor(max_workers=min(32, len(specs))) as pool:
         futures = [pool.submit(probe_target, spec, ctx) for spec in specs]
-        results: list[Snapshot] = []
-        first_error: EnvmanError | None = None
+        results: list[Any] = []
         for future in futures:
             try:
                 results.append(future.result())
             except EnvmanError as exc:
-                first_error = first_error or exc
-        if first_error is not None:
-            raise first_error
+                if not keep_going:
+                    raise
+                results.append(exc)
         return results

@@ -126,6 +126,10 @@ def identify_jar(path: Path) -> tuple[str, str] | None:
         if not matching:
             return None  # a fat jar of many artifacts: not one Maven artifact
         chosen = max(matching, key=lambda c: len(c[1]))
+    elif not path.name.startswith(chosen[1]) and _FILENAME.match(path.name):
+        # `other-1.2.jar` carrying only a shaded dependency's pom.properties (jars built
+        # without Maven metadata of their own): do not take it for that dependency
+        return None
     props = _properties(chosen[2].decode("utf-8", "replace"))
     group = props.get("groupId") or chosen[0]
     artifact = props.get("artifactId") or chosen[1]
