@@ -98,6 +98,10 @@ def test_probe_identification_paths(tmp_path):
         "META-INF/maven/org.shaded/shaded-core/pom.properties": "groupId=org.shaded\nartifactId=shaded-core\nversion=2.1\n",
         "META-INF/maven/com.inner/inner/pom.properties": "groupId=com.inner\nartifactId=inner\nversion=9\n",
     })
+    # only a shaded dependency's pom.properties: not taken for that dependency
+    _plain_jar(jars / "org" / "otel" / "sdk" / "1.4" / "sdk-1.4.jar", {
+        "META-INF/maven/org.jctools/jctools-core/pom.properties": "groupId=org.jctools\nartifactId=jctools-core\nversion=4.0.5\n",
+    })
     # no pom.properties: known by sha256 from the lock
     _plain_jar(jars / "renamed.jar", {"x/Y.class": "not really"})
     import hashlib
@@ -122,6 +126,8 @@ def test_probe_identification_paths(tmp_path):
     xz = found["org/tukaani/xz/1.9/xz-1.9.jar"]
     assert (xz.name, xz.version) == ("org.tukaani:xz", "1.9")
     assert found["broken-1.0.jar"].extra["identified_by"] == "filename"
+    otel = found["org/otel/sdk/1.4/sdk-1.4.jar"]
+    assert (otel.name, otel.version, otel.extra["identified_by"]) == ("org.otel:sdk", "1.4", "filename")
     deep = probe_jars(jars, known, deep=True)
     assert all(p.sha256 for p in deep)
 
