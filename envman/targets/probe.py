@@ -101,7 +101,17 @@ def _jvm_packages(section: dict[str, Any], known: dict[str, tuple[str, str]]) ->
 
 
 def snapshot_from_probe(target: str, ecosystems: list[str], data: dict[str, Any], known_jars: dict[str, tuple[str, str]] | None = None) -> Snapshot:
-    """Snapshot of a target from the probe script's JSON (pure)."""
+    """Snapshot of a target from the probe script's JSON (pure).
+
+    The JSON comes from inside the target (a container may be hostile): anything of the
+    wrong shape is an error naming the target, never a traceback."""
+    try:
+        return _snapshot_from_probe(target, ecosystems, data, known_jars)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UnreachableError(f"{target}: the probe returned data of an unexpected shape ({type(exc).__name__}: {exc})") from None
+
+
+def _snapshot_from_probe(target: str, ecosystems: list[str], data: dict[str, Any], known_jars: dict[str, tuple[str, str]] | None) -> Snapshot:
     from envman.ecosystems.conda.probe import conda_packages
     from envman.ecosystems.python.probe import python_packages
 

@@ -118,3 +118,12 @@ def test_missing_container_and_engine_down_exit_4(docker_client, project):
     assert down.returncode == 4 and "docker:api-1" in down.stderr and "Traceback" not in down.stderr
     image = run_envman("diff", "-f", str(project), "image:envman-no-such-image:1", "lock:default")
     assert image.returncode == 4 and "image:envman-no-such-image:1" in image.stderr
+
+
+def test_hostile_probe_output_is_an_error_not_a_traceback(docker_client, containers, project):
+    container = docker_client.containers.get(containers[0])
+    script = "#!/bin/sh\necho '{\"python\": {\"packages\": \"surprise\"}}'\n"
+    container.exec_run(["sh", "-c", "cat > /tmp/fake-python <<'EOF'\n" + script + "EOF\nchmod +x /tmp/fake-python"])
+    proc = run_envman("check", "-f", str(project), "--python", "/tmp/fake-python", f"docker:{containers[0]}")
+    assert proc.returncode == 4, proc.stderr
+    assert f"docker:{containers[0]}" in proc.stderr and "unexpected shape" in proc.stderr and "Traceback" not in proc.stderr

@@ -293,7 +293,7 @@ def _jar_coordinates(path):
                 props = _properties(jar.read(name).decode("utf-8", "replace"))
                 if props.get("groupId") and props.get("artifactId") and props.get("version"):
                     candidates.append(props)
-    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+    except Exception:  # zipfile raises many kinds on a damaged or hostile jar
         return None, "not a readable jar"
     chosen = None
     for props in candidates:
@@ -366,8 +366,14 @@ CONDA_AUTO = ("/opt/conda", "/opt/miniconda3", "/opt/miniforge3", "/opt/mambafor
 
 def _verify_conda(prefix, record):
     bad = []
-    for item in (record.get("paths_data") or {}).get("paths", []):
+    paths_data = record.get("paths_data")
+    items = paths_data.get("paths") if isinstance(paths_data, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
         rel = item.get("_path")
+        if not isinstance(rel, str) or rel.startswith("/") or ".." in rel.split("/"):
+            continue
         expected = item.get("sha256_in_prefix") or (None if item.get("prefix_placeholder") else item.get("sha256"))
         if not rel or not expected or item.get("path_type", "hardlink") not in ("hardlink", "softlink"):
             continue
@@ -408,7 +414,8 @@ def probe_conda(prefixes, deep, problems):
             except (OSError, ValueError) as exc:
                 problems.append("unreadable %s: %s" % (os.path.join(meta, fname), exc))
                 continue
-            if not isinstance(record, dict) or "name" not in record:
+            if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+                problems.append("not a conda package record: " + os.path.join(meta, fname))
                 continue
             row = {"name": record["name"], "version": str(record.get("version", "")), "location": prefix}
             for key in ("build", "channel", "sha256", "md5", "subdir"):
