@@ -142,6 +142,15 @@ def build_rules_repo(root: Path) -> FixtureRepo:
         extra="<profiles><profile><id>j17</id><activation><jdk>17</jdk></activation>"
               "<properties><dep.version>3.0</dep.version></properties></profile></profiles>")
     add("p.prof:child:1", parent="p.prof:parent:1", deps=["x.leaf:third:${dep.version}"])
+    # inherited dependencies come after the child's own (first-declaration ties)
+    add("i.inh:parent:1", packaging="pom", deps=["m.med:b:1"])
+    add("i.inh:child:1", parent="i.inh:parent:1", deps=["m.med:a:1"])
+    # the child's BOM imports come before the parent's; explicit entries beat both
+    add("i.inh:bom-parent:1", packaging="pom",
+        managed=[{"g": "b.bom", "a": "bom-a", "v": "1", "type": "pom", "scope": "import"}, "x.leaf:leaf:3.0"])
+    add("i.inh:bom-child:1", parent="i.inh:bom-parent:1",
+        managed=[{"g": "b.bom", "a": "bom-b", "v": "1", "type": "pom", "scope": "import"}],
+        deps=["x.leaf:other", "x.leaf:third", "x.leaf:leaf"])
     repo.finish()
     return repo
 
@@ -179,4 +188,6 @@ SCENARIOS: dict[str, list] = {
     "parent-profile": ["p.prof:child:1"],
     "root-range": ["r.range:ranged:[1.0,2.0)", "r.range:wants-soft:1"],
     "root-test-jar": ["c.cls:native:1.0@test-jar"],
+    "inherited-order": ["i.inh:child:1"],
+    "inherited-imports": ["i.inh:bom-child:1"],
 }
