@@ -28,6 +28,11 @@ from envman.errors import BuildError
 __all__ = ["install_package", "remove_package", "record_path"]
 
 
+def _inside(rel: Any) -> bool:
+    """A relative path that stays inside the prefix (no absolute path, no `..`)."""
+    return isinstance(rel, str) and rel != "" and not rel.startswith("/") and ".." not in rel.replace("\\", "/").split("/")
+
+
 def record_path(prefix: Path, name: str, version: str, build: str) -> Path:
     return prefix / "conda-meta" / f"{name}-{version}-{build}.json"
 
@@ -99,7 +104,7 @@ def install_package(prefix: Path, artifact: Path, entry: Any, what: str) -> None
         for item in paths:
             rel = item["_path"]
             src, dst = root / rel, prefix / rel
-            if not str(dst.resolve()).startswith(str(prefix.resolve())):
+            if not _inside(rel) or not str(dst.resolve()).startswith(str(prefix.resolve()) + os.sep):
                 raise BuildError(f"{what}: {filename} writes outside the prefix: {rel}")
             dst.parent.mkdir(parents=True, exist_ok=True)
             record = dict(item)
@@ -156,9 +161,9 @@ def remove_package(prefix: Path, name: str, what: str) -> None:
             continue
         dirs = set()
         for rel in record.get("files", []):
+            if not _inside(rel):
+                continue  # a record naming a path outside the prefix is not followed
             path = prefix / rel
-            if not str(path.resolve(strict=False)).startswith(str(prefix.resolve())) and not path.is_symlink():
-                continue
             if path.is_symlink() or path.is_file():
                 path.unlink()
             dirs.add(path.parent)
