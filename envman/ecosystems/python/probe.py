@@ -34,7 +34,17 @@ def encode_options(options: dict[str, Any]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def probe_source() -> str:
-    return (Path(__file__).with_name("probe_script.py")).read_text(encoding="utf-8")
+    """The probe script as sent to targets: docstrings and comments removed (the target
+    compiles it on every run; the full text stays readable in probe_script.py)."""
+    import ast
+
+    text = Path(__file__).with_name("probe_script.py").read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree) + "\n"
 
 
 def run_probe(runner: Runner, interpreter: str, options: dict[str, Any], what: str, timeout: float = 300) -> dict[str, Any]:

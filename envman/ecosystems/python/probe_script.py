@@ -210,10 +210,10 @@ def _verify_md5(pkg_dir):
 def probe_r(libs, rscript, deep, problems):
     version = None
     if rscript:
-        import subprocess
-
         exe = _which("Rscript") if rscript == "auto" else rscript
         if exe:
+            import subprocess
+
             code = 'cat(R.version$major, ".", R.version$minor, "\\n", sep = ""); cat(.libPaths(), sep = "\\n")'
             try:
                 out = subprocess.run([exe, "-e", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
