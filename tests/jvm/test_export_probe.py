@@ -17,33 +17,24 @@ from envman.ecosystems.jvm.probe import probe_jars
 from tests.jvm.helpers import envman_resolve
 from tests.jvm.mavenrepo import FixtureRepo, stub_jar
 
-GREETER = "package lib; public class Greeter { public static String hello() { return \"hello from lib\"; } }\n"
-MAIN = "package app; public class Main { public static void main(String[] a) { System.out.println(lib.Greeter.hello()); } }\n"
+CLASSES = Path(__file__).parent / "fixtures" / "classes"  # compiled from classes/src with `javac --release 8`
 
 
-def _javac_jar(tmp: Path, sources: dict[str, str], classpath: str, group: str, artifact: str, version: str) -> bytes:
-    javac = shutil.which("javac")
-    if javac is None:
-        pytest.fail("javac (openjdk) is required", pytrace=False)
-    src, out = tmp / f"src-{artifact}", tmp / f"classes-{artifact}"
-    for rel, text in sources.items():
-        (src / rel).parent.mkdir(parents=True, exist_ok=True)
-        (src / rel).write_text(text)
-    subprocess.run([javac, "-d", str(out), "-cp", classpath, *[str(src / r) for r in sources]], check=True)
+def _class_jar(tmp: Path, class_file: str, group: str, artifact: str, version: str) -> bytes:
+    """A jar holding one committed class file (no JDK needed to run the test) and Maven metadata."""
     target = tmp / f"{artifact}.jar"
     with zipfile.ZipFile(target, "w") as zf:
-        for path in sorted(out.rglob("*.class")):
-            zf.write(path, path.relative_to(out).as_posix())
+        zf.write(CLASSES / class_file, class_file)
         zf.writestr(f"META-INF/maven/{group}/{artifact}/pom.properties", f"groupId={group}\nartifactId={artifact}\nversion={version}\n")
-    return target.read_bytes(), target
+    return target.read_bytes()
 
 
 def test_export_classpath_runs_with_java(tmp_path):
     java = shutil.which("java")
     assert java, "java is required"
     repo = FixtureRepo(tmp_path / "repo")
-    lib_bytes, lib_jar = _javac_jar(tmp_path, {"lib/Greeter.java": GREETER}, "", "j.lib", "greeter", "1.0")
-    app_bytes, _ = _javac_jar(tmp_path, {"app/Main.java": MAIN}, str(lib_jar), "j.app", "app", "2.0")
+    lib_bytes = _class_jar(tmp_path, "lib/Greeter.class", "j.lib", "greeter", "1.0")
+    app_bytes = _class_jar(tmp_path, "app/Main.class", "j.app", "app", "2.0")
     repo.add("j.lib:greeter:1.0", jar=False)
     repo.write(repo.path("j.lib", "greeter", "1.0", "jar"), lib_bytes)
     repo.add("j.app:app:2.0", deps=["j.lib:greeter:1.0"], jar=False)
