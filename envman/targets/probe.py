@@ -187,7 +187,7 @@ def snapshot_from_lock(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
 # -- probing each kind -----------------------------------------------------------------
 
 
-def _probe_local_python(spec_text: str, interpreter: str, options: dict[str, Any], ctx: ProbeContext) -> dict[str, Any]:
+def _probe_local_python(spec_text: str, interpreter: str, options: dict[str, Any]) -> dict[str, Any]:
     from envman.ecosystems.python.probe import run_probe
     from envman.targets.runners import LocalRunner
 
@@ -229,7 +229,7 @@ def _probe_path_target(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
             if not found:
                 raise UnreachableError(f"{spec.text}: no Python interpreter at {path}")
             path = found
-        data = _probe_local_python(spec.text, path, {"python": True, "deep": deep}, ctx)
+        data = _probe_local_python(spec.text, path, {"python": True, "deep": deep})
         return snapshot_from_probe(spec.text, ["python"], data)
     if spec.kind == "rlib":
         data = in_process({"rlibs": [_need_dir(spec)], "deep": deep})
@@ -262,7 +262,7 @@ def _probe_local(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     data: dict[str, Any] = {"problems": []}
     if python:
         ecosystems.append("python")
-        data = _probe_local_python(spec.text, python, {"python": True, "deep": ctx.deep}, ctx)
+        data = _probe_local_python(spec.text, python, {"python": True, "deep": ctx.deep})
     rscript = shutil.which("Rscript")
     jar_dirs = list(places.jars) or [d for d in os.environ.get("ENVMAN_JARS", "").split(os.pathsep) if d]
     conda = list(places.conda) or ([os.environ["CONDA_PREFIX"]] if os.environ.get("CONDA_PREFIX") else [])
