@@ -95,7 +95,7 @@ def check_cmd(
     deep: bool = typer.Option(False, "--deep", help="Also verify installed files against the artifacts' hashes."),
     manifest: str = ManifestOpt,
     platform: Optional[str] = typer.Option(None, "--platform", help="Platform of the lock (default: the target's own when the lock has it, else linux-64)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report here as well as deciding the exit code."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to this file instead of stdout (the exit code is unchanged)."),
     python: Optional[str] = PythonOpt,
     rlib: Optional[List[str]] = RlibOpt,
     jars: Optional[List[str]] = JarsOpt,
