@@ -107,30 +107,10 @@ def _from_description(path: Path, text: str) -> dict[str, Any]:
 
 
 def _from_pom(path: Path, text: str) -> dict[str, Any]:
-    from defusedxml import ElementTree
+    """Compile/runtime dependencies, with properties, local parents and management applied."""
+    from envman.ecosystems.jvm.project import dependencies_from_pom
 
-    try:
-        root = ElementTree.fromstring(text)
-    except Exception as exc:  # defusedxml raises several kinds
-        raise LocatedError(str(path), None, None, f"cannot read POM: {exc}") from None
-    ns = {"m": root.tag[1:].split("}")[0]} if root.tag.startswith("{") else {}
-    prefix = "m:" if ns else ""
-    deps = []
-    for dep in root.findall(f"{prefix}dependencies/{prefix}dependency", ns):
-        def text_of(tag: str) -> str:
-            node = dep.find(f"{prefix}{tag}", ns)
-            return (node.text or "").strip() if node is not None else ""
-        scope = text_of("scope") or "compile"
-        if scope not in ("compile", "runtime"):
-            continue
-        version = text_of("version")
-        if not version or "${" in version:
-            raise BadInputError(f"{path}: dependency {text_of('groupId')}:{text_of('artifactId')} has no literal version; add it by hand")
-        coords = f"{text_of('groupId')}:{text_of('artifactId')}:{version}"
-        if text_of("classifier"):
-            coords += f":{text_of('classifier')}"
-        deps.append(coords if scope == "compile" else {"artifact": coords, "scope": scope})
-    return {"jvm": {"dependencies": deps}}
+    return dependencies_from_pom(path)
 
 
 def import_file(path: Path) -> dict[str, Any]:
