@@ -340,9 +340,6 @@ def probe_jars(dirs, deep, problems):
 
 
 def _java_version(java, problems):
-    import re
-    import subprocess
-
     exe = _which("java") if java == "auto" else java
     if not exe:
         home = os.environ.get("JAVA_HOME")
@@ -350,6 +347,8 @@ def _java_version(java, problems):
             exe = os.path.join(home, "bin", "java")
     if not exe:
         return None
+    import re
+    import subprocess
     try:
         out = subprocess.run([exe, "-version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
