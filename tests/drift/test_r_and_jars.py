@@ -135,3 +135,25 @@ def test_jar_folder_check_deep_and_sync(tmp_path):
     assert run_envman(*check, "--deep").returncode == 0
     assert not (folder / b21.name).exists() and (folder / b20.name).exists() and not (folder / junk.name).exists()
     assert sha256_file(folder / a.name) == sha256_file(a)
+
+
+def test_java_runtime_of_the_local_target(tmp_path):
+    """`local` covers jars under $ENVMAN_JARS and the java on PATH: jvm.java is its major version."""
+    import shutil
+
+    java = shutil.which("java")
+    assert java, "java (default-jre-headless) is needed"
+    jar = make_jar(tmp_path / "src", "com.example", "lib-a", "1.0")
+    folder = tmp_path / "jars"
+    folder.mkdir()
+    (folder / jar.name).write_bytes(jar.read_bytes())
+    version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    major = version.split('"')[1].split(".")[0]
+    plock = PlatformLock(jvm=[JvmEntry(name="com.example:lib-a", version="1.0", sha256=sha256_file(jar), url=jar.as_uri())])
+    env = {"ENVMAN_JARS": str(folder), "PATH": os.path.dirname(java) + os.pathsep + "/usr/bin:/bin"}
+    same = write_project(tmp_path / "same", f"version: 1\njvm:\n  java: '{major}'\n  dependencies: ['com.example:lib-a:1.0']\n", {"linux-64": plock})
+    other = write_project(tmp_path / "other", "version: 1\njvm:\n  java: '8'\n  dependencies: ['com.example:lib-a:1.0']\n", {"linux-64": plock})
+    ok = run_envman("check", "-f", str(same), "--format", "json", "local", env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = run_envman("check", "-f", str(other), "--format", "json", "local", env=env)
+    assert [(f["kind"], f["name"], f["expected"]) for f in json.loads(bad.stdout)["targets"][0]["findings"]] == [("runtime", "java", "8")]
