@@ -255,7 +255,6 @@ def main() -> None:
             "|---|---|",
             f"| 1 container (`envman check docker:A`) | {docker['one']:.3f} |",
             f"| {docker['count']} containers concurrently (`envman check docker:A docker:B …`) | {docker['many']:.3f} |",
-            "",
             f"| engine floor: {docker['count']} concurrent `docker exec true`, no envman | {docker['floor']:.3f} |",
             "",
             f"Ratio {docker['count']} / 1 = {docker['many'] / docker['one']:.2f} (target < 3). One container costs the CLI's",
