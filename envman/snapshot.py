@@ -146,22 +146,9 @@ def load_snapshot(path: str | Path) -> Snapshot:
 
 def write_snapshot(path: Path, text: str) -> None:
     """Write atomically (temp file in the same folder, then rename): readers never see half a snapshot."""
-    import os
-    import tempfile
-
-    from envman.errors import BadInputError
+    from envman.atomic import atomic_write_text
 
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+        atomic_write_text(Path(path), text)
     except OSError as exc:
         raise BadInputError(f"{path}: cannot write the snapshot: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -18,7 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
 
 # Each module defines register(app). Missing optional modules are skipped so that a

@@ -7,9 +7,9 @@ import hashlib
 import io
 import tarfile
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+
+from tests.python.servers import serve_directory  # noqa: F401  (re-exported for the drift tests)
 
 __all__ = ["make_wheel", "make_r_package", "make_jar", "make_conda_package", "sha256_file", "serve_directory", "CONDA_PLACEHOLDER"]
 
@@ -136,22 +136,3 @@ def make_conda_package(folder: Path, name: str, version: str, build: str, files:
     return path
 
 
-@contextmanager
-def serve_directory(root: Path) -> Iterator[str]:
-    """Serve a folder over HTTP on 127.0.0.1 (an ephemeral port) for the duration of the block."""
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()

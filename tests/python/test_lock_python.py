@@ -41,7 +41,6 @@ def test_lock_pins_hashes_requires_source(project, simple_index):
     assert entries["gamma"]["requires"] == ["alpha"]
     assert entries["zeta"]["source"] == simple_index
     # the hash is the real wheel's sha256
-    wheel = Path(simple_index.replace("http://", "")).name  # not a path; compute from the served bytes instead
     import urllib.request
 
     data = urllib.request.urlopen(simple_index.rsplit("/simple", 1)[0] + "/files/alpha-1.0-py3-none-any.whl").read()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
-import zipfile
 from pathlib import Path
+
+from tests.drift.builders import make_wheel
 
 __all__ = ["make_wheel", "write_simple_index", "PACKAGES"]
 
@@ -21,35 +21,6 @@ PACKAGES: list[tuple[str, str, list[str]]] = [
     ("eps", "1.0", ["alpha>=2"]),
     ("zeta", "1.0", ["gamma", "delta"]),
 ]
-
-
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def make_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
-    """A valid pure-Python wheel: one module, METADATA, WHEEL, RECORD (fixed timestamps)."""
-    module = name.replace("-", "_")
-    dist_info = f"{module}-{version}.dist-info"
-    files = {
-        f"{module}/__init__.py": f"__version__ = {version!r}\n".encode(),
-        f"{dist_info}/METADATA": (
-            "Metadata-Version: 2.1\n"
-            f"Name: {name}\nVersion: {version}\n"
-            + "".join(f"Requires-Dist: {r}\n" for r in requires)
-        ).encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: envman-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record_lines = [f"{path},{_record_hash(data)},{len(data)}" for path, data in files.items()]
-    record_lines.append(f"{dist_info}/RECORD,,")
-    files[f"{dist_info}/RECORD"] = ("\n".join(record_lines) + "\n").encode()
-    path = directory / f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name_in_zip, data in files.items():
-            info = zipfile.ZipInfo(name_in_zip, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return path
 
 
 def write_simple_index(root: Path, packages=PACKAGES) -> Path:
