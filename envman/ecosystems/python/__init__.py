@@ -10,7 +10,10 @@ from envman.errors import BadInputError
 if TYPE_CHECKING:  # annotations only: `envman check` imports the probe without the lock models
     from envman.lock import PythonEntry
 
-__all__ = ["ECOSYSTEM", "PythonEcosystem"]
+__all__ = ["ECOSYSTEM", "PythonEcosystem", "VENV_DIR"]
+
+# Where images built by envman keep the Python packages (Debian refuses system-wide pip).
+VENV_DIR = "/opt/envman/venv"
 
 
 class PythonEcosystem:
@@ -44,7 +47,12 @@ class PythonEcosystem:
     def fragment(self, entries: list[PythonEntry]) -> Fragment:
         from envman.ecosystems.python.export import requirements_text
 
-        return Fragment(ecosystem="python", files={"python/requirements.txt": requirements_text(entries).encode()})
+        return Fragment(
+            ecosystem="python",
+            files={"python/requirements.txt": requirements_text(entries).encode()},
+            env={"VIRTUAL_ENV": VENV_DIR, "PATH": f"{VENV_DIR}/bin:$PATH"},
+            labels={"org.envman.python": f"{VENV_DIR}/bin/python"},  # where envman.targets probes
+        )
 
 
 ECOSYSTEM = PythonEcosystem()

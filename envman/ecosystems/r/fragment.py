@@ -31,5 +31,5 @@ def to_fragment(entries: Sequence[Any]) -> Fragment:
         ecosystem="r",
         steps=steps,
         env={"R_LIBS_SITE": R_LIBRARY} if packages else {},
-        labels={"envman.r.library": R_LIBRARY} if packages else {},
+        labels={"org.envman.r-libs": R_LIBRARY} if packages else {},
     )
