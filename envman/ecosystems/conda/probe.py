@@ -1,7 +1,8 @@
 """Probe a conda prefix: `conda-meta/*.json` records (name, version, build, channel, hashes).
 
-The reading itself is done by the in-target probe script (so it works through docker too);
-this module turns its output into InstalledPackage rows, and reads a local prefix directly.
+The reading itself is probe_target.py beside this file (part of the in-target probe script,
+so it works through docker too); this module turns its output into InstalledPackage rows,
+and reads a local prefix directly.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def conda_packages(section: dict[str, Any]) -> list[InstalledPackage]:
 
 def probe_prefix(prefix: Path, deep: bool = False) -> tuple[list[InstalledPackage], list[str]]:
     """Packages of a local conda prefix, and problems met (unreadable records)."""
-    from envman.ecosystems.python import probe_script
+    from envman.ecosystems.conda.probe_target import probe_conda
 
     problems: list[str] = []
-    section = probe_script.probe_conda([str(prefix)], deep, problems)
+    section = probe_conda([str(prefix)], deep, problems)
     return conda_packages(section), problems
