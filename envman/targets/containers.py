@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from envman.ecosystems.conda.probe_target import CONDA_AUTO
+from envman.ecosystems.r.probe_target import R_AUTO_LIBS
 from envman.errors import UnreachableError
 from envman.snapshot import Snapshot
 from envman.targets.probe import ALL_ECOSYSTEMS, ProbeContext, in_process, snapshot_from_probe
@@ -26,8 +28,8 @@ from envman.targets.spec import TargetSpec
 __all__ = ["probe_container", "probe_image", "DEFAULT_JAR_DIRS"]
 
 DEFAULT_JAR_DIRS = ["/opt", "/usr/share/java"]
-R_DEFAULT_LIBS = ["/usr/local/lib/R/site-library", "/usr/lib/R/site-library", "/usr/lib/R/library", "/usr/local/lib/R/library", "/opt/R/library"]
-CONDA_DEFAULTS = ["/opt/conda", "/opt/miniconda3", "/opt/miniforge3", "/opt/mambaforge", "/opt/env", "/opt/pixi"]
+R_DEFAULT_LIBS = list(R_AUTO_LIBS)
+CONDA_DEFAULTS = list(CONDA_AUTO)
 
 
 class NoInterpreter(Exception):

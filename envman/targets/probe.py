@@ -195,22 +195,15 @@ def _probe_local_python(spec_text: str, interpreter: str, options: dict[str, Any
 
 
 def in_process(options: dict[str, Any]) -> dict[str, Any]:
-    """Run the probe script's functions in this process (local folders: no interpreter to start)."""
-    from envman.ecosystems.python import probe_script
+    """The probe's result computed in this process, by the same modules the in-target
+    script is assembled from (local folders: no interpreter to start)."""
+    from envman.ecosystems.conda.probe_target import probe_conda
+    from envman.ecosystems.jvm.probe_target import java_version, probe_jars
+    from envman.ecosystems.python.probe_script import collect
+    from envman.ecosystems.r.probe_target import probe_r
 
-    problems: list[str] = []
-    deep = bool(options.get("deep"))
-    data: dict[str, Any] = {"problems": problems}
-    if options.get("rlibs") or options.get("rscript"):
-        data["r"] = probe_script.probe_r(options.get("rlibs") or [], options.get("rscript"), deep, problems)
-    if options.get("jars") is not None or options.get("java"):
-        data["jvm"] = {
-            "java": probe_script._java_version(options["java"], problems) if options.get("java") else None,
-            "packages": probe_script.probe_jars(options.get("jars") or [], deep, problems),
-        }
-    if options.get("conda"):
-        data["conda"] = probe_script.probe_conda(options["conda"], deep, problems)
-    return data
+    probes = {"probe_r": probe_r, "probe_jars": probe_jars, "java_version": java_version, "probe_conda": probe_conda}
+    return collect({k: v for k, v in options.items() if k != "python"}, probes)
 
 
 def _need_dir(spec: TargetSpec) -> str:

@@ -1,7 +1,8 @@
 """Probe a Python interpreter: run it with the self-contained probe script, read its distributions.
 
-envman need not be installed in the target: the script (probe_script.py beside this file)
-uses only the standard library and is passed with `-c`. Duplicates on sys.path are kept
+envman need not be installed in the target: the script (the ecosystems' probe_target
+modules and probe_script.py beside this file, assembled by probe_source) uses only the
+standard library and is passed with `-c`. Duplicates on sys.path are kept
 (the later copies are marked `shadowed`), never hidden.
 """
 
@@ -34,16 +35,23 @@ def encode_options(options: dict[str, Any]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def probe_source() -> str:
-    """The probe script as sent to targets: docstrings and comments removed (the target
-    compiles it on every run; the full text stays readable in probe_script.py)."""
+    """The probe script as sent to targets: each ecosystem's probe_target module, then the
+    driver (probe_script.py), concatenated; docstrings and comments removed (the target
+    compiles it on every run; the full texts stay readable beside each ecosystem)."""
     import ast
 
-    text = Path(__file__).with_name("probe_script.py").read_text(encoding="utf-8")
+    from envman.ecosystems.python.probe_script import PROBE_MODULES
+
+    root = Path(__file__).resolve().parent.parent
+    parts = [root / rel for rel in PROBE_MODULES] + [Path(__file__).with_name("probe_script.py")]
+    text = "\n\n".join(part.read_text(encoding="utf-8") for part in parts)
     tree = ast.parse(text)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
             node.body = body[1:] or [ast.Pass()]
+    # the modules' `__all__` lists mean nothing in one script
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets))]
     return ast.unparse(tree) + "\n"
 
 
