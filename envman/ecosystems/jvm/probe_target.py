@@ -21,13 +21,11 @@ _MARK = b"META-INF/maven/"
 
 
 def _jar_sha256(path):
+    """Hex sha256 of a jar (read whole: jars are small next to a machine's memory)."""
     import hashlib
 
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.sha256(handle.read()).hexdigest()
 
 
 def _pom_path(name):

@@ -33,15 +33,20 @@ def _packages(rows: list[dict[str, Any]], library: bool = False) -> list[Install
     return found
 
 
+def _unreachable(what: str, exc: OSError, meanings: dict[type, str], otherwise: str) -> UnreachableError:
+    """The OSError met reaching a target, as the exit-4 error naming it."""
+    for kind, meaning in meanings.items():
+        if isinstance(exc, kind):
+            return UnreachableError(f"{what}: {meaning}")
+    return UnreachableError(f"{what}: {otherwise} ({exc.strerror or exc})")
+
+
 def _read(directory: Path | str, what: str) -> list[dict[str, Any]]:
     try:
         return read_rlib(str(directory))
-    except FileNotFoundError:
-        raise UnreachableError(f"{what}: no such R library folder") from None
-    except NotADirectoryError:
-        raise UnreachableError(f"{what}: not a folder") from None
     except OSError as exc:
-        raise UnreachableError(f"{what}: cannot read the folder ({exc.strerror})") from None
+        meanings = {FileNotFoundError: "no such R library folder", NotADirectoryError: "not a folder"}
+        raise _unreachable(what, exc, meanings, "cannot read the folder") from None
 
 
 def probe_rlib(directory: Path) -> list[InstalledPackage]:
@@ -57,12 +62,9 @@ def probe_rscript(runner: Any, rscript: str) -> tuple[str, list[InstalledPackage
     container is probed with the whole probe script, see envman.targets.containers)."""
     try:
         result = runner.run([rscript, "-e", R_ASK], timeout=120)
-    except FileNotFoundError:
-        raise UnreachableError(f"rscript:{rscript}: no such program") from None
-    except PermissionError:
-        raise UnreachableError(f"rscript:{rscript}: not executable") from None
     except OSError as exc:
-        raise UnreachableError(f"rscript:{rscript}: cannot run it ({exc})") from None
+        meanings = {FileNotFoundError: "no such program", PermissionError: "not executable"}
+        raise _unreachable(f"rscript:{rscript}", exc, meanings, "cannot run it") from None
     if result.returncode != 0:
         detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
         raise UnreachableError(f"rscript:{rscript}: exited with {result.returncode}: {' / '.join(detail) or 'no message'}")
