@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from envman.atomic import atomic_write_text
 from envman.errors import BadInputError, LocatedError
-from envman.lockfast import HASHED_SECTIONS, content_digest, stale_sections
+from envman.lockfast import content_digest, stale_sections
 
 __all__ = [
     "Lock",
@@ -122,33 +120,14 @@ class Lock(_Strict):
 
 
 
-def _digest(data: Any) -> str:
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+def manifest_hashes(manifest_text: str) -> dict[str, str]:
+    """Hashes of a manifest's text (see envman.lockfast.manifest_hashes_from_data)."""
+    from envman.lockfast import manifest_data, manifest_hashes_from_data
 
-
-def manifest_hashes(manifest: Any) -> dict[str, str]:
-    """Hash of the whole manifest, of each section, and of each environment's additions.
-
-    A section's hash covers what its resolution depends on: the section, the platforms, the
-    environment names and every environment's additions to it, so `lock --check` can name
-    what changed and `lock` re-resolves only that section.
-    """
-    whole = manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
-    env_names = manifest.environment_names()
-    hashes = {"all": _digest(whole)}
-    for section in HASHED_SECTIONS:
-        top = whole.get(section)
-        if top is None:
-            continue
-        overlays = {}
-        for env in env_names:
-            overlay = (whole.get("environments") or {}).get(env) or {}
-            overlays[env] = overlay.get(section)
-            if section not in ("image",):
-                hashes[f"{section}@{env}"] = _digest({"top": top, "add": overlay.get(section)})
-        hashes[section] = _digest({"top": top, "platforms": whole.get("platforms"), "environments": overlays})
-    return hashes
+    data = manifest_data(manifest_text)
+    if not isinstance(data, dict):
+        raise BadInputError("the manifest is not a YAML mapping")
+    return manifest_hashes_from_data(data)
 
 
 # -- canonical text -----------------------------------------------------------------

@@ -2,27 +2,26 @@
 
 The lock's first line records the sha256 of the rest of the file. When it matches, the
 file is exactly what envman wrote (not hand-edited), so its manifest-hash block can be read
-with a line scan instead of a YAML parse plus model validation. Manifest hashes are
-memoized by the manifest's bytes (and envman's version) in the cache, so an unchanged
-manifest needs no YAML parse or pydantic either. Anything unexpected returns None and the
-caller takes the full path.
+with a line scan instead of a YAML parse plus model validation. Manifest hashes are taken
+over the manifest's data as parsed by libyaml (not over the validated models), so they
+need neither ruamel nor pydantic: a manifest whose data equals what was locked was valid
+when it was locked. Anything unexpected returns None and the caller takes the full path.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
+from typing import Any
 
 __all__ = [
     "HASHED_SECTIONS",
     "content_digest",
     "trusted_manifest_hashes",
     "stale_sections",
-    "memo_path",
-    "read_memo",
-    "write_memo",
+    "manifest_data",
+    "manifest_hashes_from_data",
 ]
 
 HASHED_SECTIONS = ("python", "r", "jvm", "conda", "system", "image")
@@ -85,34 +84,42 @@ def stale_sections(lock_hashes: dict[str, str], current: dict[str, str]) -> list
     return changes
 
 
-def memo_path(manifest_bytes: bytes) -> str:
-    from envman import __version__
-
-    root = os.environ.get("ENVMAN_CACHE_DIR")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "envman")
-    key = hashlib.sha256(__version__.encode() + b"\0" + manifest_bytes).hexdigest()
-    return os.path.join(root, "manifest-memo", key[:2], key + ".json")
+def _digest(data: Any) -> str:
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-def read_memo(manifest_bytes: bytes) -> dict[str, str] | None:
+def manifest_data(text: str) -> Any:
+    """The manifest's data as libyaml parses it (the input of the hashes); None if unparsable."""
+    import yaml
+
     try:
-        with open(memo_path(manifest_bytes), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
         return None
-    return data if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()) else None
 
 
-def write_memo(manifest_bytes: bytes, hashes: dict[str, str]) -> None:
-    """Best effort: a read-only cache must not fail the command."""
-    path = memo_path(manifest_bytes)
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(hashes, handle, sort_keys=True)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+def manifest_hashes_from_data(data: dict[str, Any]) -> dict[str, str]:
+    """Hash of the whole manifest, of each section, and of each environment's additions.
+
+    A section's hash covers what its resolution depends on: the section, the platforms, the
+    environment names and every environment's additions to it, so `lock --check` can name
+    what changed and `lock` re-resolves only that section. Comments and formatting do not
+    count; a changed value does, even one that only restates a default.
+    """
+    environments = data.get("environments") or {}
+    env_names = sorted(environments) or ["default"]
+    hashes = {"all": _digest(data)}
+    for section in HASHED_SECTIONS:
+        top = data.get(section)
+        if top is None:
+            continue
+        additions = {}
+        for env in env_names:
+            overlay = environments.get(env) if isinstance(environments, dict) else None
+            added = overlay.get(section) if isinstance(overlay, dict) else None
+            additions[env] = added
+            if section != "image":
+                hashes[f"{section}@{env}"] = _digest({"top": top, "add": added})
+        hashes[section] = _digest({"top": top, "platforms": data.get("platforms"), "environments": additions})
+    return hashes

@@ -9,7 +9,7 @@ from typing import Callable
 from envman.ecosystems import ORDER, get_ecosystem
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.errors import BadInputError
-from envman.lock import ImagePin, Lock, PlatformLock, manifest_hashes
+from envman.lock import ImagePin, Lock, PlatformLock
 from envman.manifest import Manifest
 
 __all__ = ["LockOptions", "LockOutcome", "lock_project", "is_fresh"]
@@ -29,8 +29,8 @@ class LockOutcome:
     kept: list[str] = field(default_factory=list)       # sections copied from the old lock
 
 
-def is_fresh(manifest: Manifest, lock: Lock) -> bool:
-    return lock.manifest_hash == manifest_hashes(manifest)
+def is_fresh(hashes: dict[str, str], lock: Lock) -> bool:
+    return lock.manifest_hash == hashes
 
 
 def _previous_entries(previous: Lock | None, ecosystem: str) -> dict[str, dict[str, list]]:
@@ -44,13 +44,13 @@ def _previous_entries(previous: Lock | None, ecosystem: str) -> dict[str, dict[s
 
 def lock_project(
     manifest: Manifest,
+    hashes: dict[str, str],
     project_dir: Path,
     previous: Lock | None,
     options: LockOptions,
     services: Services,
     progress: Callable[[str], None] = lambda message: None,
 ) -> LockOutcome:
-    hashes = manifest_hashes(manifest)
     environments = manifest.environment_names()
     platforms = list(manifest.platforms)
     per_eco: dict[str, dict[str, dict[str, list]]] = {}

@@ -35,40 +35,28 @@ def _parse_lock_args(args: list[str]) -> tuple[bool, str] | None:
 
 
 def _fast_lock(args: list[str]) -> int | None:
+    """Exit code when the lock is provably fresh; None sends everything else to the full CLI
+    (a stale lock is reported there, after the manifest is validated)."""
     parsed = _parse_lock_args(args)
     if parsed is None or os.environ.get("ENVMAN_NO_FAST_PATH"):
         return None
     check, manifest = parsed
     from envman import lockfast
 
+    lock_path = os.path.join(os.path.dirname(manifest), "envman.lock")
     try:
-        with open(manifest, "rb") as handle:
-            manifest_bytes = handle.read()
-        current = lockfast.read_memo(manifest_bytes)
-        if current is None:
-            return None
-        lock_path = os.path.join(os.path.dirname(manifest), "envman.lock")
+        with open(manifest, encoding="utf-8") as handle:
+            data = lockfast.manifest_data(handle.read())
         with open(lock_path, encoding="utf-8") as handle:
-            text = handle.read()
+            locked = lockfast.trusted_manifest_hashes(handle.read())
     except (OSError, UnicodeDecodeError):
         return None
-    locked = lockfast.trusted_manifest_hashes(text)
-    if locked is None:
+    if not isinstance(data, dict) or locked is None:
         return None
-    changes = lockfast.stale_sections(locked, current)
-    if check:
-        if changes:
-            sys.stderr.write(f"{lock_path} is stale:\n")
-            for change in changes:
-                sys.stderr.write(f"  - {change}\n")
-            sys.stderr.write("run `envman lock` and commit the result\n")
-            return 1
-        sys.stderr.write(f"{lock_path} is fresh\n")
-        return 0
-    if not changes and locked == current:
-        sys.stderr.write(f"{lock_path} is up to date\n")
-        return 0
-    return None
+    if locked != lockfast.manifest_hashes_from_data(data):
+        return None
+    sys.stderr.write(f"{lock_path} is {'fresh' if check else 'up to date'}\n")
+    return 0
 
 
 def run() -> None:

@@ -28,16 +28,10 @@ def lock(
     from envman.lock import lock_path_for, manifest_hashes, read_lock, stale_sections
     from envman.manifest import load_manifest
 
-    from envman import lockfast
-
     manifest_path = Path(file)
     manifest = load_manifest(manifest_path)
     lock_path = lock_path_for(manifest_path)
-    current_hashes = manifest_hashes(manifest)
-    try:
-        lockfast.write_memo(manifest_path.read_bytes(), current_hashes)
-    except OSError:
-        pass
+    current_hashes = manifest_hashes(manifest_path.read_text(encoding="utf-8"))
     if check:
         if not lock_path.exists():
             stderr_line(f"{lock_path}: no lock; run `envman lock`")
@@ -65,7 +59,7 @@ def lock(
     from envman.http import HttpClient
     from envman.locking import LockOptions, is_fresh, lock_project
 
-    if previous is not None and not upgrade and not upgrade_package and is_fresh(manifest, previous):
+    if previous is not None and not upgrade and not upgrade_package and is_fresh(current_hashes, previous):
         if json_out:
             emit_json({"lock": str(lock_path), "changed": False, "resolved": [], "kept": manifest.declared_ecosystems()})
         else:
@@ -74,7 +68,7 @@ def lock(
     options = LockOptions(upgrade=upgrade, upgrade_packages=frozenset(upgrade_package or ()), offline=offline)
     with progress("locking") as update:
         services = Services(http=HttpClient(), cache=ArtifactCache(), progress=update)
-        outcome = lock_project(manifest, manifest_path.parent.resolve(), previous, options, services, update)
+        outcome = lock_project(manifest, current_hashes, manifest_path.parent.resolve(), previous, options, services, update)
     changed = write_lock_atomic(lock_path, dump_lock(outcome.lock))
     if json_out:
         emit_json({"lock": str(lock_path), "changed": changed, "resolved": outcome.resolved, "kept": outcome.kept})

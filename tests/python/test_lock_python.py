@@ -73,11 +73,26 @@ def test_lock_check_parity_gate(project):
     done = run_envman("lock", "--check", cwd=root)
     assert done.returncode == 1
     assert "python" in done.stderr and "default" in done.stderr
-    # the second time the memoized manifest hashes answer (fast path): same verdict
-    again = run_envman("lock", "--check", cwd=root)
-    assert again.returncode == 1 and again.stderr == done.stderr
     slow = run_envman("lock", "--check", cwd=root, env={"ENVMAN_NO_FAST_PATH": "1"})
     assert slow.returncode == 1 and slow.stderr == done.stderr
+
+
+def test_lock_check_fast_path_agrees_with_full_path(project):
+    """A fresh lock is answered without the CLI stack, in a fresh checkout too (no cache)."""
+    root = project(BASIC)
+    assert run_envman("lock", cwd=root).returncode == 0
+    fast = run_envman("lock", "--check", cwd=root, env={"ENVMAN_CACHE_DIR": str(root / "empty-cache")})
+    full = run_envman("lock", "--check", cwd=root, env={"ENVMAN_NO_FAST_PATH": "1"})
+    assert fast.returncode == full.returncode == 0
+    assert fast.stderr == full.stderr
+    # comments and formatting do not make a lock stale; a changed value does
+    manifest = root / "envman.yaml"
+    manifest.write_text("# a comment\n" + manifest.read_text().replace("packages: [zeta, \"beta\"]", "packages:\n    - zeta\n    - beta"))
+    assert run_envman("lock", "--check", cwd=root).returncode == 0
+    # a manifest made invalid is exit 2 with its location, never "fresh" or "stale"
+    manifest.write_text(manifest.read_text().replace("packages:", "pakages:"))
+    bad = run_envman("lock", "--check", cwd=root)
+    assert bad.returncode == 2 and "envman.yaml:" in bad.stderr and "did you mean" in bad.stderr
 
 
 def test_lock_check_refuses_hand_edited_lock(project):
