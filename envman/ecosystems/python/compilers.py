@@ -99,6 +99,7 @@ def _clean_env() -> dict[str, str]:
         if keep in os.environ:
             env[keep] = os.environ[keep]
     env["UV_NO_CONFIG"] = "1"
+    env["PIP_CONFIG_FILE"] = os.devnull  # pip-compile must not read /etc/pip.conf, ~/.config/pip …
     env.setdefault("SSL_CERT_FILE", os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"))
     return env
 
