@@ -44,7 +44,7 @@ class Project:
             else:
                 from envman.lock import parse_lock
 
-                text = self._git_show(rev, self.lock_path.name, f"lock:@{rev}")
+                text = self._git_show(rev, self.lock_path.name, f"lock at {rev}")
                 self._lock[key] = parse_lock(text, f"{self.lock_path}@{rev}")
         return self._lock[key]
 
@@ -57,7 +57,7 @@ class Project:
                 if rev is None:
                     self._manifest[rev] = load_manifest(self.manifest_path) if self.manifest_path.is_file() else None
                 else:
-                    text = self._git_show(rev, self.manifest_path.name, f"lock:@{rev}")
+                    text = self._git_show(rev, self.manifest_path.name, f"manifest at {rev}")
                     self._manifest[rev] = parse_manifest(text, f"{self.manifest_path}@{rev}")
             except EnvmanError:
                 self._manifest[rev] = None
@@ -75,7 +75,7 @@ class Project:
                 if rev is None:
                     text = self.manifest_path.read_text(encoding="utf-8") if self.manifest_path.is_file() else None
                 else:
-                    text = self._git_show(rev, self.manifest_path.name, f"lock:@{rev}")
+                    text = self._git_show(rev, self.manifest_path.name, f"manifest at {rev}")
                 data = _yaml_data_cached(text) if text else None
             except (EnvmanError, OSError, UnicodeDecodeError, ValueError):
                 data = None
