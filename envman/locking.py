@@ -68,7 +68,7 @@ def lock_project(
             continue
         try:
             implementation = get_ecosystem(ecosystem)
-        except ModuleNotFoundError:
+        except (ModuleNotFoundError, NotImplementedError):
             raise BadInputError(f"the `{ecosystem}` section is not supported by this envman yet") from None
         progress(f"resolving {ecosystem}")
         request = ResolveRequest(

@@ -121,7 +121,7 @@ def export(
             raise BadInputError(f"--format {format} exports the `{ecosystem}` section, which the manifest does not declare")
         try:
             implementation = get_ecosystem(ecosystem)
-        except ModuleNotFoundError:
+        except (ModuleNotFoundError, NotImplementedError):
             raise BadInputError(f"export format {format!r} is not supported by this envman yet") from None
         text = implementation.export(list(getattr(plock, ecosystem)), format, context)
     if output:

@@ -18,9 +18,15 @@ _MODULES = {
 
 
 def get_ecosystem(name: str) -> Any:
-    """The ecosystem object for a manifest section, imported lazily (keeps the CLI fast)."""
+    """The ecosystem object for a manifest section, imported lazily (keeps the CLI fast).
+
+    Raises NotImplementedError for a section whose resolver is not built yet (conda: its
+    prefixes can be probed and synced, but `conda:` sections cannot be locked yet)."""
     module = importlib.import_module(_MODULES[name])
-    return module.ECOSYSTEM
+    ecosystem = getattr(module, "ECOSYSTEM", None)
+    if ecosystem is None:
+        raise NotImplementedError(name)
+    return ecosystem
 
 
 def export_formats() -> dict[str, str]:

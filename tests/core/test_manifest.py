@@ -98,3 +98,11 @@ def test_init_from_renv_and_pom(tmp_path):
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "envman.yaml").read_text()
     assert "cli (== 3.6.2)" in text and "org.x:a:1.0" in text and "org.x:t" not in text
+
+
+def test_conda_section_is_refused_clearly_until_its_resolver_exists(tmp_path):
+    (tmp_path / "envman.yaml").write_text("version: 1\npython: {packages: [six]}\nconda:\n  packages: [gdal]\n")
+    done = run_envman("lock", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "conda" in done.stderr and "not supported" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "envman.lock").exists()
