@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from envman import specs
 from envman.errors import LocatedError
@@ -52,6 +52,16 @@ Url = Annotated[str, AfterValidator(specs.validate_url)]
 _PY_VERSION = re.compile(r"^3\.(\d+)(?:\.(\d+))?$")
 
 
+def _version_text(value: Any) -> Any:
+    """YAML reads `3.10` as the number 3.1: ask for quotes instead of guessing."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"write the version as a string in quotes, e.g. \"{value}\" (YAML reads 3.10 as 3.1)")
+    return value
+
+
+VersionText = BeforeValidator(_version_text)
+
+
 def _validate_python_version(value: str) -> str:
     match = _PY_VERSION.match(value)
     if not match or not 8 <= int(match.group(1)) <= 15:
@@ -60,7 +70,7 @@ def _validate_python_version(value: str) -> str:
 
 
 class PythonSection(Strict):
-    version: Annotated[str, AfterValidator(_validate_python_version)] | None = None
+    version: Annotated[str, VersionText, AfterValidator(_validate_python_version)] | None = None
     index_url: Url | None = None
     extra_index_urls: list[Url] = []
     find_links: list[str] = []
@@ -69,7 +79,7 @@ class PythonSection(Strict):
 
 
 class RSection(Strict):
-    version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None = None
+    version: Annotated[str, VersionText, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None = None
     repositories: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")], Url] = {}
     packages: list[RSpec] = []
 
@@ -82,6 +92,11 @@ class JvmDependency(Strict):
 
 class JvmSection(Strict):
     java: Annotated[str, Field(pattern=r"^\d+$")] | None = None
+
+    @field_validator("java", mode="before")
+    @classmethod
+    def _java_number(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     repositories: list[Url] = []
     dependencies: list[JvmCoordinate | JvmDependency] = []
 
@@ -129,8 +144,14 @@ class EnvironmentOverlay(Strict):
     system: _SystemOverlay | None = None
 
 
+def _schema_version(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"unsupported manifest version {value!r}; this envman reads version 1")
+    return value
+
+
 class Manifest(Strict):
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_schema_version)]
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")] | None = None
     platforms: list[Literal[KNOWN_PLATFORMS]] = ["linux-64"]  # type: ignore[valid-type]
     python: PythonSection | None = None

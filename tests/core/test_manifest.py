@@ -24,6 +24,8 @@ CASES = [
     ("version: 1\nr:\n  packages: ['ggplot2 (>= 3.4)', 'bad name']\n", "envman.yaml:3:34:", "R package spec"),
     ("version: 1\njvm:\n  dependencies: ['g:a']\n", "envman.yaml:3:", "Maven coordinate"),
     ("version: 1\nsystem: {apt: ['libgomp1; rm']}\npython: {}\n", "envman.yaml:2:", "Debian package"),
+    ("version: true\npython: {}\n", "envman.yaml:1:10:", "unsupported manifest version"),
+    ("version: 1\npython: {version: 3.10}\n", "envman.yaml:2:19:", "in quotes"),
 ]
 
 
