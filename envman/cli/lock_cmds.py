@@ -69,7 +69,10 @@ def lock(
     with progress("locking") as update:
         services = Services(http=HttpClient(), cache=ArtifactCache(), progress=update)
         outcome = lock_project(manifest, current_hashes, manifest_path.parent.resolve(), previous, options, services, update)
-    changed = write_lock_atomic(lock_path, dump_lock(outcome.lock))
+    try:
+        changed = write_lock_atomic(lock_path, dump_lock(outcome.lock))
+    except OSError as exc:
+        raise BadInputError(f"{lock_path}: cannot write the lock: {exc.strerror or exc}") from None
     if json_out:
         emit_json({"lock": str(lock_path), "changed": changed, "resolved": outcome.resolved, "kept": outcome.kept})
         return
@@ -125,7 +128,10 @@ def export(
             raise BadInputError(f"export format {format!r} is not supported by this envman yet") from None
         text = implementation.export(list(getattr(plock, ecosystem)), format, context)
     if output:
-        atomic_write_text(Path(output), text)
+        try:
+            atomic_write_text(Path(output), text)
+        except OSError as exc:
+            raise BadInputError(f"{output}: cannot write: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
 
