@@ -54,7 +54,8 @@ def lock_project(
     environments = manifest.environment_names()
     platforms = list(manifest.platforms)
     per_eco: dict[str, dict[str, dict[str, list]]] = {}
-    outcome = LockOutcome(lock=None)  # type: ignore[arg-type]
+    resolved: list[str] = []
+    kept: list[str] = []
     upgrading = options.upgrade or bool(options.upgrade_packages)
     for ecosystem in ORDER:
         section = getattr(manifest, ecosystem)
@@ -64,7 +65,7 @@ def lock_project(
         unchanged = previous is not None and previous.manifest_hash.get(ecosystem) == hashes.get(ecosystem)
         if unchanged and not upgrading and _covers(old, environments, platforms):
             per_eco[ecosystem] = old
-            outcome.kept.append(ecosystem)
+            kept.append(ecosystem)
             continue
         try:
             implementation = get_ecosystem(ecosystem)
@@ -82,7 +83,7 @@ def lock_project(
             project_dir=str(project_dir),
         )
         per_eco[ecosystem] = implementation.resolve(request, services)
-        outcome.resolved.append(ecosystem)
+        resolved.append(ecosystem)
 
     python_version = None
     if manifest.python is not None:
@@ -97,8 +98,8 @@ def lock_project(
             body = {eco: per_eco.get(eco, {}).get(env, {}).get(platform, []) for eco in ("python", "r", "jvm", "conda")}
             env_apt = manifest.requirements_apt(env)
             lock_envs[env][platform] = PlatformLock(image=image, python_version=python_version, apt=env_apt, **body)
-    outcome.lock = Lock(version=1, manifest_hash=hashes, environments=lock_envs)
-    return outcome
+    lock = Lock(version=1, manifest_hash=hashes, environments=lock_envs)
+    return LockOutcome(lock=lock, resolved=resolved, kept=kept)
 
 
 def _covers(old: dict[str, dict[str, list]], environments: list[str], platforms: list[str]) -> bool:

@@ -52,7 +52,9 @@ def explain(manifest: Any, plock: Any, environment: str, name: str, limit: int =
         roots = root_names(manifest, ecosystem, environment)
         chains: list[list[str]] = []
         queue: deque[list[str]] = deque([[target]])
-        while queue and len(chains) < limit:
+        budget = 100_000  # paths explored; bounds the search on dense graphs
+        while queue and len(chains) < limit and budget:
+            budget -= 1
             path = queue.popleft()
             head = path[0]
             if head in roots:

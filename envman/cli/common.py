@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["manifest_option_default", "emit_json", "progress", "stderr_line"]
-
-manifest_option_default = "envman.yaml"
+__all__ = ["emit_json", "progress", "stderr_line"]
 
 
 def emit_json(data: Any) -> None:
@@ -33,6 +30,3 @@ def progress(title: str) -> Iterator[Any]:
     with console.status(title) as status:
         yield lambda message: status.update(f"{title}: {message}")
 
-
-def resolve_manifest_path(path: str | None) -> Path:
-    return Path(path or manifest_option_default)
