@@ -5,7 +5,8 @@
     │   └── LocatedError (2)     ... at FILE:LINE:COL
     ├── ResolutionError (3)      requirements cannot be satisfied together
     ├── UnreachableError (4)     repository, engine, interpreter or target not available
-    └── BuildError (5)           image build failed
+    ├── BuildError (5)           image build failed
+    └── SyncError (5)            installing into a target (`envman sync`) failed
 
 Exit code 1 (differs) is not an error: commands return it as a result.
 """
@@ -21,6 +22,7 @@ __all__ = [
     "ResolutionError",
     "UnreachableError",
     "BuildError",
+    "SyncError",
 ]
 
 EXIT_OK = 0
@@ -67,4 +69,10 @@ class UnreachableError(EnvmanError):
 
 
 class BuildError(EnvmanError):
+    exit_code = 5
+
+
+class SyncError(EnvmanError):
+    """An install into a target failed, or an artifact did not match its locked hash."""
+
     exit_code = 5

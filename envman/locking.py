@@ -1,18 +1,26 @@
-"""`envman lock`: resolve the sections that changed, keep the rest, build one Lock."""
+"""`envman lock`: resolve the sections that changed, keep the rest, build one Lock.
+
+The policy every ecosystem shares is here and in ResolveRequest: a section whose manifest
+hash is unchanged keeps its pins (no resolution at all); a changed one is re-resolved with
+the old pins as preferences; `--upgrade` drops them and `--upgrade-package NAME` drops one
+(the name normalized by its ecosystem). Each ecosystem resolves the union of every
+environment's requirements first and constrains each environment to the union's pins.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
-from envman.ecosystems import ORDER, get_ecosystem
-from envman.ecosystems.base import ResolveRequest, Services
+from envman import ecosystems
+from envman.ecosystems.base import LockedEntries, ResolveRequest, Services
 from envman.errors import BadInputError
-from envman.lock import ImagePin, Lock, PlatformLock
+from envman.lockfile.models import ImagePin, LockBase, lock_model
 from envman.manifest import Manifest
 
-__all__ = ["LockOptions", "LockOutcome", "lock_project", "is_fresh"]
+__all__ = ["LockOptions", "LockOutcome", "lock_project", "is_fresh", "stale_changes", "update_lock", "lock_summary"]
 
 
 @dataclass(frozen=True)
@@ -24,20 +32,20 @@ class LockOptions:
 
 @dataclass
 class LockOutcome:
-    lock: Lock
-    resolved: list[str] = field(default_factory=list)   # sections resolved this run
-    kept: list[str] = field(default_factory=list)       # sections copied from the old lock
+    lock: LockBase
+    resolved: list[str] = field(default_factory=list)  # sections resolved this run
+    kept: list[str] = field(default_factory=list)  # sections copied from the old lock
 
 
-def is_fresh(hashes: dict[str, str], lock: Lock) -> bool:
-    return lock.manifest_hash == hashes
+def is_fresh(hashes: dict[str, str], lock: LockBase) -> bool:
+    return bool(lock.manifest_hash == hashes)
 
 
-def _previous_entries(previous: Lock | None, ecosystem: str) -> dict[str, dict[str, list]]:
+def _previous_entries(previous: LockBase | None, ecosystem: str) -> LockedEntries:
     if previous is None:
         return {}
     return {
-        env: {platform: list(getattr(plock, ecosystem)) for platform, plock in platforms.items()}
+        env: {platform: plock.entries(ecosystem) for platform, plock in platforms.items()}
         for env, platforms in previous.environments.items()
     }
 
@@ -46,74 +54,120 @@ def lock_project(
     manifest: Manifest,
     hashes: dict[str, str],
     project_dir: Path,
-    previous: Lock | None,
+    previous: LockBase | None,
     options: LockOptions,
     services: Services,
     progress: Callable[[str], None] = lambda message: None,
 ) -> LockOutcome:
     environments = manifest.environment_names()
     platforms = list(manifest.platforms)
-    per_eco: dict[str, dict[str, dict[str, list]]] = {}
+    per_eco: dict[str, LockedEntries] = {}
     resolved: list[str] = []
     kept: list[str] = []
     upgrading = options.upgrade or bool(options.upgrade_packages)
-    for ecosystem in ORDER:
-        section = getattr(manifest, ecosystem)
+    for ecosystem in ecosystems.all_ecosystems():
+        section = manifest.section(ecosystem.name)
         if section is None:
             continue
-        old = _previous_entries(previous, ecosystem)
-        unchanged = previous is not None and previous.manifest_hash.get(ecosystem) == hashes.get(ecosystem)
+        old = _previous_entries(previous, ecosystem.name)
+        unchanged = previous is not None and previous.manifest_hash.get(ecosystem.name) == hashes.get(ecosystem.name)
         if unchanged and not upgrading and _covers(old, environments, platforms):
-            per_eco[ecosystem] = old
-            kept.append(ecosystem)
+            per_eco[ecosystem.name] = old
+            kept.append(ecosystem.name)
             continue
-        try:
-            implementation = get_ecosystem(ecosystem)
-        except (ModuleNotFoundError, NotImplementedError):
-            raise BadInputError(f"the `{ecosystem}` section is not supported by this envman yet") from None
-        progress(f"resolving {ecosystem}")
+        if not ecosystem.lockable:
+            raise BadInputError(f"the `{ecosystem.name}` section is not supported by this envman yet")
+        progress(f"resolving {ecosystem.name}")
         request = ResolveRequest(
             section=section,
-            environments={env: manifest.requirements(ecosystem, env) for env in environments},
+            environments={env: manifest.requirements(ecosystem.name, env) for env in environments},
             platforms=platforms,
             previous=old,
             upgrade=options.upgrade,
-            upgrade_packages=options.upgrade_packages,
+            upgrade_packages=frozenset(ecosystem.normalize_name(n) for n in options.upgrade_packages),
             offline=options.offline,
             project_dir=str(project_dir),
         )
-        per_eco[ecosystem] = implementation.resolve(request, services)
-        resolved.append(ecosystem)
+        per_eco[ecosystem.name] = ecosystem.resolve(request, services)
+        resolved.append(ecosystem.name)
 
-    python_version = None
-    if manifest.python is not None:
-        from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION
-
-        python_version = manifest.python.version or DEFAULT_PYTHON_VERSION
+    platform_values: dict[str, Any] = {}
+    for ecosystem in ecosystems.all_ecosystems():
+        section = manifest.section(ecosystem.name)
+        if section is not None:
+            platform_values.update(ecosystem.platform_values(section))
     image = _image_pin(manifest, previous, hashes)
-    lock_envs: dict[str, dict[str, PlatformLock]] = {}
+    lock_cls, platform_cls = lock_model()
+    lock_envs: dict[str, dict[str, Any]] = {}
     for env in environments:
         lock_envs[env] = {}
         for platform in platforms:
-            body = {eco: per_eco.get(eco, {}).get(env, {}).get(platform, []) for eco in ("python", "r", "jvm", "conda")}
-            env_apt = manifest.requirements_apt(env)
-            lock_envs[env][platform] = PlatformLock(image=image, python_version=python_version, apt=env_apt, **body)
-    lock = Lock(version=1, manifest_hash=hashes, environments=lock_envs)
+            body = {eco: per_eco[eco].get(env, {}).get(platform, []) for eco in per_eco}
+            lock_envs[env][platform] = platform_cls(image=image, apt=manifest.requirements_apt(env), **platform_values, **body)
+    lock = lock_cls(version=1, manifest_hash=hashes, environments=lock_envs)
     return LockOutcome(lock=lock, resolved=resolved, kept=kept)
 
 
-def _covers(old: dict[str, dict[str, list]], environments: list[str], platforms: list[str]) -> bool:
+def _covers(old: LockedEntries, environments: list[str], platforms: list[str]) -> bool:
     return all(env in old and all(p in old[env] for p in platforms) for env in environments)
 
 
-def _image_pin(manifest: Manifest, previous: Lock | None, hashes: dict[str, str]) -> ImagePin | None:
+def _image_pin(manifest: Manifest, previous: LockBase | None, hashes: dict[str, str]) -> ImagePin | None:
     """The base image tag; its digest is kept from the old lock while the section is unchanged
     (pinning a digest needs the engine, which `envman build` does)."""
-    if manifest.image is None:
+    image = manifest.section("image")
+    if image is None:
         return None
     if previous is not None and previous.manifest_hash.get("image") == hashes.get("image"):
         for platforms in previous.environments.values():
             for plock in platforms.values():
                 if plock.image is not None:
-                    return plock.image
-    return ImagePin(base=manifest.image.base)
+                    return ImagePin.model_validate(plock.image.model_dump())
+    return ImagePin(base=image.base)
+
+
+def stale_changes(manifest_path: Path) -> tuple[Path, list[str] | None]:
+    """(lock path, what changed since it was written); None when there is no lock yet.
+    The manifest is validated first: a broken manifest is exit 2, not a stale lock."""
+    from envman.lockfile import lock_path_for, manifest_hashes, read_lock, stale_sections
+    from envman.manifest import load_manifest
+
+    load_manifest(manifest_path)
+    lock_path = lock_path_for(manifest_path)
+    if not lock_path.exists():
+        return lock_path, None
+    current = manifest_hashes(manifest_path.read_text(encoding="utf-8"))
+    return lock_path, stale_sections(read_lock(lock_path).manifest_hash, current)
+
+
+def update_lock(manifest_path: Path, options: LockOptions, progress: Callable[[str], None] = lambda message: None) -> tuple[Path, bool, LockOutcome]:
+    """Resolve what changed and write the lock atomically: (lock path, written?, outcome)."""
+    from envman.cache import ArtifactCache
+    from envman.http import HttpClient
+    from envman.lockfile import dump_lock, lock_path_for, manifest_hashes, read_lock, write_lock_atomic
+    from envman.manifest import load_manifest
+
+    manifest = load_manifest(manifest_path)
+    lock_path = lock_path_for(manifest_path)
+    hashes = manifest_hashes(manifest_path.read_text(encoding="utf-8"))
+    previous = read_lock(lock_path) if lock_path.exists() else None
+    upgrading = options.upgrade or bool(options.upgrade_packages)
+    if previous is not None and not upgrading and is_fresh(hashes, previous):
+        return lock_path, False, LockOutcome(lock=previous, kept=manifest.declared_ecosystems())
+    services = Services(http=HttpClient(), cache=ArtifactCache(), progress=progress)
+    outcome = lock_project(manifest, hashes, manifest_path.parent.resolve(), previous, options, services, progress)
+    try:
+        changed = write_lock_atomic(lock_path, dump_lock(outcome.lock))
+    except OSError as exc:
+        raise BadInputError(f"{lock_path}: cannot write the lock: {exc.strerror or exc}") from None
+    return lock_path, changed, outcome
+
+
+def lock_summary(lock: LockBase) -> str:
+    """`production@linux-64 (120 python, 14 r); …`"""
+    parts = []
+    for env, platforms in sorted(lock.environments.items()):
+        for platform, plock in sorted(platforms.items()):
+            counts = ", ".join(f"{len(plock.entries(e))} {e}" for e in ecosystems.names() if plock.entries(e))
+            parts.append(f"{env}@{platform} ({counts or 'empty'})")
+    return "; ".join(parts)

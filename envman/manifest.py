@@ -7,103 +7,25 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, create_model, field_validator, model_validator
 
-from envman import specs
 from envman.errors import LocatedError
+from envman.lockfile.paths import DEFAULT_ENVIRONMENT, default_environment
+from envman.sections import AptName, Strict, hyphen
 
 __all__ = [
     "Manifest",
-    "PythonSection",
-    "RSection",
-    "JvmSection",
-    "JvmDependency",
-    "CondaSection",
     "SystemSection",
     "ImageSection",
-    "EnvironmentOverlay",
-    "ECOSYSTEMS",
+    "manifest_model",
     "load_manifest",
     "parse_manifest",
     "DEFAULT_ENVIRONMENT",
+    "KNOWN_PLATFORMS",
 ]
 
-ECOSYSTEMS = ("python", "r", "jvm", "conda")
-DEFAULT_ENVIRONMENT = "default"
 KNOWN_PLATFORMS = ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64")
-
-
-def _hyphen(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_hyphen, populate_by_name=True, frozen=True)
-
-
-PythonSpec = Annotated[str, AfterValidator(specs.validate_python_spec)]
-RSpec = Annotated[str, AfterValidator(specs.validate_r_spec)]
-JvmCoordinate = Annotated[str, AfterValidator(specs.validate_jvm_coordinates)]
-JvmExclusion = Annotated[str, AfterValidator(specs.validate_jvm_exclusion)]
-CondaSpec = Annotated[str, AfterValidator(specs.validate_conda_spec)]
-AptName = Annotated[str, AfterValidator(specs.validate_apt_name)]
-Url = Annotated[str, AfterValidator(specs.validate_url)]
-
-_PY_VERSION = re.compile(r"^3\.(\d+)(?:\.(\d+))?$")
-
-
-def _version_text(value: Any) -> Any:
-    """YAML reads `3.10` as the number 3.1: ask for quotes instead of guessing."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f"write the version as a string in quotes, e.g. \"{value}\" (YAML reads 3.10 as 3.1)")
-    return value
-
-
-VersionText = BeforeValidator(_version_text)
-
-
-def _validate_python_version(value: str) -> str:
-    match = _PY_VERSION.match(value)
-    if not match or not 8 <= int(match.group(1)) <= 15:
-        raise ValueError(f"unknown Python version {value!r} (expected 3.8 to 3.15, as X.Y or X.Y.Z)")
-    return value
-
-
-class PythonSection(Strict):
-    version: Annotated[str, VersionText, AfterValidator(_validate_python_version)] | None = None
-    index_url: Url | None = None
-    extra_index_urls: list[Url] = []
-    find_links: list[str] = []
-    resolver: Literal["uv", "pip-tools"] = "uv"
-    packages: list[PythonSpec] = []
-
-
-class RSection(Strict):
-    version: Annotated[str, VersionText, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None = None
-    repositories: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")], Url] = {}
-    packages: list[RSpec] = []
-
-
-class JvmDependency(Strict):
-    artifact: JvmCoordinate
-    scope: Literal["compile", "runtime"] = "compile"
-    exclusions: list[JvmExclusion] = []
-
-
-class JvmSection(Strict):
-    java: Annotated[str, Field(pattern=r"^\d+$")] | None = None
-
-    @field_validator("java", mode="before")
-    @classmethod
-    def _java_number(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    repositories: list[Url] = []
-    dependencies: list[JvmCoordinate | JvmDependency] = []
-
-
-class CondaSection(Strict):
-    channels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-/:]+$")]] = ["conda-forge"]
-    packages: list[CondaSpec] = []
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
 
 class SystemSection(Strict):
@@ -114,34 +36,8 @@ class ImageSection(Strict):
     base: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._\-/:@]*$")]
 
 
-class _PythonOverlay(Strict):
-    packages: list[PythonSpec] = []
-
-
-class _ROverlay(Strict):
-    packages: list[RSpec] = []
-
-
-class _JvmOverlay(Strict):
-    dependencies: list[JvmCoordinate | JvmDependency] = []
-
-
-class _CondaOverlay(Strict):
-    packages: list[CondaSpec] = []
-
-
 class _SystemOverlay(Strict):
     apt: list[AptName] = []
-
-
-class EnvironmentOverlay(Strict):
-    """What an environment adds to the top-level sets."""
-
-    python: _PythonOverlay | None = None
-    r: _ROverlay | None = None
-    jvm: _JvmOverlay | None = None
-    conda: _CondaOverlay | None = None
-    system: _SystemOverlay | None = None
 
 
 def _schema_version(value: Any) -> Any:
@@ -151,16 +47,12 @@ def _schema_version(value: Any) -> Any:
 
 
 class Manifest(Strict):
+    """envman.yaml. The ecosystem sections (and `environments`) are fields that
+    manifest_model() adds from the registry; reach them with section(name)."""
+
     version: Annotated[Literal[1], BeforeValidator(_schema_version)]
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")] | None = None
+    name: Annotated[str, Field(pattern=_NAME)] | None = None
     platforms: list[Literal[KNOWN_PLATFORMS]] = ["linux-64"]  # type: ignore[valid-type]
-    python: PythonSection | None = None
-    r: RSection | None = None
-    jvm: JvmSection | None = None
-    conda: CondaSection | None = None
-    system: SystemSection | None = None
-    image: ImageSection | None = None
-    environments: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")], EnvironmentOverlay | None] = {}
 
     @field_validator("platforms")
     @classmethod
@@ -172,34 +64,49 @@ class Manifest(Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_ecosystem(self) -> "Manifest":
-        if not any(getattr(self, name) is not None for name in ECOSYSTEMS):
-            raise ValueError("declare at least one ecosystem: python, r, jvm or conda")
-        for env_name, overlay in self.environments.items():
+    def _one_ecosystem(self) -> Manifest:
+        from envman import ecosystems
+
+        names = ecosystems.names()
+        if not any(self.section(name) is not None for name in names):
+            listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+            raise ValueError(f"declare at least one ecosystem: {listed}")
+        for env_name, overlay in self.overlays().items():
             if overlay is None:
                 continue
-            for eco in ECOSYSTEMS:
-                if getattr(overlay, eco) is not None and getattr(self, eco) is None:
+            for eco in names:
+                if getattr(overlay, eco, None) is not None and self.section(eco) is None:
                     raise ValueError(
                         f"environment {env_name!r} adds to `{eco}` but the manifest has no top-level `{eco}` section"
                     )
         return self
 
     # -- convenience views ------------------------------------------------------------
+    def section(self, name: str) -> Any:
+        """The section of one ecosystem (or system/image), None when not declared."""
+        return getattr(self, name, None)
+
+    def overlays(self) -> dict[str, Any]:
+        return dict(getattr(self, "environments", None) or {})
+
     def environment_names(self) -> list[str]:
-        return sorted(self.environments) if self.environments else [DEFAULT_ENVIRONMENT]
+        return sorted(self.overlays()) or [DEFAULT_ENVIRONMENT]
 
     def declared_ecosystems(self) -> list[str]:
-        return [name for name in ECOSYSTEMS if getattr(self, name) is not None]
+        from envman import ecosystems
+
+        return [name for name in ecosystems.names() if self.section(name) is not None]
 
     def requirements(self, ecosystem: str, environment: str) -> list[Any]:
         """The top-level set of `ecosystem` plus what `environment` adds, in order, deduplicated."""
-        section = getattr(self, ecosystem)
+        from envman import ecosystems
+
+        section = self.section(ecosystem)
         if section is None:
             return []
-        key = "dependencies" if ecosystem == "jvm" else "packages"
+        key = ecosystems.get(ecosystem).items_key
         items: list[Any] = list(getattr(section, key))
-        overlay = self.environments.get(environment) if self.environments else None
+        overlay = self.overlays().get(environment)
         extra = getattr(overlay, ecosystem, None) if overlay else None
         if extra is not None:
             items.extend(getattr(extra, key))
@@ -214,17 +121,37 @@ class Manifest(Strict):
 
     def requirements_apt(self, environment: str) -> list[str]:
         """Debian packages for `environment`: the top-level list plus its additions."""
-        top = list(self.system.apt) if self.system else []
-        overlay = self.environments.get(environment) if self.environments else None
+        system = self.section("system")
+        top = list(system.apt) if system else []
+        overlay = self.overlays().get(environment)
         if overlay is not None and overlay.system is not None:
             top.extend(overlay.system.apt)
         return sorted(set(top))
 
-    def default_environment(self) -> str:
-        names = self.environment_names()
-        if len(names) == 1:
-            return names[0]
-        return "production" if "production" in names else names[0]
+    def default_environment(self, requested: str | None = None) -> str:
+        return default_environment(self.environment_names(), requested, where="envman.yaml")
+
+
+_built: dict[int, type[Manifest]] = {}
+
+
+def manifest_model() -> type[Manifest]:
+    """The manifest model for the ecosystems registered now (sections in registry order)."""
+    from envman import ecosystems
+
+    key = ecosystems.generation()
+    if key not in _built:
+        known = ecosystems.all_ecosystems()
+        overlay_fields: dict[str, Any] = {eco.name: (eco.overlay_model() | None, None) for eco in known}
+        overlay_fields["system"] = (_SystemOverlay | None, None)
+        overlay = create_model("EnvironmentOverlay", __base__=Strict, __doc__="What an environment adds to the top-level sets.", **overlay_fields)
+        fields: dict[str, Any] = {eco.name: (eco.section_model() | None, None) for eco in known}
+        fields["system"] = (SystemSection | None, None)
+        fields["image"] = (ImageSection | None, None)
+        fields["environments"] = (dict[Annotated[str, Field(pattern=_NAME)], overlay | None], {})  # type: ignore[valid-type]
+        _built.clear()
+        _built[key] = create_model("Manifest", __base__=Manifest, **fields)
+    return _built[key]
 
 
 # -- loading with positions -----------------------------------------------------------
@@ -292,8 +219,8 @@ def _models_in(annotation: Any) -> list[Any]:
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys allowed in the mapping that holds loc[-1], for a did-you-mean hint."""
-    model: Any = Manifest
-    models: list[Any] = [Manifest]
+    model: Any = manifest_model()
+    models: list[Any] = [model]
     expecting_key_of_dict = False
     for part in loc[:-1]:
         if isinstance(part, int):
@@ -313,7 +240,7 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
             return []
         model = models[-1]
         expecting_key_of_dict = getattr(field.annotation, "__origin__", None) is dict
-    return [_hyphen(name) for name in model.model_fields]
+    return [hyphen(name) for name in model.model_fields]
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -358,9 +285,9 @@ def parse_manifest(text: str, filename: str = "envman.yaml") -> Manifest:
     if data is None:
         raise LocatedError(filename, 1, 1, "the manifest is empty; `envman init` writes a starting point")
     if not isinstance(data, dict):
-        raise LocatedError(filename, 1, 1, "the manifest must be a mapping of sections (version, python, r, jvm, conda, …)")
+        raise LocatedError(filename, 1, 1, f"the manifest must be a mapping of sections (version, {', '.join(_section_names())}, …)")
     try:
-        return Manifest.model_validate(_plain(data))
+        return manifest_model().model_validate(_plain(data))
     except ValidationError as exc:
         errors = sorted(exc.errors(), key=lambda e: _sort_key(data, e))
         first = _best_error(errors)
@@ -405,3 +332,9 @@ def load_manifest(path: str | Path) -> Manifest:
     except (OSError, UnicodeDecodeError) as exc:
         raise LocatedError(str(path), None, None, f"cannot read the manifest: {exc}") from None
     return parse_manifest(text, str(path))
+
+
+def _section_names() -> tuple[str, ...]:
+    from envman import ecosystems
+
+    return ecosystems.names()

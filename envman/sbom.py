@@ -4,42 +4,18 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
-__all__ = ["cyclonedx_json", "purl"]
+from envman import ecosystems
 
-
-def purl(ecosystem: str, entry: Any) -> str:
-    if ecosystem == "python":
-        return f"pkg:pypi/{quote(entry.name)}@{quote(entry.version)}"
-    if ecosystem == "r":
-        return f"pkg:cran/{quote(entry.name)}@{quote(entry.version)}"
-    if ecosystem == "jvm":
-        parts = entry.name.split(":")
-        base = f"pkg:maven/{quote(parts[0])}/{quote(parts[1])}@{quote(entry.version)}"
-        qualifiers = []
-        if len(parts) > 2:
-            qualifiers.append(f"classifier={quote(parts[2])}")
-        if getattr(entry, "type", "jar") != "jar":
-            qualifiers.append(f"type={quote(entry.type)}")
-        return base + ("?" + "&".join(qualifiers) if qualifiers else "")
-    if ecosystem == "conda":
-        return f"pkg:conda/{quote(entry.name)}@{quote(entry.version)}?build={quote(entry.build)}"
-    raise ValueError(ecosystem)
-
-
-def _hashes(ecosystem: str, entry: Any) -> list[dict[str, str]]:
-    if ecosystem == "python":
-        return [{"alg": "SHA-256", "content": h.removeprefix("sha256:")} for h in entry.hashes]
-    return [{"alg": "SHA-256", "content": entry.sha256.removeprefix("sha256:")}]
+__all__ = ["cyclonedx_json"]
 
 
 def cyclonedx_json(manifest: Any, plock: Any, environment: str, platform: str) -> str:
     components = []
     dependencies = []
-    for ecosystem in ("python", "r", "jvm", "conda"):
-        entries = getattr(plock, ecosystem)
-        refs = {e.name: purl(ecosystem, e) for e in entries}
+    for eco in ecosystems.all_ecosystems():
+        entries = plock.entries(eco.name)
+        refs = {e.name: eco.purl(e) for e in entries}
         for entry in sorted(entries, key=lambda e: e.name):
             ref = refs[entry.name]
             components.append({
@@ -48,8 +24,8 @@ def cyclonedx_json(manifest: Any, plock: Any, environment: str, platform: str) -
                 "name": entry.name,
                 "version": entry.version,
                 "purl": ref,
-                "hashes": _hashes(ecosystem, entry),
-                "properties": [{"name": "envman:ecosystem", "value": ecosystem}],
+                "hashes": [{"alg": "SHA-256", "content": digest} for digest in eco.sbom_hashes(entry)],
+                "properties": [{"name": "envman:ecosystem", "value": eco.name}],
             })
             dependencies.append({"ref": ref, "dependsOn": sorted(refs[r] for r in entry.requires if r in refs)})
     document = {

@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["manifest_schema", "lock_schema", "render_schemas", "main"]
 
 
-def manifest_schema() -> dict:
-    from envman.manifest import Manifest
+def manifest_schema() -> dict[str, Any]:
+    from envman.manifest import manifest_model
 
-    schema = Manifest.model_json_schema(by_alias=True, mode="validation")
+    schema = manifest_model().model_json_schema(by_alias=True, mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://envman.dev/schemas/envman.schema.json"
     schema["title"] = "envman.yaml"
@@ -23,10 +24,10 @@ def manifest_schema() -> dict:
     return schema
 
 
-def lock_schema() -> dict:
-    from envman.lock import Lock
+def lock_schema() -> dict[str, Any]:
+    from envman.lockfile.models import lock_model
 
-    schema = Lock.model_json_schema(by_alias=True, mode="validation")
+    schema = lock_model()[0].model_json_schema(by_alias=True, mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://envman.dev/schemas/envman-lock.schema.json"
     schema["title"] = "envman.lock"

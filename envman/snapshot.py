@@ -26,7 +26,6 @@ from envman.errors import BadInputError
 __all__ = ["SNAPSHOT_VERSION", "Snapshot", "load_snapshot", "dump_snapshot", "parse_snapshot", "write_snapshot"]
 
 SNAPSHOT_VERSION = 1
-ECOSYSTEMS = ("python", "r", "jvm", "conda")
 
 
 @dataclass
@@ -96,8 +95,11 @@ def parse_snapshot(text: str, source: str = "snapshot.json") -> Snapshot:
         raise BadInputError(f"{source}: unsupported snapshot version {version!r}; this envman reads version {SNAPSHOT_VERSION}")
     target = data.get("target")
     _require(isinstance(target, str), source, "`target` must be a string")
+    from envman.ecosystems import names
+
+    known = names()
     ecosystems = data.get("ecosystems", [])
-    _require(isinstance(ecosystems, list) and all(e in ECOSYSTEMS for e in ecosystems), source, "`ecosystems` must list python, r, jvm, conda")
+    _require(isinstance(ecosystems, list) and all(e in known for e in ecosystems), source, f"`ecosystems` must list {', '.join(known)}")
     runtimes = data.get("runtimes", {})
     _require(isinstance(runtimes, dict) and all(isinstance(v, str) for v in runtimes.values()), source, "`runtimes` must map names to version strings")
     environment = data.get("environment", {})
@@ -108,7 +110,7 @@ def parse_snapshot(text: str, source: str = "snapshot.json") -> Snapshot:
     _require(isinstance(raw_packages, dict), source, "`packages` must be an object")
     packages: dict[str, list[InstalledPackage]] = {}
     for eco, rows in raw_packages.items():
-        _require(eco in ECOSYSTEMS, source, f"unknown ecosystem {eco!r} in `packages`")
+        _require(eco in known, source, f"unknown ecosystem {eco!r} in `packages`")
         _require(isinstance(rows, list), source, f"`packages.{eco}` must be a list")
         out = []
         for i, row in enumerate(rows):

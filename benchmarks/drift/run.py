@@ -34,7 +34,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from envman.lock import JvmEntry, Lock, PlatformLock, PythonEntry, REntry, dump_lock  # noqa: E402
+from envman.ecosystems.jvm.entry import JvmEntry
+from envman.lockfile import Lock, PlatformLock, dump_lock  # noqa: E402
+from envman.ecosystems.python.entry import PythonEntry
+from envman.ecosystems.r.entry import REntry
 from tests.drift.builders import make_jar, make_wheel, sha256_file  # noqa: E402
 
 N_PY, N_R, N_JAR = 500, 200, 300

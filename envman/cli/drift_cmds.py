@@ -21,22 +21,13 @@ def _color() -> bool:
 def _places(python: str | None, rlib: list[str] | None, jars: list[str] | None, conda: list[str] | None) -> Any:
     from envman.targets import Places
 
-    return Places(python=python, rlibs=tuple(rlib or ()), jars=tuple(jars or ()), conda=tuple(conda or ()))
+    return Places.from_flags({"--python": python, "--rlib": rlib, "--jars": jars, "--conda": conda})
 
 
 def _context(manifest: str, env: str | None, platform: str | None, deep: bool, places: Any) -> Any:
     from envman.targets import ProbeContext, Project
 
     return ProbeContext(deep=deep, places=places, project=Project(Path(manifest)), platform=platform, environment=env)
-
-
-def _known_jars(lock: Any) -> dict[str, tuple[str, str]]:
-    known: dict[str, tuple[str, str]] = {}
-    for platforms in lock.environments.values():
-        for plock in platforms.values():
-            for entry in plock.jvm:
-                known[entry.sha256.removeprefix("sha256:")] = (entry.name, entry.version)
-    return known
 
 
 def _check_format(value: str, allowed: tuple[str, ...]) -> str:
@@ -74,13 +65,12 @@ def snapshot_cmd(
 ) -> None:
     """What is installed in TARGET, as versioned JSON that `check` and `diff` accept later."""
     from envman.snapshot import dump_snapshot, write_snapshot
-    from envman.targets import parse_target, probe_target
+    from envman.targets import parse_target
+    from envman.targets.checking import take_snapshot
 
     spec = parse_target(target)
     ctx = _context(manifest, env, platform, deep, _places(python, rlib, jars, conda))
-    if ctx.project.lock_path.is_file() and spec.kind in ("jars", "docker", "image", "local"):
-        ctx.known_jars = _known_jars(ctx.project.lock())
-    text = dump_snapshot(probe_target(spec, ctx))
+    text = dump_snapshot(take_snapshot(spec, ctx))
     if output:
         write_snapshot(Path(output), text)
         sys.stderr.write(f"envman: wrote snapshot of {target} to {output}\n")
@@ -104,11 +94,12 @@ def check_cmd(
     """Check TARGETs against the lock. Exit 0 in sync, 1 drift."""
     from envman.report import CHECK_FORMATS, render_check
     from envman.targets import parse_target
+    from envman.targets.checking import run_check
 
     _check_format(fmt, CHECK_FORMATS)
     specs = [parse_target(t) for t in (targets or ["local"])]
     ctx = _context(manifest, env, platform, deep, _places(python, rlib, jars, conda))
-    result, errors = run_check(specs, ctx, keep_going=True)
+    result, errors = run_check(specs, ctx)
     if errors and not result.targets:
         raise errors[0]
     text = render_check(result, fmt, color=_color() and not output)
@@ -121,50 +112,6 @@ def check_cmd(
             sys.stderr.write(f"envman: error: {error}\n")
         raise errors[0]
     _finish(not result.in_sync)
-
-
-def run_check(specs: list[Any], ctx: Any, keep_going: bool = False) -> Any:
-    """Probe every target (concurrently) and compare each with the lock.
-
-    With keep_going: (CheckResult of the reachable targets, errors of the others)."""
-    from envman.drift import check
-    from envman.drift.compare import covered, expected_names
-    from envman.report import CheckResult, TargetResult
-    from envman.targets import TargetSpec, probe_many, snapshot_from_lock
-
-    from envman.targets.probe import platform_of
-
-    project = ctx.project
-    lock = project.lock()
-    environment = project.environment(ctx.environment)
-    ctx.environment = environment
-    ctx.known_jars = _known_jars(lock)
-    if environment not in lock.environments:
-        lock.platform_lock(environment, ctx.platform or DEFAULT_PLATFORM)  # raises, naming what the lock has
-    locked_platforms = sorted(lock.environments[environment])
-    expected_by_platform: dict[str, Any] = {}
-    snapshots = probe_many(specs, ctx, keep_going=keep_going)
-    results = []
-    errors = []
-    for spec, snap in zip(specs, snapshots):
-        if isinstance(snap, Exception):
-            errors.append(snap)
-            continue
-        platform = ctx.platform
-        if platform is None:  # the target's own platform when the lock has it
-            guess = platform_of(snap.environment.get("python-markers") or {})
-            platform = guess if guess in locked_platforms else DEFAULT_PLATFORM
-            if platform not in locked_platforms and len(locked_platforms) == 1:
-                platform = locked_platforms[0]
-        if platform not in expected_by_platform:
-            expected_by_platform[platform] = snapshot_from_lock(TargetSpec(f"lock:{environment}@{platform}", "lock", environment, platform), ctx)
-        expected = expected_by_platform[platform]
-        findings = check(expected, snap, deep=ctx.deep)
-        checked = {eco: expected_names(expected, snap, eco) for eco in covered(expected, snap)}
-        results.append(TargetResult(spec.text, environment, platform, findings, checked, list(snap.problems)))
-    if keep_going:
-        return CheckResult(results), errors
-    return CheckResult(results)
 
 
 def diff_cmd(
@@ -180,17 +127,13 @@ def diff_cmd(
     conda: Optional[List[str]] = CondaOpt,
 ) -> None:
     """Differences between two targets. Exit 0 identical, 1 different."""
-    from envman.drift import diff
-    from envman.report import DIFF_FORMATS, DiffResult, render_diff
-    from envman.targets import parse_target, probe_many
+    from envman.report import DIFF_FORMATS, render_diff
+    from envman.targets import parse_target
+    from envman.targets.checking import run_diff
 
     _check_format(fmt, DIFF_FORMATS)
-    specs = [parse_target(left), parse_target(right)]
     ctx = _context(manifest, env, platform, False, _places(python, rlib, jars, conda))
-    if ctx.project.lock_path.is_file() and any(s.kind in ("jars", "docker", "image", "local") for s in specs):
-        ctx.known_jars = _known_jars(ctx.project.lock())
-    a, b = probe_many(specs, ctx)
-    result = DiffResult(left, right, diff(a, b))
+    result = run_diff(parse_target(left), parse_target(right), ctx)
     sys.stdout.write(render_diff(result, fmt, color=_color()))
     _finish(not result.identical)
 

@@ -1,6 +1,6 @@
 """Process entry: answer `lock --check` and a no-op `lock` before importing the CLI stack.
 
-Those two run on every CI job and editor save; the fast path (envman.lockfast) needs only
+Those two run on every CI job and editor save; the fast path (envman.lockfile.fastpath) needs only
 the standard library. Anything it cannot answer with certainty goes to the full CLI.
 """
 
@@ -41,7 +41,7 @@ def _fast_lock(args: list[str]) -> int | None:
     if parsed is None or os.environ.get("ENVMAN_NO_FAST_PATH"):
         return None
     check, manifest = parsed
-    from envman import lockfast
+    from envman.lockfile import fastpath as lockfast
 
     lock_path = os.path.join(os.path.dirname(manifest), "envman.lock")
     try:

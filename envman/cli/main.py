@@ -20,23 +20,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Each module defines register(app). Missing optional modules are skipped so that a
-# partially built tree still runs.
+# Each module defines register(app).
 COMMAND_MODULES = (
-    "envman.cli.project_cmds",   # init, validate
-    "envman.cli.lock_cmds",      # lock, export, why
-    "envman.cli.drift_cmds",     # snapshot, check, diff, sync
-    "envman.cli.image_cmds",     # render, build
+    "envman.cli.project_cmds",  # init, validate
+    "envman.cli.lock_cmds",  # lock, export, why
+    "envman.cli.drift_cmds",  # snapshot, check, diff, sync
 )
 
 for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != _name:
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(_name).register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -22,7 +22,7 @@ def init(
 ) -> None:
     """Write a commented envman.yaml, optionally importing other tools' files."""
     from envman.init_import import import_file, render_manifest
-    from envman.lock import atomic_write_text
+    from envman.atomic import atomic_write_text
     from envman.manifest import parse_manifest
 
     path = Path(file)

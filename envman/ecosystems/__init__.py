@@ -1,41 +1,81 @@
-"""Registry of ecosystems, in the order they are resolved, rendered and probed."""
+"""The registry of ecosystems: the one list of them, in manifest, lock and report order.
+
+Adding an ecosystem is a package under envman/ecosystems/ plus one line in BUILTIN.
+Everything else that needs the list (manifest and lock models, drift, reports, probes,
+exports) derives it from here. `register` adds one at run time (tests, plugins).
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["ORDER", "get_ecosystem", "export_formats"]
+if TYPE_CHECKING:
+    from envman.ecosystems.base import Ecosystem
 
-ORDER = ("conda", "python", "r", "jvm")
+__all__ = ["BUILTIN", "names", "get", "all_ecosystems", "register", "unregister", "generation", "export_formats", "find"]
 
-_MODULES = {
+# name -> module holding ECOSYSTEM (an envman.ecosystems.base.Ecosystem); the order is the
+# order of the manifest's sections, of the lock's lists and of reports.
+BUILTIN: dict[str, str] = {
     "python": "envman.ecosystems.python",
     "r": "envman.ecosystems.r",
     "jvm": "envman.ecosystems.jvm",
     "conda": "envman.ecosystems.conda",
 }
 
+_modules: dict[str, str] = dict(BUILTIN)
+_registered: dict[str, Ecosystem] = {}
+_generation = 0
 
-def get_ecosystem(name: str) -> Any:
-    """The ecosystem object for a manifest section, imported lazily (keeps the CLI fast).
 
-    Raises NotImplementedError for a section whose resolver is not built yet (conda: its
-    prefixes can be probed and synced, but `conda:` sections cannot be locked yet)."""
-    module = importlib.import_module(_MODULES[name])
-    ecosystem = getattr(module, "ECOSYSTEM", None)
-    if ecosystem is None:
-        raise NotImplementedError(name)
-    return ecosystem
+def names() -> tuple[str, ...]:
+    """Every ecosystem's name, in order (no import of any ecosystem)."""
+    return tuple(_modules)
+
+
+def get(name: str) -> Ecosystem:
+    """The ecosystem object (its class module is light: importing it is cheap)."""
+    found = _registered.get(name)
+    if found is None:
+        module = importlib.import_module(_modules[name])
+        found = _registered[name] = module.ECOSYSTEM
+    return found
+
+
+def find(name: str) -> Ecosystem | None:
+    return get(name) if name in _modules else None
+
+
+def all_ecosystems() -> list[Ecosystem]:
+    return [get(name) for name in _modules]
+
+
+def register(ecosystem: Ecosystem) -> None:
+    """Add (or replace) an ecosystem at run time; models derived from the registry are rebuilt."""
+    global _generation
+    _modules[ecosystem.name] = type(ecosystem).__module__
+    _registered[ecosystem.name] = ecosystem
+    _generation += 1
+
+
+def unregister(name: str) -> None:
+    global _generation
+    _registered.pop(name, None)
+    if name in BUILTIN:
+        _modules[name] = BUILTIN[name]
+    else:
+        _modules.pop(name, None)
+    _generation += 1
+
+
+def generation() -> int:
+    """Changes whenever the registry does (caches of derived models key on it)."""
+    return _generation
 
 
 def export_formats() -> dict[str, str]:
-    """format name -> ecosystem name."""
-    return {
-        "requirements": "python",
-        "renv": "r",
-        "maven": "jvm",
-        "conda-lock": "conda",
-        "explicit": "conda",
-        "cyclonedx": "*",
-    }
+    """format name -> ecosystem name; "*" for formats over every ecosystem (the SBOM)."""
+    formats = {fmt: eco.name for eco in all_ecosystems() for fmt in eco.export_formats}
+    formats["cyclonedx"] = "*"
+    return formats

@@ -1,13 +1,27 @@
-"""The protocol every ecosystem implements, and the data that crosses it.
+"""The one protocol every ecosystem implements, and the data that crosses it.
 
-Ecosystems compose (a registry orders them); none subclasses another. Each takes its
-inputs as values and gets I/O (HTTP, cache, subprocess runner) passed in.
+An ecosystem (python, r, jvm, conda, …) is one package under envman/ecosystems/ whose
+`ECOSYSTEM` object subclasses `Ecosystem` below. Everything envman knows about that
+ecosystem is reached through this class: its manifest section and spec grammar, names and
+versions, resolution, lock entries, exports, importers for `init --from`, the image
+fragment, the probe inside a target, sync, SBOM purls, `why`, and how drift compares its
+packages. Code outside envman/ecosystems/ never names an ecosystem: it asks the registry
+(envman.ecosystems) for the list and calls these methods.
+
+Ecosystems compose (the registry orders them); none subclasses another. Each takes its
+inputs as values and gets I/O (HTTP, cache, subprocess runner) passed in. The class
+modules stay light (standard library only at import): heavy imports happen inside methods,
+so a command pays only for the ecosystems and the work it uses.
 """
 
 from __future__ import annotations
 
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:  # annotations only: keeps pydantic off the import path of `envman check`
     from pydantic import BaseModel
@@ -16,11 +30,18 @@ __all__ = [
     "ResolveRequest",
     "Services",
     "InstalledPackage",
+    "ProbedSection",
+    "Importer",
+    "SyncRequest",
     "Runner",
     "RunResult",
     "Fragment",
     "Ecosystem",
+    "LockedEntries",
 ]
+
+# environment -> platform -> lock entries (pydantic models of the ecosystem's entry_model())
+LockedEntries = dict[str, dict[str, list[Any]]]
 
 
 @dataclass(frozen=True)
@@ -34,27 +55,64 @@ class Services:
 
 @dataclass(frozen=True)
 class ResolveRequest:
-    """What to resolve for one ecosystem.
+    """What to resolve for one ecosystem, with the policy every ecosystem shares.
 
     environments: environment name -> its requirements (top-level set plus its additions),
-    as written in the manifest (strings, or JvmDependency objects for jvm).
+    as written in the manifest (strings or the section's requirement models).
     previous: environment -> platform -> entries of the old lock, used as preferences
     (keep these pins unless a requirement forbids them or an upgrade is asked for).
+    upgrade_packages: names already normalized by the ecosystem (see Ecosystem.normalize_name).
     """
 
     section: Any
     environments: dict[str, list[Any]]
     platforms: list[str]
-    previous: dict[str, dict[str, list[BaseModel]]] = field(default_factory=dict)
+    previous: LockedEntries = field(default_factory=dict)
     upgrade: bool = False
     upgrade_packages: frozenset[str] = frozenset()
     offline: bool = False
     project_dir: str = "."
 
+    def union(self) -> list[Any]:
+        """Every environment's requirements, once each, in first-seen order (the union that
+        is resolved first; each environment is then constrained to the union's pins)."""
+        seen: dict[str, Any] = {}
+        for env in sorted(self.environments):
+            for item in self.environments[env]:
+                key = item if isinstance(item, str) else repr(item)
+                seen.setdefault(key, item)
+        return list(seen.values())
+
+    def old_entries(self, platform: str | None = None) -> dict[str, Any]:
+        """name -> the old lock's entry (first seen over environments), of one platform or
+        all; every entry, also those being upgraded (to reuse what is still valid, such as
+        an artifact's hash)."""
+        found: dict[str, Any] = {}
+        for platforms in self.previous.values():
+            for name_of_platform, entries in sorted(platforms.items()):
+                if platform is not None and name_of_platform != platform:
+                    continue
+                for entry in entries:
+                    name = getattr(entry, "name", None)
+                    if name:
+                        found.setdefault(name, entry)
+        return found
+
+    def previous_entries(self, platform: str | None = None) -> dict[str, Any]:
+        """The old entries the resolver should keep: without --upgrade, and without the
+        names given to --upgrade-package."""
+        if self.upgrade:
+            return {}
+        return {name: entry for name, entry in self.old_entries(platform).items() if name not in self.upgrade_packages}
+
+    def preferences(self, platform: str | None = None) -> dict[str, str]:
+        """name -> version to keep (the old pins, minus what is being upgraded)."""
+        return {name: str(entry.version) for name, entry in sorted(self.previous_entries(platform).items())}
+
 
 @dataclass(frozen=True)
 class InstalledPackage:
-    """One package found in a live environment."""
+    """One package found in a live environment (or expected there, from a lock)."""
 
     ecosystem: str
     name: str
@@ -62,6 +120,38 @@ class InstalledPackage:
     location: str | None = None
     sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProbedSection:
+    """An ecosystem's part of a snapshot, read from the probe's JSON."""
+
+    packages: list[InstalledPackage]
+    runtime: str | None = None  # the runtime's version (Python, R, Java) when the probe saw one
+    environment: dict[str, Any] = field(default_factory=dict)  # facts for snapshot.environment
+
+
+@dataclass(frozen=True)
+class Importer:
+    """`envman init --from FILE` support: `read(path, text)` -> manifest sections (data)."""
+
+    description: str
+    matches: Callable[[str], bool]  # lower-cased file name -> handled here
+    read: Callable[[Path, str], dict[str, Any]]
+    fallback: bool = False  # tried only when no other importer matches
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What `envman sync` asks an ecosystem to change in one target (see drift.plan)."""
+
+    target: str  # the TARGET text, for messages
+    location: str  # the folder, prefix or interpreter
+    actions: list[Any]  # drift.plan.Action, op in install | change | reinstall | remove
+    entries: list[Any]  # the lock's entries of this ecosystem for the environment/platform
+    installed: list[InstalledPackage]  # what the probe found there (this ecosystem)
+    section: Any  # the manifest section (may be None)
+    services: Services
 
 
 @dataclass(frozen=True)
@@ -91,11 +181,181 @@ class Fragment:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-class Ecosystem(Protocol):
-    name: str
-    export_formats: tuple[str, ...]
+_VERSION_PARTS = re.compile(r"[._+\-]")
 
-    def resolve(self, request: ResolveRequest, services: Services) -> dict[str, dict[str, list[BaseModel]]]:
+
+class Ecosystem(ABC):
+    """One ecosystem, everything about it. Subclasses set the class attributes and implement
+    the abstract methods; the others have defaults that fit most ecosystems."""
+
+    # -- identity and manifest -----------------------------------------------------------
+    name: ClassVar[str]  # manifest section, lock key, snapshot key, finding's `ecosystem`
+    title: ClassVar[str]  # for messages: "Python", "R", "JVM", "conda"
+    items_key: ClassVar[str] = "packages"  # the section's (and overlays') list of requirements
+    export_formats: ClassVar[tuple[str, ...]] = ()
+    lockable: ClassVar[bool] = True  # False: the section is validated but `lock` refuses it
+
+    # -- runtime (interpreter / R / Java) ----------------------------------------------
+    runtime: ClassVar[str | None] = None  # key in snapshot runtimes: "python", "r", "java"
+    runtime_label: ClassVar[str | None] = None  # how findings name it: "python", "R", "java"
+
+    # -- targets ----------------------------------------------------------------------------
+    target_forms: ClassVar[tuple[str, ...]] = ()  # TARGET forms that inspect only this ecosystem ("rlib:DIR")
+    target_kinds: ClassVar[tuple[str, ...]] = ()  # their prefixes ("rlib")
+    syncable_kinds: ClassVar[tuple[str, ...]] = ()  # those `envman sync` can change
+    place_flag: ClassVar[str | None] = None  # the check/diff/snapshot option naming where it lives
+    image_labels: ClassVar[tuple[str, ...]] = ()  # labels saying where it lives (first is written)
+    probe_module: ClassVar[str | None] = None  # stdlib module beside the class, part of the probe script
+    probe_function: ClassVar[str | None] = None  # its function (options, deep, problems) -> section
+    probe_interpreter: ClassVar[bool] = False  # its targets are the interpreter the probe script runs with
+
+    # -- manifest ---------------------------------------------------------------------------
+    @abstractmethod
+    def section_model(self) -> type[BaseModel]:
+        """The pydantic model of the manifest section (validates every spec)."""
+
+    @abstractmethod
+    def overlay_model(self) -> type[BaseModel]:
+        """The model of what an environment adds (`environments.E.<name>`)."""
+
+    @abstractmethod
+    def entry_model(self) -> type[BaseModel]:
+        """The model of one lock entry."""
+
+    def platform_fields(self) -> dict[str, Any]:
+        """Extra per-platform lock fields this ecosystem owns: name -> (type, default)."""
+        return {}
+
+    def platform_values(self, section: Any) -> dict[str, Any]:
+        """Values of platform_fields() for a declared section."""
+        return {}
+
+    def root_names(self, requirements: Sequence[Any]) -> set[str]:
+        """Normalized names of the manifest's requirements (the roots for `why`)."""
+        return {self.normalize_name(str(item).split()[0]) for item in requirements}
+
+    # -- names and versions ------------------------------------------------------------------
+    def normalize_name(self, name: str) -> str:
+        return name
+
+    def same_version(self, a: InstalledPackage, b: InstalledPackage) -> bool:
+        return a.version == b.version
+
+    def shown(self, pkg: InstalledPackage) -> str:
+        """The version as reports show it."""
+        return pkg.version
+
+    def runtime_matches(self, expected: str, actual: str) -> bool:
+        """`3.11` matches `3.11.2`: the expected parts are a prefix of the actual ones."""
+        want = [p for p in _VERSION_PARTS.split(expected.strip()) if p]
+        have = [p for p in _VERSION_PARTS.split(actual.strip()) if p]
+        n = min(len(want), len(have))
+        return n > 0 and want[:n] == have[:n]
+
+    # -- resolution ---------------------------------------------------------------------------
+    @abstractmethod
+    def resolve(self, request: ResolveRequest, services: Services) -> LockedEntries:
         """environment -> platform -> locked entries. One resolution shared by all environments."""
 
-    def export(self, entries: list[BaseModel], fmt: str, context: dict[str, Any]) -> str: ...
+    def expected_runtime(self, section: Mapping[str, Any] | None, platform_lock: Any) -> str | None:
+        """The runtime version a target must have, from the manifest section's data and the lock."""
+        return None
+
+    # -- export, import, SBOM, image -----------------------------------------------------
+    def export(self, entries: list[Any], fmt: str, context: dict[str, Any]) -> str:
+        from envman.errors import BadInputError
+
+        raise BadInputError(f"the {self.title} ecosystem exports {', '.join(self.export_formats) or 'nothing'}, not {fmt!r}")
+
+    def importers(self) -> list[Importer]:
+        return []
+
+    @abstractmethod
+    def purl(self, entry: Any) -> str:
+        """Package URL of a lock entry (CycloneDX)."""
+
+    def sbom_hashes(self, entry: Any) -> list[str]:
+        """sha256 hex digests of the entry's artifacts."""
+        return [str(entry.sha256).removeprefix("sha256:")]
+
+    def fragment(self, entries: list[Any]) -> Fragment:
+        """Data for an image: files, steps, env and labels (never Dockerfile text)."""
+        return Fragment(ecosystem=self.name)
+
+    # -- probing targets ----------------------------------------------------------------
+    def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:
+        """Options for this ecosystem's part of the probe script in a target.
+
+        where: "container" (docker:/image:, labels and defaults apply) or "local" (this
+        machine). None: do not look for this ecosystem there."""
+        return None
+
+    def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
+        """Options for a TARGET of one of target_kinds (validate the path: exit 4 when absent).
+        With probe_interpreter, {"interpreter": PATH}: the script runs with it."""
+        raise NotImplementedError(kind)
+
+    def check_probe(self, kind: str, options: Mapping[str, Any], data: Mapping[str, Any], what: str) -> None:
+        """Raise UnreachableError when a single-ecosystem target could not be read at all."""
+
+    def file_folders(self, places: tuple[str, ...], label: str | None, env: Sequence[str]) -> list[str]:
+        """Folders to copy out of a target without Python, to read its files here."""
+        return []
+
+    def wanted_file(self, folder: str, rel_parts: Sequence[str], deep: bool) -> bool:
+        """Which files inside a copied folder (rel_parts: the path below it) the scan needs."""
+        return False
+
+    def files_options(self, folders: list[str], copied_root: Path) -> dict[str, Any] | None:
+        """Probe options for the folders that were copied (target paths; their copies are
+        under copied_root)."""
+        return None
+
+    def empty_section(self) -> dict[str, Any] | None:
+        """The probe section of a target where this ecosystem was looked for and not found."""
+        return None
+
+    @abstractmethod
+    def read_probe(self, section: Mapping[str, Any], known: Mapping[str, tuple[str, str]]) -> ProbedSection:
+        """This ecosystem's part of the probe's JSON (untrusted: a wrong shape raises
+        KeyError/TypeError/ValueError). known: sha256 -> (name, version) of locked artifacts."""
+
+    def installed_from_entry(self, entry: Any) -> InstalledPackage:
+        """A lock entry as the package it expects to find installed."""
+        return InstalledPackage(self.name, entry.name, entry.version, None, getattr(entry, "sha256", None), {})
+
+    # -- drift -------------------------------------------------------------------------------
+    def ignorable_extra(self, pkg: InstalledPackage) -> bool:
+        """Installed but not locked, and still not drift (installer tooling, base packages)."""
+        return False
+
+    def primary(self, rows: list[InstalledPackage], want: InstalledPackage | None) -> InstalledPackage:
+        """Of several copies of one package, the one in effect (first not shadowed)."""
+        for row in rows:
+            if "shadowed-by" not in row.extra:
+                return row
+        return rows[0]
+
+    def modified_detail(self, expected: InstalledPackage, actual: InstalledPackage) -> str | None:
+        """Why `actual` differs from the artifact the lock names (deep checks)."""
+        files = actual.extra.get("modified")
+        if files:
+            count = int(actual.extra.get("modified-count", len(files)))
+            listed = ", ".join(files[:5]) + (", …" if count > 5 else "")
+            return f"{count} installed file(s) differ from the recorded hashes: {listed}"
+        return None
+
+    def extra_detail(self, pkg: InstalledPackage) -> str | None:
+        """A note for an installed package the lock does not name."""
+        return None
+
+    # -- sync -------------------------------------------------------------------------------
+    def sync(self, request: SyncRequest) -> None:
+        """Install, change and remove packages in the target (hash-verified artifacts)."""
+        from envman.errors import BadInputError
+
+        raise BadInputError(f"{request.target}: envman cannot sync {self.title} targets")
+
+    def sync_location(self, kind: str, value: str, environment: Mapping[str, Any]) -> str:
+        """The location to change for a syncable TARGET (after probing it)."""
+        return value

@@ -12,7 +12,6 @@ __all__ = ["CHECK_FORMATS", "DIFF_FORMATS", "render_check", "render_diff"]
 
 CHECK_FORMATS = ("table", "json", "markdown", "junit")
 DIFF_FORMATS = ("table", "json", "markdown")
-ECOSYSTEM_ORDER = {"python": 0, "r": 1, "jvm": 2, "conda": 3, "runtime": 4}
 KIND_STYLE = {"missing": "red", "extra": "yellow", "changed": "magenta", "modified": "red", "runtime": "cyan"}
 
 
@@ -29,6 +28,15 @@ def escape(text: str) -> str:
 
 def quoteattr(text: str) -> str:
     return '"' + text.translate(_XML_INVALID).translate(_XML_ATTR) + '"'
+
+
+def _order() -> dict[str, int]:
+    """Rows sort by the registry's order of ecosystems, runtime differences last."""
+    from envman.ecosystems import names
+
+    order = {name: i for i, name in enumerate(names())}
+    order["runtime"] = len(order)
+    return order
 
 
 def _dash(value: str | None) -> str:
@@ -48,7 +56,8 @@ def _md(value: str | None) -> str:
 
 
 def _sorted_findings(target: TargetResult) -> list[Any]:
-    return sorted(target.findings, key=lambda f: (ECOSYSTEM_ORDER.get(f.ecosystem, 9), f.name.lower(), f.kind))
+    order = _order()
+    return sorted(target.findings, key=lambda f: (order.get(f.ecosystem, 9), f.name.lower(), f.kind))
 
 
 # -- check ----------------------------------------------------------------------------
@@ -84,7 +93,7 @@ def _check_table(result: CheckResult, color: bool | None) -> str:
             console.print(_t(f"OK {head}: in sync"), style="green" if color else None)
             continue
         console.print(_t(f"DRIFT {head}: {len(target.findings)} finding(s)"), style="bold" if color else None)
-        for eco in sorted({f.ecosystem for f in target.findings}, key=lambda e: ECOSYSTEM_ORDER.get(e, 9)):
+        for eco in sorted({f.ecosystem for f in target.findings}, key=lambda e: _order().get(e, 9)):
             table = Table(title=eco, title_justify="left", show_edge=False, pad_edge=False)
             for column in ("kind", "name", "expected", "actual", "detail"):
                 table.add_column(column, overflow="fold")
@@ -183,7 +192,8 @@ def _check_junit(result: CheckResult) -> str:
 def render_diff(result: DiffResult, fmt: str, color: bool | None = None) -> str:
     if fmt == "json":
         return json.dumps(result.to_data(), indent=2) + "\n"
-    ordered = sorted(result.differences, key=lambda d: (ECOSYSTEM_ORDER.get(d.ecosystem, 9), d.name.lower()))
+    order = _order()
+    ordered = sorted(result.differences, key=lambda d: (order.get(d.ecosystem, 9), d.name.lower()))
     if fmt == "markdown":
         lines = [f"# envman diff: `{result.left}` vs `{result.right}`", ""]
         if result.identical:

@@ -10,7 +10,6 @@ instead: it copies the R libraries, jar folders and conda records out of the con
 from __future__ import annotations
 
 import io
-import json
 import posixpath
 import shutil
 import tarfile
@@ -18,46 +17,30 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from envman.ecosystems.conda.probe_target import CONDA_AUTO
-from envman.ecosystems.r.probe_target import R_AUTO_LIBS
+from envman import ecosystems
 from envman.errors import UnreachableError
 from envman.snapshot import Snapshot
-from envman.targets.probe import ALL_ECOSYSTEMS, ProbeContext, in_process, snapshot_from_probe
+from envman.targets.context import ProbeContext
+from envman.targets.engine import label
+from envman.targets.probe_runner import NoInterpreter, in_process, parse_result, probe_source, encode_options, run_probe
+from envman.targets.reading import snapshot_from_probe
 from envman.targets.spec import TargetSpec
 
-__all__ = ["probe_container", "probe_image", "DEFAULT_JAR_DIRS"]
-
-DEFAULT_JAR_DIRS = ["/opt", "/usr/share/java"]
-R_DEFAULT_LIBS = list(R_AUTO_LIBS)
-CONDA_DEFAULTS = list(CONDA_AUTO)
-
-
-class NoInterpreter(Exception):
-    """The target has no Python to run the probe with."""
-
-
-def _split(value: str | None) -> list[str]:
-    return [p for p in (value or "").split(":") if p]
+__all__ = ["probe_container", "probe_image"]
 
 
 def _options(labels: dict[str, str], ctx: ProbeContext) -> tuple[str, dict[str, Any]]:
-    from envman.targets.engine import label
-
-    places = ctx.places
-    interpreter = places.python or label(labels, "python") or "python3"
-    rlibs = list(places.rlibs) or _split(label(labels, "r"))
-    jars = list(places.jars) or _split(label(labels, "jvm")) or DEFAULT_JAR_DIRS
-    conda = list(places.conda) or _split(label(labels, "conda")) or "auto"
-    options = {
-        "python": True,
-        "deep": ctx.deep,
-        "rlibs": rlibs or "auto",
-        # R's own .libPaths() (and its version) too, unless the libraries were given explicitly
-        "rscript": None if places.rlibs else "auto",
-        "jars": jars,
-        "java": "auto",
-        "conda": conda,
-    }
+    """(interpreter, probe options) for a container: places, then labels, then defaults."""
+    interpreter = "python3"
+    options: dict[str, Any] = {"deep": ctx.deep}
+    for eco in ecosystems.all_ecosystems():
+        places = ctx.places.of(eco.name)
+        where = label(labels, eco)
+        if eco.probe_interpreter:
+            interpreter = places[0] if places else where or "python3"
+        wanted = eco.probe_options(places, where, "container")
+        if wanted is not None:
+            options[eco.name] = wanted
     return interpreter, options
 
 
@@ -70,23 +53,13 @@ def _not_found(text: str) -> bool:
 
 
 def _exec_probe(container: Any, interpreter: str, options: dict[str, Any], what: str) -> dict[str, Any]:
-    from envman.ecosystems.python.probe import run_probe
     from envman.targets.runners import ContainerRunner
 
-    try:
-        return run_probe(ContainerRunner(container, what), interpreter, options, what)
-    except FileNotFoundError:
-        raise NoInterpreter(interpreter) from None
-    except UnreachableError as exc:
-        if "no interpreter" in str(exc):
-            raise NoInterpreter(interpreter) from None
-        raise
+    return run_probe(ContainerRunner(container, what), interpreter, options, what)
 
 
 def _run_probe_in_image(client: Any, image: Any, interpreter: str, options: dict[str, Any], what: str) -> dict[str, Any]:
     import docker.errors
-
-    from envman.ecosystems.python.probe import encode_options, probe_source
 
     container = None
     try:
@@ -101,7 +74,7 @@ def _run_probe_in_image(client: Any, image: Any, interpreter: str, options: dict
             container.start()
         except docker.errors.APIError as exc:
             if _not_found(str(exc.explanation or exc)):
-                raise NoInterpreter(interpreter) from None
+                raise NoInterpreter(f"{what}: no interpreter at {interpreter}") from None
             raise
         result = container.wait(timeout=300)
         out = container.logs(stdout=True, stderr=False)
@@ -117,14 +90,11 @@ def _run_probe_in_image(client: Any, image: Any, interpreter: str, options: dict
             except Exception:
                 pass
     if result.get("StatusCode") in (126, 127):
-        raise NoInterpreter(interpreter)
+        raise NoInterpreter(f"{what}: no interpreter at {interpreter}")
     if result.get("StatusCode") != 0:
         tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise UnreachableError(f"{what}: the probe failed in the image: {tail[0]}")
-    try:
-        return json.loads(out.decode("utf-8", "replace").strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise UnreachableError(f"{what}: the probe printed no result in the image") from None
+    return parse_result(out, what, "in the image")
 
 
 # -- without: copy the files out --------------------------------------------------------
@@ -152,17 +122,7 @@ class _Chunks(io.RawIOBase):
         return n
 
 
-def _wanted(kind: str, rel_parts: list[str], deep: bool) -> bool:
-    """Which archive members the scan needs (rel_parts: path inside the copied folder)."""
-    name = rel_parts[-1]
-    if kind == "r":
-        return deep or (len(rel_parts) == 2 and name == "DESCRIPTION")
-    if kind == "jvm":
-        return name.endswith(".jar") or (len(rel_parts) >= 2 and rel_parts[-2] == "conda-meta" and name.endswith(".json"))
-    return deep or (len(rel_parts) >= 2 and rel_parts[-2] == "conda-meta" and name.endswith(".json"))
-
-
-def _copy_out(container: Any, folder: str, kind: str, root: Path, deep: bool) -> bool:
+def _copy_out(container: Any, folder: str, eco: Any, root: Path, deep: bool) -> bool:
     """Copy what the scan needs from `folder` in the container to root/folder; False when absent."""
     import docker.errors
 
@@ -179,7 +139,7 @@ def _copy_out(container: Any, folder: str, kind: str, root: Path, deep: bool) ->
             if not path.startswith(folder.rstrip("/") + "/"):
                 continue
             rel = path[len(folder.rstrip("/")) + 1 :].split("/")
-            if ".." in rel or not _wanted(kind, rel, deep):
+            if ".." in rel or not eco.wanted_file(folder, rel, deep):
                 continue
             dest = root / path.lstrip("/")
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -202,40 +162,27 @@ def _unroot(value: Any, root: str) -> Any:
 
 
 def _probe_files(container: Any, env: list[str], labels: dict[str, str], ctx: ProbeContext, interpreter: str) -> dict[str, Any]:
-    from envman.targets.engine import label
-
-    places = ctx.places
-    r_env = [p for item in env for key in ("R_LIBS=", "R_LIBS_SITE=", "R_LIBS_USER=") if item.startswith(key) for p in _split(item[len(key):])]
-    rlibs = list(places.rlibs) or _split(label(labels, "r")) or (r_env + R_DEFAULT_LIBS)
-    jars = list(places.jars) or _split(label(labels, "jvm")) or DEFAULT_JAR_DIRS
-    conda = list(places.conda) or _split(label(labels, "conda"))
+    options: dict[str, Any] = {"deep": ctx.deep}
     with tempfile.TemporaryDirectory(prefix="envman-probe-") as tmp:
         root = Path(tmp)
-        found_r = [d for d in dict.fromkeys(rlibs) if _copy_out(container, d, "r", root, ctx.deep)]
-        found_jars = [d for d in dict.fromkeys(jars) if _copy_out(container, d, "jvm", root, False)]
-        if conda:
-            found_conda = [d for d in dict.fromkeys(conda) if _copy_out(container, d, "conda", root, ctx.deep)]
-        else:  # conda prefixes under /opt came along with the jar folders, else look at the usual places
-            candidates = [d for d in CONDA_DEFAULTS if (root / d.lstrip("/") / "conda-meta").is_dir()]
-            opt = root / "opt"
-            if opt.is_dir():
-                candidates += [f"/opt/{p.name}" for p in sorted(opt.iterdir()) if (p / "conda-meta").is_dir()]
-            found_conda = list(dict.fromkeys(candidates))
-        data = in_process({
-            "deep": ctx.deep,
-            "rlibs": [str(root / d.lstrip("/")) for d in found_r],
-            "jars": [str(root / d.lstrip("/")) for d in found_jars],
-            "conda": [str(root / d.lstrip("/")) for d in found_conda],
-        })
-        data = _unroot(data, str(root))
-    data.setdefault("r", {"version": None, "libraries": [], "packages": []})
-    data.setdefault("conda", {"prefixes": [], "packages": []})
-    data["python"] = {"packages": []}
+        for eco in ecosystems.all_ecosystems():
+            if eco.probe_interpreter:
+                continue
+            folders = eco.file_folders(ctx.places.of(eco.name), label(labels, eco), env)
+            found = [d for d in dict.fromkeys(folders) if _copy_out(container, d, eco, root, ctx.deep)]
+            wanted = eco.files_options(found, root)
+            if wanted is not None:
+                options[eco.name] = wanted
+        data = _unroot(in_process(options), str(root))
+    for eco in ecosystems.all_ecosystems():
+        empty = eco.empty_section()
+        if eco.name not in data and empty is not None:
+            data[eco.name] = empty
     problems = data.setdefault("problems", [])
     problems.append(f"no Python interpreter ({interpreter}) in the target: its files were read instead; Python packages and runtime versions were not inspected (set --python if one exists elsewhere)")
     if ctx.deep:
         problems.append("--deep without Python in the target: jar and conda hashes are checked, Python RECORD hashes cannot be")
-    return data
+    return dict(data)
 
 
 # -- entry points ----------------------------------------------------------------------
@@ -252,7 +199,7 @@ def probe_container(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     except NoInterpreter:
         env = (container.attrs.get("Config") or {}).get("Env") or []
         data = _probe_files(container, env, labels, ctx, interpreter)
-    return snapshot_from_probe(spec.text, ALL_ECOSYSTEMS, data, ctx.known_jars)
+    return snapshot_from_probe(spec.text, ecosystems.names(), data, ctx.known)
 
 
 def probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
@@ -271,4 +218,4 @@ def probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
             data = _probe_files(container, env, labels, ctx, interpreter)
         finally:
             container.remove(force=True)
-    return snapshot_from_probe(spec.text, ALL_ECOSYSTEMS, data, ctx.known_jars)
+    return snapshot_from_probe(spec.text, ecosystems.names(), data, ctx.known)

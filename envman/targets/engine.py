@@ -7,30 +7,16 @@ from typing import Any
 
 from envman.errors import UnreachableError
 
-__all__ = ["engine_client", "get_container", "get_image", "LABELS", "LABEL_ALIASES", "label"]
+__all__ = ["engine_client", "get_container", "get_image", "label"]
 
-# Labels envman-built images carry (and any image may set) to say where each ecosystem lives.
-LABELS = {
-    "python": "org.envman.python",      # interpreter path, e.g. /opt/venv/bin/python
-    "r": "org.envman.r-libs",           # R library folders, ':'-separated
-    "jvm": "org.envman.jars",           # jar folders, ':'-separated
-    "conda": "org.envman.conda",        # conda prefixes, ':'-separated
-}
-# Other spellings accepted as well (the first one present wins).
-LABEL_ALIASES = {
-    "python": ("org.envman.python", "org.envman.venv-python", "envman.python"),
-    "r": ("org.envman.r-libs", "org.envman.r-library", "envman.r.library", "envman.r.libs"),
-    "jvm": ("org.envman.jars", "envman.jvm.jars", "envman.jars"),
-    "conda": ("org.envman.conda", "envman.conda.prefix", "envman.conda"),
-}
-
-
-def label(labels: dict[str, str], ecosystem: str) -> str | None:
-    """Where an image's labels say `ecosystem` lives, under any accepted spelling."""
-    for key in LABEL_ALIASES[ecosystem]:
+def label(labels: dict[str, str], ecosystem: Any) -> str | None:
+    """Where an image's labels say `ecosystem` lives, under any spelling it accepts
+    (Ecosystem.image_labels; the first is the one envman writes)."""
+    for key in ecosystem.image_labels:
         if labels.get(key):
             return labels[key]
     return None
+
 
 _lock = threading.Lock()
 _client: Any = None

@@ -20,7 +20,9 @@ class Project:
 
     @property
     def lock_path(self) -> Path:
-        return self.manifest_path.with_name("envman.lock")
+        from envman.lockfile.paths import lock_path_for
+
+        return lock_path_for(self.manifest_path)
 
     # -- now ---------------------------------------------------------------------------
     def lock(self, rev: str | None = None, full: bool = False) -> Any:
@@ -29,20 +31,20 @@ class Project:
         key = (rev, full)
         if key not in self._lock:
             if rev is None and not full:
-                from envman.targets.lockview import read_lock_fast
+                from envman.lockfile.view import read_lock_fast
 
                 def read(path: Path) -> Any:
-                    from envman.lock import read_lock
+                    from envman.lockfile.canonical import read_lock
 
                     return read_lock(path)
 
                 self._lock[key] = read_lock_fast(self.lock_path, read)
             elif rev is None:
-                from envman.lock import read_lock
+                from envman.lockfile.canonical import read_lock
 
                 self._lock[key] = read_lock(self.lock_path)
             else:
-                from envman.lock import parse_lock
+                from envman.lockfile.canonical import parse_lock
 
                 text = self._git_show(rev, self.lock_path.name, f"lock at {rev}")
                 self._lock[key] = parse_lock(text, f"{self.lock_path}@{rev}")
@@ -83,17 +85,13 @@ class Project:
         return self._manifest[key]
 
     def environment(self, requested: str | None, rev: str | None = None) -> str:
-        """--env, else the only environment, else `production` (the lock has the manifest's environments)."""
+        """--env, else the only environment, else `production` (the lock has the manifest's
+        environments); see envman.lockfile.paths.default_environment."""
+        from envman.lockfile.paths import default_environment
+
         if requested:
             return requested
-        names = sorted(self.lock(rev).environments)
-        if len(names) == 1:
-            return names[0]
-        if "production" in names:
-            return "production"
-        if not names:
-            raise BadInputError(f"{self.lock_path}: the lock has no environments")
-        raise BadInputError(f"{self.lock_path}: several environments ({', '.join(names)}) and none is `production`; pass --env")
+        return default_environment(self.lock(rev).environments, None, where=str(self.lock_path))
 
     # -- git ---------------------------------------------------------------------------
     def _git_show(self, rev: str, name: str, what: str) -> str:

@@ -6,27 +6,29 @@ from dataclasses import dataclass
 
 from envman.errors import BadInputError
 
-__all__ = ["TargetSpec", "parse_target", "TARGET_FORMS", "KNOWN_PLATFORMS"]
+__all__ = ["TargetSpec", "parse_target", "target_forms", "KNOWN_PLATFORMS"]
 
-TARGET_FORMS = (
-    "python:PATH",
-    "rlib:DIR",
-    "rscript:PATH",
-    "jars:DIR",
-    "conda:PREFIX",
-    "docker:CONTAINER",
-    "image:REF",
-    "lock:ENV[@PLATFORM][@GITREV]",
-    "PATH.json",
-    "local",
-)
+_GENERAL_FORMS = ("docker:CONTAINER", "image:REF", "lock:ENV[@PLATFORM][@GITREV]", "PATH.json", "local")
+_GENERAL_KINDS = ("docker", "image", "lock")
 KNOWN_PLATFORMS = ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64")
-_KINDS = ("python", "rlib", "rscript", "jars", "conda", "docker", "image", "lock")
+
+
+def target_forms() -> tuple[str, ...]:
+    """Every TARGET form: each ecosystem's own (python:PATH, rlib:DIR, …), then the general ones."""
+    from envman import ecosystems
+
+    return (*(form for eco in ecosystems.all_ecosystems() for form in eco.target_forms), *_GENERAL_FORMS)
+
+
+def _kinds() -> tuple[str, ...]:
+    from envman import ecosystems
+
+    return (*(kind for eco in ecosystems.all_ecosystems() for kind in eco.target_kinds), *_GENERAL_KINDS)
 
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """kind: python | rlib | rscript | jars | conda | docker | image | lock | snapshot | local.
+    """kind: an ecosystem's own kind (python, rlib, jars, …) | docker | image | lock | snapshot | local.
 
     value: the path, container, image reference or (for lock) the environment name ("" for
     the default one); platform and rev only for lock targets.
@@ -38,10 +40,6 @@ class TargetSpec:
     platform: str | None = None
     rev: str | None = None
 
-    @property
-    def single_ecosystem(self) -> str | None:
-        return {"python": "python", "rlib": "r", "rscript": "r", "jars": "jvm", "conda": "conda"}.get(self.kind)
-
 
 def parse_target(text: str) -> TargetSpec:
     """Parse one TARGET; anything else is bad input (exit 2) listing the forms."""
@@ -49,7 +47,7 @@ def parse_target(text: str) -> TargetSpec:
     if raw == "local":
         return TargetSpec(raw, "local", "")
     kind, sep, value = raw.partition(":")
-    if sep and kind in _KINDS:
+    if sep and kind in _kinds():
         if kind == "lock":
             return _parse_lock(raw, value)
         if not value:
@@ -59,11 +57,11 @@ def parse_target(text: str) -> TargetSpec:
         return TargetSpec(raw, "snapshot", raw)
     if raw == "lock":
         return TargetSpec(raw, "lock", "")
-    raise BadInputError(f"unknown target {raw!r}; use one of: {', '.join(TARGET_FORMS)}")
+    raise BadInputError(f"unknown target {raw!r}; use one of: {', '.join(target_forms())}")
 
 
 def _form(kind: str) -> str:
-    return next(f for f in TARGET_FORMS if f.startswith(kind + ":"))
+    return next(f for f in target_forms() if f.startswith(kind + ":"))
 
 
 def _parse_lock(raw: str, value: str) -> TargetSpec:

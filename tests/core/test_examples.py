@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from envman.cache import ArtifactCache
-from envman.ecosystems import get_ecosystem
+from envman import ecosystems
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.http import HttpClient
-from envman.lock import read_lock
+from envman.lockfile import read_lock
 from envman.manifest import load_manifest
 from tests.python.conftest import run_envman
 from tests.python.servers import serve_directory
@@ -43,7 +43,7 @@ def test_multi_language_relocks_identically(ecosystem, tmp_path):
             platforms=list(manifest.platforms),
         )
         services = Services(http=HttpClient(), cache=ArtifactCache(tmp_path / "cache"))
-        resolved = get_ecosystem(ecosystem).resolve(request, services)
+        resolved = ecosystems.get(ecosystem).resolve(request, services)
     for env in manifest.environment_names():
         expected = [e.model_dump() for e in getattr(lock.environments[env]["linux-64"], ecosystem)]
         got = [

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from envman.lock import Lock, PlatformLock, PythonEntry, dump_lock
+from envman.lockfile import Lock, PlatformLock, dump_lock
+from envman.ecosystems.python.entry import PythonEntry
 from tests.drift.builders import make_wheel, sha256_file
 
 REPO = Path(__file__).resolve().parents[2]

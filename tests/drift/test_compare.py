@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from envman.drift import check, diff, runtime_matches
+from envman import ecosystems
+from envman.drift import check, diff
 from envman.ecosystems.base import InstalledPackage as P
 from envman.errors import BadInputError
 from envman.snapshot import Snapshot, dump_snapshot, parse_snapshot
@@ -87,7 +88,8 @@ def test_only_covered_ecosystems_and_runtimes():
     ("r", "4.3.3", "4.3.3", True), ("r", "4.3", "4.2.2", False),
 ])
 def test_runtime_matches(name, want, have, ok):
-    assert runtime_matches(name, want, have) is ok
+    owner = next(eco for eco in ecosystems.all_ecosystems() if eco.runtime == name)
+    assert owner.runtime_matches(want, have) is ok
 
 
 def test_diff_both_sides_and_absent():

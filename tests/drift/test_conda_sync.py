@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from envman.lock import CondaEntry, PlatformLock
-from envman.targets.conda_install import install_package
+from envman.ecosystems.conda.entry import CondaEntry
+from envman.lockfile import PlatformLock
+from envman.ecosystems.conda.install import install_package
 from tests.drift.builders import CONDA_PLACEHOLDER, make_conda_package, sha256_file
 from tests.drift.conftest import run_envman, write_project
 

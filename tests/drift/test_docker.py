@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from envman.lock import JvmEntry, PlatformLock
+from envman.ecosystems.jvm.entry import JvmEntry
+from envman.lockfile import PlatformLock
 from tests.drift.builders import make_jar, sha256_file
 from tests.drift.conftest import LOCKED, python_entries, python_manifest, run_envman, uv_bin, write_project
 

@@ -9,7 +9,9 @@ import uuid
 
 import pytest
 
-from envman.lock import JvmEntry, PlatformLock, REntry
+from envman.ecosystems.jvm.entry import JvmEntry
+from envman.lockfile import PlatformLock
+from envman.ecosystems.r.entry import REntry
 from tests.drift.builders import make_jar, make_r_package, sha256_file
 from tests.drift.conftest import run_envman, write_project
 

@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 
 from envman.errors import BadInputError
-from envman.lock import CondaEntry, JvmEntry, Lock, PlatformLock, PythonEntry, REntry, dump_lock, read_lock
-from envman.targets.lockview import LockView, read_lock_fast
+from envman.ecosystems.conda.entry import CondaEntry
+from envman.ecosystems.jvm.entry import JvmEntry
+from envman.lockfile import Lock, PlatformLock, dump_lock, read_lock
+from envman.ecosystems.python.entry import PythonEntry
+from envman.ecosystems.r.entry import REntry
+from envman.lockfile.view import LockView, read_lock_fast
 
 
 def _lock() -> Lock:

@@ -10,13 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from envman.ecosystems.python.probe import encode_options, probe_source
-from envman.ecosystems.python.probe_script import PROBE_MODULES
-from envman.targets.probe import in_process
+import envman.targets.probe_runner as runner
+from envman import ecosystems
+from envman.targets.probe_runner import encode_options, in_process, probe_source
 from tests.drift.builders import make_jar
 
-ECOSYSTEMS = Path(__file__).resolve().parents[2] / "envman" / "ecosystems"
-MODULES = [ECOSYSTEMS / rel for rel in PROBE_MODULES] + [ECOSYSTEMS / "python" / "probe_script.py"]
+MODULES = [
+    *(runner._module_file(eco) for eco in ecosystems.all_ecosystems() if eco.probe_module),
+    Path(runner.__file__).with_name("probe_script.py"),
+]
 
 
 def test_modules_are_standalone_and_old_python_compatible():
@@ -65,7 +67,7 @@ def test_in_target_script_and_in_process_agree(tmp_path):
     prefix = tmp_path / "conda"
     (prefix / "conda-meta").mkdir(parents=True)
     (prefix / "conda-meta" / "zlib-1.3-0.json").write_text(json.dumps({"name": "zlib", "version": "1.3", "build": "0"}))
-    options = {"deep": True, "rlibs": [str(lib)], "jars": [str(jars)], "conda": [str(prefix)]}
+    options = {"deep": True, "r": {"libs": [str(lib)]}, "jvm": {"dirs": [str(jars)]}, "conda": {"prefixes": [str(prefix)]}}
     here = in_process(options)
     proc = subprocess.run([sys.executable, "-I", "-c", probe_source(), *encode_options(options)], capture_output=True, check=True)
     there = json.loads(proc.stdout)

@@ -8,7 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from envman.lock import CondaEntry, PlatformLock
+from envman.ecosystems.conda.entry import CondaEntry
+from envman.lockfile import PlatformLock
 from tests.drift.conftest import run_envman, write_project
 
 

@@ -135,7 +135,7 @@ def test_duplicates_on_sys_path_are_reported(python_project, tmp_path):
 
 
 def test_runtime_mismatch_is_a_finding(python_project, wheelhouse):
-    from envman.lock import PlatformLock
+    from envman.lockfile import PlatformLock
     from tests.drift.conftest import python_entries, python_manifest, write_project
 
     p = python_project
@@ -152,7 +152,8 @@ def test_the_targets_own_platform_section_is_used(python_project, wheelhouse):
     """A lock for linux-64 and linux-aarch64: an x86_64 venv is compared with linux-64 unless told otherwise."""
     import platform as host
 
-    from envman.lock import PlatformLock, PythonEntry
+    from envman.lockfile import PlatformLock
+    from envman.ecosystems.python.entry import PythonEntry
     from tests.drift.conftest import python_entries, python_manifest, write_project
 
     p = python_project

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from envman.errors import ResolutionError, UnreachableError
-from envman.lock import JvmEntry
+from envman.ecosystems.jvm.entry import JvmEntry
 from tests.jvm.helpers import envman_resolve
 from tests.jvm.mavenrepo import FixtureRepo
 
@@ -103,7 +103,7 @@ def test_same_entries_on_every_platform(repo, tmp_path):
     from envman.ecosystems.base import ResolveRequest, Services
     from envman.ecosystems.jvm import ECOSYSTEM
     from envman.http import HttpClient
-    from envman.manifest import JvmSection
+    from envman.ecosystems.jvm.section import JvmSection
 
     request = ResolveRequest(section=JvmSection(repositories=[repo.url]), environments={"default": ["h.app:core:1"]},
                              platforms=["linux-64", "linux-aarch64"])

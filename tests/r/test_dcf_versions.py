@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from envman.ecosystems.r.dcf import DcfError, parse_dcf, parse_dcf_record
-from envman.ecosystems.r.probe import parse_description
+from envman.ecosystems.r.probe_target import parse_description
 from envman.ecosystems.r.versions import VersionError, parse_dependencies, satisfies, version_key, parse_constraint
 
 

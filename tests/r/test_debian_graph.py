@@ -16,7 +16,7 @@ from envman.ecosystems.r import ECOSYSTEM
 from envman.ecosystems.r.constants import BASE_PACKAGES
 from envman.ecosystems.r.index import parse_packages
 from envman.ecosystems.r.resolver import IndexSource, Root, closure, resolve
-from envman.manifest import RSection
+from envman.ecosystems.r.section import RSection
 
 POPULAR = [
     "ggplot2", "dplyr", "tidyr", "readr", "data.table", "stringr", "lubridate", "purrr", "tibble", "shiny",

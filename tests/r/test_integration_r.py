@@ -15,27 +15,10 @@ from pathlib import Path
 import pytest
 
 from envman.ecosystems.base import RunResult
-from envman.ecosystems.r.probe import probe_rlib, probe_rscript
+from tests.probe_helpers import packages, probe
 from envman.ecosystems.r.resolver import install_order
 
 pytestmark = pytest.mark.r
-
-
-class LocalRunner:
-    """Runs commands on this machine (the runner the CLI passes for `local` targets)."""
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        self.env = env
-
-    def run(self, argv, input=None, timeout=120) -> RunResult:
-        import os
-
-        env = {**os.environ, **(self.env or {})}
-        done = subprocess.run(list(argv), input=input, capture_output=True, timeout=timeout, env=env)
-        return RunResult(done.returncode, done.stdout, done.stderr)
-
-    def read_file(self, path: str) -> bytes:
-        return Path(path).read_bytes()
 
 
 PACKAGES = {
@@ -98,7 +81,7 @@ def _lock_manifest(url: str, specs: list[str], version: str, project: Path, cach
     import os
     import sys
 
-    from envman.lock import read_lock
+    from envman.lockfile import read_lock
 
     project.mkdir(parents=True, exist_ok=True)
     packages = ", ".join(json.dumps(s) for s in specs)
@@ -111,7 +94,7 @@ def _lock_manifest(url: str, specs: list[str], version: str, project: Path, cach
     return read_lock(project / "envman.lock").platform_lock("default", "linux-64").r
 
 
-def test_lock_install_probe_roundtrip(cran_repo, rscript, r_version, serve, tmp_path):
+def test_lock_install_probe_roundtrip(cran_repo, rscript, r_version, serve, tmp_path, monkeypatch):
     from envman.cache import ArtifactCache
 
     server = serve(cran_repo)
@@ -153,27 +136,27 @@ def test_lock_install_probe_roundtrip(cran_repo, rscript, r_version, serve, tmp_
     assert check.stdout == "mid 1.0", check.stderr
 
     # probing the library gives back exactly the lock
-    probed = probe_rlib(library)
+    probed = packages(f"rlib:{library}", "r")
     assert {p.name: p.version for p in probed} == locked
-    assert all(p.ecosystem == "r" and Path(p.location).parent == library for p in probed)
+    assert all(p.ecosystem == "r" and Path(p.location) == library for p in probed)
 
     # and so does asking that R, whose own version is reported too
-    version, packages = probe_rscript(LocalRunner({"R_LIBS": str(library)}), rscript)
-    assert version == r_version
-    found = {p.name: p for p in packages}
+    monkeypatch.setenv("R_LIBS", str(library))
+    snap = probe(f"rscript:{rscript}")
+    assert snap.runtimes["r"] == r_version
+    found = {p.name: p for p in snap.of("r") if "shadowed-by" not in p.extra}
     assert {n: found[n].version for n in locked} == locked
     assert found["stats"].extra["priority"] == "base"
-    assert found["tinyTop"].extra["library"] == str(library)
+    assert found["tinyTop"].location == str(library)
 
 
 def test_probe_system_library_marks_priorities(rscript):
     system = Path("/usr/lib/R/library")
-    probed = {p.name: p for p in probe_rlib(system)}
+    probed = {p.name: p for p in packages(f"rlib:{system}", "r")}
     assert probed["base"].extra == {"priority": "base"} and probed["stats"].extra == {"priority": "base"}
     # recommended packages are separate Debian packages (r-cran-mass, …), present or not
     assert all(probed[n].extra == {"priority": "recommended"} for n in ("MASS", "Matrix", "lattice") if n in probed)
-    version, packages = probe_rscript(LocalRunner(), rscript)
-    names = {p.name for p in packages}
+    names = {p.name for p in probe(f"rscript:{rscript}").of("r")}
     assert {"base", "stats", "utils"} <= names
 
 
@@ -181,6 +164,6 @@ def test_probe_rscript_errors(tmp_path):
     from envman.errors import UnreachableError
 
     with pytest.raises(UnreachableError):
-        probe_rscript(LocalRunner(), str(tmp_path / "no-such-Rscript"))
+        probe(f"rscript:{tmp_path / 'no-such-Rscript'}")
     with pytest.raises(UnreachableError):
-        probe_rscript(LocalRunner(), "false")
+        probe("rscript:false")

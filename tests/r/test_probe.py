@@ -1,4 +1,5 @@
-"""`rlib:DIR` probing without R, on library folders the tests write."""
+"""`rlib:DIR` probing without R, on library folders the tests write (through probe_target,
+the path `envman check/snapshot rlib:DIR` runs)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from envman.ecosystems.r.probe import probe_rlib
 from envman.errors import UnreachableError
+from tests.probe_helpers import packages
+
+
+def probe_rlib(lib: Path) -> list:
+    return packages(f"rlib:{lib}", "r")
 
 
 def install(lib: Path, name: str, version: str, **fields: str) -> Path:
@@ -38,7 +43,7 @@ def test_probe_reads_descriptions(tmp_path):
     assert [(p.name, p.version) for p in found] == [("MASS", "7.3-60"), ("ggplot2", "3.5.1"), ("latin", "0.1"), ("stats", "4.2.2")]
     by = {p.name: p for p in found}
     assert by["MASS"].extra == {"priority": "recommended"} and by["stats"].extra == {"priority": "base"}
-    assert by["ggplot2"].extra == {} and by["ggplot2"].location == str(lib / "ggplot2")
+    assert by["ggplot2"].extra == {} and by["ggplot2"].location == str(lib)
     assert all(p.ecosystem == "r" for p in found)
 
 

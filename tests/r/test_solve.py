@@ -14,8 +14,8 @@ from tests.r.r_helpers import RepoBuilder, make_request, make_services
 from envman.ecosystems.r import ECOSYSTEM
 from envman.ecosystems.r.repository import ChecksumMismatchError
 from envman.errors import BadInputError, ResolutionError, UnreachableError
-from envman.lock import REntry
-from envman.manifest import RSection
+from envman.ecosystems.r.entry import REntry
+from envman.ecosystems.r.section import RSection
 
 
 @pytest.fixture
@@ -216,7 +216,9 @@ def test_renv_export(repo, services):
     entries = ECOSYSTEM.resolve(make_request(section, {"default": ["top"]}), services)["default"]["linux-64"]
 
     class M:
-        r = section
+        @staticmethod
+        def section(name):
+            return section if name == "r" else None
 
     text = ECOSYSTEM.export(entries, "renv", {"manifest": M(), "environment": "default", "platform": "linux-64", "lock": None})
     doc = json.loads(text)

@@ -10,7 +10,7 @@ import pytest
 from tests.r.r_helpers import RepoBuilder, make_request, tarball
 from envman.ecosystems.r import ECOSYSTEM
 from envman.errors import BadInputError, EnvmanError, ResolutionError
-from envman.manifest import RSection
+from envman.ecosystems.r.section import RSection
 
 
 def lock(url, specs, services):

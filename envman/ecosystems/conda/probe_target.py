@@ -1,7 +1,7 @@
 """Conda prefixes, probed where they live: standard library only, no envman imports.
 
 Imported normally on the host (conda:PREFIX, envman.ecosystems.conda.probe) and
-concatenated into the in-target probe script (python/probe_script.py assembles it): Python
+concatenated into the in-target probe script (envman/targets/probe_runner.py assembles it): Python
 3.6 syntax, no relative imports, no name another probe module defines differently.
 Each `conda-meta/*.json` record gives a package; with deep, its files' sha256 are checked
 against the record's paths_data (never following a path outside the prefix).
@@ -9,7 +9,7 @@ against the record's paths_data (never following a path outside the prefix).
 
 import os
 
-__all__ = ["CONDA_AUTO", "probe_conda"]
+__all__ = ["CONDA_AUTO", "probe_conda", "conda_section"]
 
 CONDA_AUTO = ("/opt/conda", "/opt/miniconda3", "/opt/miniforge3", "/opt/mambaforge", "/opt/env", "/opt/pixi")
 
@@ -97,3 +97,8 @@ def probe_conda(prefixes, deep, problems):
                     row["modified_count"] = len(bad)
             packages.append(row)
     return {"prefixes": found, "packages": packages}
+
+
+def conda_section(options, deep, problems):
+    """The probe's "conda" section; options: prefixes (a list, or "auto")."""
+    return probe_conda(options.get("prefixes") or [], deep, problems)

@@ -1,57 +1,202 @@
 """The JVM (Maven) ecosystem: own resolver with Maven 3's semantics, checked against Maven.
 
-Modules: pom (XML -> raw model), activation (profiles), model (inheritance, interpolation,
-dependencyManagement, BOM import), versions (ordering, ranges), graph (collection and
-nearest-wins mediation, pure), descriptor (relocations), repository (HTTP/cache I/O),
-resolve (manifest -> lock entries), export (maven JSON + classpath), probe (jars:DIR).
+Modules: section (manifest section, coordinates), entry (lock entry), pom (XML -> raw
+model), activation (profiles), model (inheritance, interpolation, dependencyManagement, BOM
+import), versions (ordering, ranges), graph/collect/mediate (collection and nearest-wins
+mediation, pure), descriptor (relocations), repository (HTTP/cache I/O), resolve (manifest ->
+lock entries), export (maven JSON + classpath), probe_target (stdlib: jar folders, in the
+target and here), sync (jar folders), project/importers (`init --from pom.xml`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from envman.ecosystems.base import Fragment, ResolveRequest, Services
+from envman.ecosystems.base import (
+    Ecosystem,
+    Fragment,
+    Importer,
+    InstalledPackage,
+    LockedEntries,
+    ProbedSection,
+    ResolveRequest,
+    Services,
+    SyncRequest,
+)
 
-__all__ = ["ECOSYSTEM", "JvmEcosystem", "JARS_DIR"]
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = ["ECOSYSTEM", "JvmEcosystem", "JARS_DIR", "DEFAULT_JAR_DIRS"]
 
 JARS_DIR = "/opt/envman/jars"
+DEFAULT_JAR_DIRS = ("/opt", "/usr/share/java")
 
 
-class JvmEcosystem:
+class JvmEcosystem(Ecosystem):
     name = "jvm"
+    title = "JVM"
+    items_key = "dependencies"
     export_formats = ("maven",)
+    runtime = "java"
+    runtime_label = "java"
+    target_forms = ("jars:DIR",)
+    target_kinds = ("jars",)
+    syncable_kinds = ("jars",)
+    place_flag = "--jars"
+    image_labels = ("org.envman.jars", "envman.jvm.jars", "envman.jars")
+    probe_module = "probe_target.py"
+    probe_function = "jvm_section"
 
-    def resolve(self, request: ResolveRequest, services: Services) -> dict[str, dict[str, list[Any]]]:
+    # -- manifest and lock -------------------------------------------------------------
+    def section_model(self) -> type[BaseModel]:
+        from envman.ecosystems.jvm.section import JvmSection
+
+        return JvmSection
+
+    def overlay_model(self) -> type[BaseModel]:
+        from envman.ecosystems.jvm.section import JvmOverlay
+
+        return JvmOverlay
+
+    def entry_model(self) -> type[BaseModel]:
+        from envman.ecosystems.jvm.entry import JvmEntry
+
+        return JvmEntry
+
+    def root_names(self, requirements: Sequence[Any]) -> set[str]:
+        from envman.ecosystems.jvm.section import parse_jvm_coordinates
+
+        return {parse_jvm_coordinates(item if isinstance(item, str) else item.artifact).key for item in requirements}
+
+    def runtime_matches(self, expected: str, actual: str) -> bool:
+        """`17` matches `17.0.9`; `1.8` and `8` are the same Java."""
+        return super().runtime_matches(_java(expected), _java(actual))
+
+    # -- resolution, export, import ------------------------------------------------------
+    def resolve(self, request: ResolveRequest, services: Services) -> LockedEntries:
         from envman.ecosystems.jvm.resolve import resolve_request
 
         return resolve_request(request, services)
 
-    def export(self, entries: list[Any], fmt: str, context: dict[str, Any]) -> str:
-        from envman.ecosystems.jvm.export import check_format, export_maven
+    def expected_runtime(self, section: Mapping[str, Any] | None, platform_lock: Any) -> str | None:
+        value = section.get("java") if isinstance(section, Mapping) else None
+        return str(value).strip() if value is not None and str(value).strip() else None
 
-        check_format(fmt)
+    def export(self, entries: list[Any], fmt: str, context: dict[str, Any]) -> str:
+        if fmt != "maven":
+            return super().export(entries, fmt, context)
+        from envman.ecosystems.jvm.export import export_maven
+
         return export_maven(entries, context)
+
+    def importers(self) -> list[Importer]:
+        from envman.ecosystems.jvm.importers import read_pom
+
+        return [Importer("pom.xml (Maven)", lambda name: name.endswith(".xml"), read_pom)]
+
+    def purl(self, entry: Any) -> str:
+        from urllib.parse import quote
+
+        parts = entry.name.split(":")
+        base = f"pkg:maven/{quote(parts[0])}/{quote(parts[1])}@{quote(entry.version)}"
+        qualifiers = []
+        if len(parts) > 2:
+            qualifiers.append(f"classifier={quote(parts[2])}")
+        if getattr(entry, "type", "jar") != "jar":
+            qualifiers.append(f"type={quote(entry.type)}")
+        return base + ("?" + "&".join(qualifiers) if qualifiers else "")
 
     def fragment(self, entries: list[Any]) -> Fragment:
         """Data for an image: download each jar (verified by sha256) into JARS_DIR/lib/…"""
         from envman.ecosystems.jvm.export import classpath_order, library_path
 
         ordered = classpath_order(entries, [])
-        downloads = [
-            {"url": e.url, "sha256": e.sha256, "path": f"{JARS_DIR}/{library_path(e)}"} for e in ordered
-        ]
+        downloads = [{"url": e.url, "sha256": e.sha256, "path": f"{JARS_DIR}/{library_path(e)}"} for e in ordered]
         classpath = ":".join(d["path"] for d in downloads if d["path"].endswith(".jar"))
         return Fragment(
-            ecosystem="jvm",
+            ecosystem=self.name,
             steps=[{"kind": "download", "artifacts": downloads}] if downloads else [],
             env={"CLASSPATH": classpath} if classpath else {},
-            labels={"org.envman.jars": JARS_DIR},  # the label envman.targets probes
+            labels={self.image_labels[0]: JARS_DIR},  # the label envman.targets probes
         )
 
-    def probe_jars(self, directory: Any, known: dict[str, tuple[str, str]] | None = None, deep: bool = False) -> list[Any]:
-        from envman.ecosystems.jvm.probe import probe_jars
+    # -- probing ----------------------------------------------------------------------------
+    def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:
+        if where == "local":
+            dirs = list(places) or [d for d in os.environ.get("ENVMAN_JARS", "").split(os.pathsep) if d]
+            return {"dirs": dirs, "java": "auto"} if dirs else None
+        return {"dirs": list(places) or _split(label) or list(DEFAULT_JAR_DIRS), "java": "auto"}
 
-        return probe_jars(directory, known, deep=deep)
+    def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
+        from envman.errors import UnreachableError
+
+        if not os.path.isdir(value):
+            raise UnreachableError(f"{what}: no such folder {value}")
+        return {"dirs": [value]}
+
+    def file_folders(self, places: tuple[str, ...], label: str | None, env: Sequence[str]) -> list[str]:
+        return list(places) or _split(label) or list(DEFAULT_JAR_DIRS)
+
+    def wanted_file(self, folder: str, rel_parts: Sequence[str], deep: bool) -> bool:
+        return rel_parts[-1].endswith(".jar")
+
+    def files_options(self, folders: list[str], copied_root: Path) -> dict[str, Any] | None:
+        return {"dirs": [str(copied_root / d.lstrip("/")) for d in folders]}
+
+    def read_probe(self, section: Mapping[str, Any], known: Mapping[str, tuple[str, str]]) -> ProbedSection:
+        rows = []
+        for row in section.get("packages", []):
+            sha = row.get("sha256")
+            name, version = row.get("name"), row.get("version")
+            extra: dict[str, Any] = {}
+            if not name and sha and sha in known:
+                name, version = known[sha]
+                extra["identified-by"] = "sha256"
+            if not name:
+                name, version = os.path.basename(row["file"]), ""
+                extra["unidentified"] = True
+                if row.get("problem"):
+                    extra["problem"] = row["problem"]
+            rows.append(InstalledPackage(self.name, str(name), str(version or ""), row.get("file"), sha, extra))
+        return ProbedSection(rows, section.get("java") or None)
+
+    # -- drift and sync ---------------------------------------------------------------------
+    def primary(self, rows: list[InstalledPackage], want: InstalledPackage | None) -> InstalledPackage:
+        """In a jar folder the locked version is the copy in effect when it is there."""
+        if want is not None:
+            for row in rows:
+                if row.version == want.version:
+                    return row
+        return super().primary(rows, want)
+
+    def modified_detail(self, expected: InstalledPackage, actual: InstalledPackage) -> str | None:
+        detail = super().modified_detail(expected, actual)
+        if detail is None and expected.sha256 and actual.sha256 and expected.sha256 != actual.sha256:
+            return f"jar sha256 {actual.sha256[:16]}… is not the locked {expected.sha256[:16]}…"
+        return detail
+
+    def extra_detail(self, pkg: InstalledPackage) -> str | None:
+        if pkg.extra.get("unidentified"):
+            return f"jar with no Maven coordinates and a sha256 the lock does not know: {pkg.location}"
+        return None
+
+    def sync(self, request: SyncRequest) -> None:
+        from envman.ecosystems.jvm.sync import sync_jars
+
+        sync_jars(request)
+
+
+def _split(value: str | None) -> list[str]:
+    return [p for p in (value or "").split(":") if p]
+
+
+def _java(value: str) -> str:
+    value = value.strip()
+    return value[2:] if value.startswith("1.") else value
 
 
 ECOSYSTEM = JvmEcosystem()

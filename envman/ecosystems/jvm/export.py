@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from envman.ecosystems.jvm.graph import ARTIFACT_TYPES
-from envman.errors import BadInputError
 
 __all__ = ["export_maven", "library_path", "classpath_order"]
 
@@ -99,8 +98,3 @@ def export_maven(entries: list[Any], context: dict[str, Any]) -> str:
         "classpath": classpath,
     }
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
-
-
-def check_format(fmt: str) -> None:
-    if fmt != "maven":
-        raise BadInputError(f"the jvm ecosystem exports only the `maven` format, not {fmt!r}")

@@ -1,7 +1,7 @@
 """Jar folders, probed where they live: standard library only, no envman imports.
 
 Imported normally on the host (jars:DIR, envman.ecosystems.jvm.probe) and concatenated
-into the in-target probe script (python/probe_script.py assembles it): Python 3.6 syntax,
+into the in-target probe script (envman/targets/probe_runner.py assembles it): Python 3.6 syntax,
 no relative imports, no name another probe module defines differently.
 
 For each jar only the zip central directory and its `META-INF/maven/<g>/<a>/pom.properties`
@@ -13,7 +13,7 @@ named by none gets its sha256 (the host matches it against the lock).
 import os
 import struct
 
-__all__ = ["probe_jars", "jar_coordinates", "java_version"]
+__all__ = ["probe_jars", "jar_coordinates", "java_version", "jvm_section"]
 
 _EOCD = b"PK\x05\x06"
 _CENTRAL = b"PK\x01\x02"
@@ -200,3 +200,12 @@ def java_version(java, problems):
         return None
     match = re.search(r'version "([^"]+)"', out.stderr.decode("utf-8", "replace") + out.stdout.decode("utf-8", "replace"))
     return match.group(1) if match else None
+
+
+def jvm_section(options, deep, problems):
+    """The probe's "jvm" section; options: dirs (jar folders), java ("auto" or a path)."""
+    java = options.get("java")
+    return {
+        "java": java_version(java, problems) if java else None,
+        "packages": probe_jars(options.get("dirs") or [], deep, problems),
+    }

@@ -14,8 +14,8 @@ from envman.ecosystems.jvm.model import ModelBuilder
 from envman.ecosystems.jvm.pom import PomError
 from envman.ecosystems.jvm.repository import DEFAULT_REPOSITORY, MavenRepositories, MissingArtifact
 from envman.errors import BadInputError, ResolutionError
-from envman.lock import JvmEntry
-from envman.specs import parse_jvm_coordinates
+from envman.ecosystems.jvm.entry import JvmEntry
+from envman.ecosystems.jvm.section import parse_jvm_coordinates
 
 __all__ = ["root_dependency", "resolve_request", "union_roots"]
 
@@ -70,19 +70,6 @@ def union_roots(environments: dict[str, list[Any]]) -> tuple[list[Dependency], d
     return roots, per_env
 
 
-def _preferences(request: ResolveRequest) -> dict[str, str]:
-    pins: dict[str, str] = {}
-    if request.upgrade:
-        return pins
-    for platforms in request.previous.values():
-        for entries in platforms.values():
-            for entry in entries:
-                name = getattr(entry, "name", None)
-                if name and name not in request.upgrade_packages:
-                    pins.setdefault(name, entry.version)  # type: ignore[attr-defined]
-    return pins
-
-
 def resolve_request(request: ResolveRequest, services: Services) -> dict[str, dict[str, list[JvmEntry]]]:
     section = request.section
     urls = list(getattr(section, "repositories", None) or []) or [DEFAULT_REPOSITORY]
@@ -90,7 +77,7 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
     repos = MavenRepositories(urls, services.http, services.cache, offline=request.offline, progress=services.progress)
     builder = ModelBuilder(repos.raw_pom, ActivationContext(java=java))
     reader = DescriptorReader(builder, missing=(MissingArtifact,), warn=services.progress, prefetch=repos.prefetch)
-    pins = _preferences(request)
+    pins = request.preferences()
 
     def prefer(artifact: Artifact, chosen: list[str]) -> list[str]:
         pinned = pins.get(artifact.name)

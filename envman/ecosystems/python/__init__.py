@@ -1,37 +1,110 @@
-"""The Python ecosystem: uv (or pip-tools) resolution, requirements export, probing."""
+"""The Python ecosystem: uv (or pip-tools) resolution, requirements export, probing, sync.
+
+Modules: section (manifest section, PEP 508 specs), entry (lock entry), resolve/compilers/
+compiled/platforms (resolution with uv or pip-tools), export (requirements with hashes),
+probe_target (stdlib, runs in the target's interpreter), probe (its result here), sync
+(uv pip into a venv), importers (`init --from requirements.txt`).
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envman.ecosystems.base import Fragment, ResolveRequest, Services
-from envman.errors import BadInputError
+from envman.ecosystems.base import (
+    Ecosystem,
+    Fragment,
+    Importer,
+    InstalledPackage,
+    LockedEntries,
+    ProbedSection,
+    ResolveRequest,
+    Services,
+    SyncRequest,
+)
+from envman.ecosystems.python.probe import normalize_name
 
-if TYPE_CHECKING:  # annotations only: `envman check` imports the probe without the lock models
-    from envman.lock import PythonEntry
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["ECOSYSTEM", "PythonEcosystem", "VENV_DIR"]
 
 # Where images built by envman keep the Python packages (Debian refuses system-wide pip).
 VENV_DIR = "/opt/envman/venv"
+DEFAULT_PYTHON_VERSION = "3.11"
+INSTALLER_TOOLING = frozenset({"pip", "setuptools", "wheel"})
 
 
-class PythonEcosystem:
+class PythonEcosystem(Ecosystem):
     name = "python"
+    title = "Python"
     export_formats = ("requirements",)
+    runtime = "python"
+    runtime_label = "python"
+    target_forms = ("python:PATH",)
+    target_kinds = ("python",)
+    syncable_kinds = ("python",)
+    place_flag = "--python"
+    image_labels = ("org.envman.python", "org.envman.venv-python", "envman.python")
+    probe_module = "probe_target.py"
+    probe_function = "python_section"
+    probe_interpreter = True  # the probe script runs with this ecosystem's interpreter
 
-    def resolve(self, request: ResolveRequest, services: Services) -> dict[str, dict[str, list[PythonEntry]]]:
+    # -- manifest and lock -------------------------------------------------------------
+    def section_model(self) -> type[BaseModel]:
+        from envman.ecosystems.python.section import PythonSection
+
+        return PythonSection
+
+    def overlay_model(self) -> type[BaseModel]:
+        from envman.ecosystems.python.section import PythonOverlay
+
+        return PythonOverlay
+
+    def entry_model(self) -> type[BaseModel]:
+        from envman.ecosystems.python.entry import PythonEntry
+
+        return PythonEntry
+
+    def platform_fields(self) -> dict[str, Any]:
+        return {"python_version": (str | None, None)}
+
+    def platform_values(self, section: Any) -> dict[str, Any]:
+        return {"python_version": getattr(section, "version", None) or DEFAULT_PYTHON_VERSION}
+
+    def root_names(self, requirements: Sequence[Any]) -> set[str]:
+        from packaging.requirements import Requirement
+
+        return {normalize_name(Requirement(str(item)).name) for item in requirements}
+
+    # -- names and versions ------------------------------------------------------------
+    def normalize_name(self, name: str) -> str:
+        return normalize_name(name)
+
+    def same_version(self, a: InstalledPackage, b: InstalledPackage) -> bool:
+        return _version(a.version) == _version(b.version)
+
+    # -- resolution -----------------------------------------------------------------------
+    def resolve(self, request: ResolveRequest, services: Services) -> LockedEntries:
         from envman.ecosystems.python.resolve import resolve_python
 
         return resolve_python(request, services)
 
-    def export(self, entries: list[PythonEntry], fmt: str, context: dict[str, Any]) -> str:
+    def expected_runtime(self, section: Mapping[str, Any] | None, platform_lock: Any) -> str | None:
+        value = getattr(platform_lock, "python_version", None)
+        return str(value) if value else None
+
+    # -- export, import, SBOM, image ---------------------------------------------------
+    def export(self, entries: list[Any], fmt: str, context: dict[str, Any]) -> str:
         if fmt != "requirements":
-            raise BadInputError(f"the python ecosystem exports {', '.join(self.export_formats)}, not {fmt!r}")
+            return super().export(entries, fmt, context)
         from envman.ecosystems.python.export import requirements_text
         from envman.redact import redact_url
 
-        section = context["manifest"].python
+        section = context["manifest"].section(self.name)
         header = (
             f"envman export --format requirements --env {context['environment']} --platform {context['platform']}\n"
             "install with: pip install --require-hashes --no-deps -r THIS_FILE"
@@ -44,15 +117,87 @@ class PythonEcosystem:
             header=header,
         )
 
-    def fragment(self, entries: list[PythonEntry]) -> Fragment:
+    def importers(self) -> list[Importer]:
+        from envman.ecosystems.python.importers import read_requirements
+
+        return [Importer("requirements.txt (pip)", lambda name: True, read_requirements, fallback=True)]
+
+    def purl(self, entry: Any) -> str:
+        from urllib.parse import quote
+
+        return f"pkg:pypi/{quote(entry.name)}@{quote(entry.version)}"
+
+    def sbom_hashes(self, entry: Any) -> list[str]:
+        return [h.removeprefix("sha256:") for h in entry.hashes]
+
+    def fragment(self, entries: list[Any]) -> Fragment:
         from envman.ecosystems.python.export import requirements_text
 
         return Fragment(
-            ecosystem="python",
+            ecosystem=self.name,
             files={"python/requirements.txt": requirements_text(entries).encode()},
             env={"VIRTUAL_ENV": VENV_DIR, "PATH": f"{VENV_DIR}/bin:$PATH"},
-            labels={"org.envman.python": f"{VENV_DIR}/bin/python"},  # where envman.targets probes
+            labels={self.image_labels[0]: f"{VENV_DIR}/bin/python"},  # where envman.targets probes
         )
+
+    # -- probing ----------------------------------------------------------------------------
+    def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:
+        return {}  # asked for whenever the probe runs with an interpreter
+
+    def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
+        from envman.errors import UnreachableError
+
+        path = value
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            found = shutil.which(path)
+            if not found:
+                raise UnreachableError(f"{what}: no Python interpreter at {path}")
+            path = found
+        return {"interpreter": path}
+
+    def empty_section(self) -> dict[str, Any] | None:
+        return {"packages": []}
+
+    def read_probe(self, section: Mapping[str, Any], known: Mapping[str, tuple[str, str]]) -> ProbedSection:
+        from envman.ecosystems.python.probe import python_packages
+
+        environment: dict[str, Any] = {}
+        if section.get("markers"):
+            environment["python-markers"] = section["markers"]
+        if section.get("executable"):
+            environment["python-executable"] = section["executable"]
+        return ProbedSection(python_packages(section), section.get("version") or None, environment)
+
+    def installed_from_entry(self, entry: Any) -> InstalledPackage:
+        extra = {"marker": entry.marker} if getattr(entry, "marker", None) else {}
+        return InstalledPackage(self.name, entry.name, entry.version, None, None, extra)
+
+    # -- drift and sync ---------------------------------------------------------------------
+    def ignorable_extra(self, pkg: InstalledPackage) -> bool:
+        return normalize_name(pkg.name) in INSTALLER_TOOLING
+
+    def sync_location(self, kind: str, value: str, environment: Mapping[str, Any]) -> str:
+        from envman.ecosystems.python.sync import is_venv
+        from envman.errors import BadInputError
+
+        executable = str(environment.get("python-executable") or value)
+        if environment.get("python-executable") and not is_venv(executable):
+            raise BadInputError(f"{kind}:{value}: not a virtual environment; envman syncs venvs only (system Python belongs to the OS)")
+        return executable
+
+    def sync(self, request: SyncRequest) -> None:
+        from envman.ecosystems.python.sync import sync_venv
+
+        sync_venv(request)
+
+
+def _version(value: str) -> Any:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(value)
+    except InvalidVersion:
+        return value
 
 
 ECOSYSTEM = PythonEcosystem()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
-from envman.lock import PythonEntry
+from envman.ecosystems.python.entry import PythonEntry
 from envman.redact import redact_url
 
 __all__ = ["parse_compiled", "CompiledPackage"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from envman.lock import PythonEntry
+from envman.ecosystems.python.entry import PythonEntry
 
 __all__ = ["requirements_text"]
 

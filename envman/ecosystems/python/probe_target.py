@@ -1,7 +1,7 @@
 """Python distributions, probed with the target's own interpreter: standard library only,
 no envman imports.
 
-Part of the in-target probe script (python/probe_script.py assembles it with the other
+Part of the in-target probe script (envman/targets/probe_runner.py assembles it with the other
 ecosystems' probe_target modules): Python 3.6 syntax, no relative imports, no name another
 probe module defines differently. It scans `*.dist-info`/`*.egg-info` folders on sys.path
 directly (reading only the metadata header), which is faster than importlib.metadata and
@@ -11,7 +11,7 @@ directly (reading only the metadata header), which is faster than importlib.meta
 import os
 import sys
 
-__all__ = ["probe_python"]
+__all__ = ["probe_python", "python_section"]
 
 _MAX_LISTED = 20
 
@@ -144,3 +144,8 @@ def probe_python(deep):
         "paths": paths,
         "packages": packages,
     }
+
+
+def python_section(options, deep, problems):
+    """The probe's "python" section: the interpreter running the probe, its distributions."""
+    return probe_python(deep)

@@ -16,7 +16,7 @@ from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.python.compiled import parse_compiled
 from envman.ecosystems.python.compilers import CompileJob, compile_with_piptools, compile_with_uv, pylock_hashes_with_uv
 from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION, uv_platform
-from envman.lock import PythonEntry
+from envman.ecosystems.python.entry import PythonEntry
 
 __all__ = ["resolve_python", "python_version_of"]
 
@@ -35,15 +35,7 @@ def _union(lists: list[list[str]]) -> list[str]:
 
 def _preferences(request: ResolveRequest, platform: str) -> list[str]:
     """Old pins of this platform from every environment; names being upgraded are dropped."""
-    if request.upgrade:
-        return []
-    upgrading = {str(canonicalize_name(n)) for n in request.upgrade_packages}
-    pins: dict[str, str] = {}
-    for platforms in request.previous.values():
-        for entry in platforms.get(platform, []):
-            if entry.name not in upgrading:
-                pins.setdefault(entry.name, entry.version)
-    return [f"{name}=={version}" for name, version in sorted(pins.items())]
+    return [f"{name}=={version}" for name, version in request.preferences(platform).items()]
 
 
 def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dict[str, list[PythonEntry]]]:

@@ -1,7 +1,7 @@
 """R libraries, probed where they live: standard library only, no envman imports.
 
 Imported normally on the host (rlib:DIR, rscript:PATH, envman.ecosystems.r.probe) and
-concatenated into the in-target probe script (python/probe_script.py assembles it), so it
+concatenated into the in-target probe script (envman/targets/probe_runner.py assembles it), so it
 must keep to Python 3.6 syntax, define no name another probe module defines differently,
 and use no relative imports.
 
@@ -12,7 +12,7 @@ ignored; a DESCRIPTION that is not DCF is skipped.
 
 import os
 
-__all__ = ["R_AUTO_LIBS", "R_ASK", "parse_description", "read_rlib", "parse_r_answer", "probe_r"]
+__all__ = ["R_AUTO_LIBS", "R_ASK", "parse_description", "read_rlib", "parse_r_answer", "probe_r", "r_section"]
 
 R_AUTO_LIBS = (
     "/usr/local/lib/R/site-library",
@@ -182,3 +182,8 @@ def probe_r(libs, rscript, deep, problems):
             if row["name"] == "base":
                 version = row["version"]
     return {"version": version, "libraries": [l for l in libs if os.path.isdir(l)], "packages": packages}
+
+
+def r_section(options, deep, problems):
+    """The probe's "r" section; options: libs (folders, or "auto"), rscript (a path or "auto")."""
+    return probe_r(options.get("libs") or [], options.get("rscript"), deep, problems)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from envman import specs
+from envman.ecosystems.r.section import parse_r_spec
 from envman.ecosystems.r.constants import DEFAULT_REPOSITORIES
 from envman.ecosystems.r.index import Candidate
 from envman.ecosystems.r.repository import Artifact, RepositorySet
 from envman.ecosystems.r.resolver import IndexSource, Resolution, Root, closure, resolve
 from envman.ecosystems.r.versions import VersionError, parse_constraint, version_key
 from envman.errors import BadInputError, ResolutionError
-from envman.lock import REntry
+from envman.ecosystems.r.entry import REntry
 from envman.redact import redact_url
 
 __all__ = ["resolve_request", "roots_from_specs", "repositories_of"]
@@ -31,23 +31,12 @@ def roots_from_specs(spec_list: list[str], origin: str = "envman.yaml") -> list[
     roots = []
     for spec in spec_list:
         try:
-            name, op, version = specs.parse_r_spec(spec)
+            name, op, version = parse_r_spec(spec)
             constraints = (parse_constraint(op, version),) if op and version else ()
         except (ValueError, VersionError) as exc:
             raise BadInputError(f"{origin}: invalid R package spec {spec!r}: {exc}") from None
         roots.append(Root(name, constraints, f"{origin} (`{spec}`)"))
     return roots
-
-
-def _previous_pins(request: Any) -> dict[str, Any]:
-    pins: dict[str, Any] = {}
-    for platforms in (request.previous or {}).values():
-        for entries in platforms.values():
-            for entry in entries:
-                name = getattr(entry, "name", None) or (entry.get("name") if isinstance(entry, dict) else None)
-                if name and name not in pins:
-                    pins[name] = entry
-    return pins
 
 
 def _field(entry: Any, key: str) -> Any:
@@ -80,12 +69,8 @@ def resolve_request(request: Any, services: Any) -> dict[str, dict[str, list[REn
                 seen_specs.add(spec)
                 union.append(root)
 
-    previous = _previous_pins(request)
-    preferences = {
-        name: _field(entry, "version")
-        for name, entry in previous.items()
-        if not request.upgrade and name not in (request.upgrade_packages or ())
-    }
+    previous = request.old_entries()
+    preferences = request.preferences()
 
     repos = RepositorySet(repositories, services, offline=request.offline, refresh=bool(request.upgrade))
     repos, resolution = _resolve_with_refresh(repos, union, r_key, preferences, repositories, request, services)

@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from envman.errors import BuildError
+from envman.errors import SyncError
 
 __all__ = ["install_package", "remove_package", "record_path"]
 
@@ -41,9 +41,9 @@ def _safe_extract(archive: tarfile.TarFile, dest: Path, what: str) -> None:
     for member in archive.getmembers():
         target = (dest / member.name).resolve()
         if not str(target).startswith(str(dest.resolve()) + os.sep) and target != dest.resolve():
-            raise BuildError(f"{what}: archive member {member.name!r} escapes the package")
+            raise SyncError(f"{what}: archive member {member.name!r} escapes the package")
         if member.isdev():
-            raise BuildError(f"{what}: archive member {member.name!r} is a device file")
+            raise SyncError(f"{what}: archive member {member.name!r} is a device file")
     try:
         archive.extractall(dest, filter="tar")  # type: ignore[call-arg]
     except TypeError:  # Python without extraction filters
@@ -56,7 +56,7 @@ def _unpack(artifact: Path, dest: Path, what: str, filename: str) -> None:
             try:
                 import zstandard  # type: ignore[import-not-found]
             except ImportError:
-                raise BuildError(f"{what}: {filename} is a .conda package; installing it needs the `zstandard` module (pip install zstandard)") from None
+                raise SyncError(f"{what}: {filename} is a .conda package; installing it needs the `zstandard` module (pip install zstandard)") from None
             with zipfile.ZipFile(artifact) as outer:
                 for inner in outer.namelist():
                     if inner.endswith(".tar.zst"):
@@ -67,7 +67,7 @@ def _unpack(artifact: Path, dest: Path, what: str, filename: str) -> None:
             with tarfile.open(artifact, "r:*") as archive:
                 _safe_extract(archive, dest, what)
     except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
-        raise BuildError(f"{what}: cannot unpack {filename}: {exc}") from None
+        raise SyncError(f"{what}: cannot unpack {filename}: {exc}") from None
 
 
 def _replace_binary(data: bytes, placeholder: bytes, prefix: bytes) -> bytes:
@@ -91,9 +91,9 @@ def install_package(prefix: Path, artifact: Path, entry: Any, what: str) -> None
         try:
             index = json.loads((root / "info" / "index.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise BuildError(f"{what}: {filename} has no readable info/index.json: {exc}") from None
+            raise SyncError(f"{what}: {filename} has no readable info/index.json: {exc}") from None
         if index.get("noarch") == "python":
-            raise BuildError(f"{what}: {filename} is a noarch: python package; envman's conda linker does not relocate those (use conda/pixi)")
+            raise SyncError(f"{what}: {filename} is a noarch: python package; envman's conda linker does not relocate those (use conda/pixi)")
         paths_file = root / "info" / "paths.json"
         if paths_file.is_file():
             paths = json.loads(paths_file.read_text(encoding="utf-8")).get("paths", [])
@@ -105,7 +105,7 @@ def install_package(prefix: Path, artifact: Path, entry: Any, what: str) -> None
             rel = item["_path"]
             src, dst = root / rel, prefix / rel
             if not _inside(rel) or not str(dst.resolve()).startswith(str(prefix.resolve()) + os.sep):
-                raise BuildError(f"{what}: {filename} writes outside the prefix: {rel}")
+                raise SyncError(f"{what}: {filename} writes outside the prefix: {rel}")
             dst.parent.mkdir(parents=True, exist_ok=True)
             record = dict(item)
             if item.get("path_type") == "directory":
@@ -125,7 +125,7 @@ def install_package(prefix: Path, artifact: Path, entry: Any, what: str) -> None
                 try:
                     data = data.replace(old, new) if item.get("file_mode", "text") == "text" else _replace_binary(data, old, new)
                 except ValueError as exc:
-                    raise BuildError(f"{what}: {filename}: {rel}: {exc}") from None
+                    raise SyncError(f"{what}: {filename}: {rel}: {exc}") from None
                 record["sha256_in_prefix"] = hashlib.sha256(data).hexdigest()
             dst.write_bytes(data)
             shutil.copymode(src, dst)

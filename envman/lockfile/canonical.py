@@ -1,119 +1,26 @@
-"""Lock models, canonical (byte-stable) read and write, and manifest hashing."""
+"""The lock's canonical text: parse and validate, dump byte-stable, write atomically."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from envman.atomic import atomic_write_text
 from envman.errors import BadInputError, LocatedError
-from envman.lockfast import content_digest, stale_sections
+from envman.lockfile.fastpath import content_digest
+from envman.lockfile.models import LockBase, lock_model
 
 __all__ = [
-    "Lock",
-    "PlatformLock",
-    "PythonEntry",
-    "REntry",
-    "JvmEntry",
-    "CondaEntry",
-    "ImagePin",
-    "ENTRY_MODELS",
     "manifest_hashes",
-    "stale_sections",
     "read_lock",
+    "parse_lock",
     "dump_lock",
+    "lock_to_data",
+    "full_data",
     "write_lock_atomic",
-    "lock_path_for",
-    "atomic_write_text",
 ]
-
-
-def _hyphen(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_hyphen, populate_by_name=True)
-
-
-class PythonEntry(_Strict):
-    name: str
-    version: str
-    hashes: list[str] = []
-    requires: list[str] = []
-    source: str | None = None
-    marker: str | None = None
-
-
-class REntry(_Strict):
-    name: str
-    version: str
-    sha256: str
-    repository: str
-    url: str
-    md5: str | None = None
-    requires: list[str] = []
-    needs_compilation: bool | None = None
-
-
-class JvmEntry(_Strict):
-    name: str
-    version: str
-    sha256: str
-    url: str
-    scope: Literal["compile", "runtime"] = "compile"
-    type: str = "jar"
-    requires: list[str] = []
-
-
-class CondaEntry(_Strict):
-    name: str
-    version: str
-    build: str
-    url: str
-    sha256: str
-    md5: str | None = None
-    subdir: str | None = None
-    channel: str | None = None
-    requires: list[str] = []
-
-
-class ImagePin(_Strict):
-    base: str
-    digest: str | None = None
-
-
-class PlatformLock(_Strict):
-    image: ImagePin | None = None
-    python_version: str | None = None
-    python: list[PythonEntry] = []
-    r: list[REntry] = []
-    jvm: list[JvmEntry] = []
-    conda: list[CondaEntry] = []
-    apt: list[str] = []
-
-
-ENTRY_MODELS: dict[str, type[BaseModel]] = {
-    "python": PythonEntry,
-    "r": REntry,
-    "jvm": JvmEntry,
-    "conda": CondaEntry,
-}
-
-
-class Lock(_Strict):
-    version: Literal[1]
-    manifest_hash: dict[str, str]
-    environments: dict[str, dict[str, PlatformLock]] = Field(default_factory=dict)
-
-    def platform_lock(self, environment: str, platform: str) -> PlatformLock:
-        try:
-            return self.environments[environment][platform]
-        except KeyError:
-            known = ", ".join(f"{e}@{p}" for e, ps in sorted(self.environments.items()) for p in sorted(ps))
-            raise BadInputError(f"the lock has no environment {environment!r} for platform {platform!r} (it has: {known or 'none'})") from None
 
 
 # -- hashing ------------------------------------------------------------------------
@@ -121,8 +28,8 @@ class Lock(_Strict):
 
 
 def manifest_hashes(manifest_text: str) -> dict[str, str]:
-    """Hashes of a manifest's text (see envman.lockfast.manifest_hashes_from_data)."""
-    from envman.lockfast import manifest_data, manifest_hashes_from_data
+    """Hashes of a manifest's text (see envman.lockfile.fastpath.manifest_hashes_from_data)."""
+    from envman.lockfile.fastpath import manifest_data, manifest_hashes_from_data
 
     data = manifest_data(manifest_text)
     if not isinstance(data, dict):
@@ -138,7 +45,13 @@ def _entry_dict(entry: BaseModel) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v != [] or k in ("requires",)}
 
 
-def lock_to_data(lock: Lock) -> dict[str, Any]:
+def lock_to_data(lock: LockBase) -> dict[str, Any]:
+    """The lock as plain data in canonical order: image, the ecosystems' platform fields,
+    their entry lists (sorted by name, version), apt."""
+    from envman import ecosystems
+
+    known = ecosystems.all_ecosystems()
+    extra_fields = [name for eco in known for name in eco.platform_fields()]
     environments: dict[str, Any] = {}
     for env in sorted(lock.environments):
         platforms: dict[str, Any] = {}
@@ -147,12 +60,14 @@ def lock_to_data(lock: Lock) -> dict[str, Any]:
             body: dict[str, Any] = {}
             if plock.image is not None:
                 body["image"] = plock.image.model_dump(mode="json", by_alias=True, exclude_none=True)
-            if plock.python_version:
-                body["python-version"] = plock.python_version
-            for eco in ("python", "r", "jvm", "conda"):
-                entries = getattr(plock, eco)
+            for name in extra_fields:
+                value = getattr(plock, name, None)
+                if value:
+                    body[name.replace("_", "-")] = value
+            for eco in known:
+                entries = plock.entries(eco.name)
                 if entries:
-                    body[eco] = [_entry_dict(e) for e in sorted(entries, key=lambda e: (e.name.lower(), e.version))]
+                    body[eco.name] = [_entry_dict(e) for e in sorted(entries, key=lambda e: (e.name.lower(), e.version))]
             if plock.apt:
                 body["apt"] = sorted(plock.apt)
             platforms[platform] = body
@@ -164,7 +79,12 @@ def lock_to_data(lock: Lock) -> dict[str, Any]:
     }
 
 
-def dump_lock(lock: Lock) -> str:
+def full_data(lock: LockBase) -> dict[str, Any]:
+    """The lock as plain data with every field, defaults included (for envman.lockfile.view)."""
+    return lock.model_dump(mode="json", by_alias=True)
+
+
+def dump_lock(lock: LockBase) -> str:
     import yaml
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -203,7 +123,7 @@ def _node_position(text: str, path: tuple[Any, ...]) -> tuple[int | None, int | 
     return best.start_mark.line + 1, best.start_mark.column + 1
 
 
-def parse_lock(text: str, filename: str = "envman.lock") -> Lock:
+def parse_lock(text: str, filename: str = "envman.lock") -> LockBase:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -220,7 +140,7 @@ def parse_lock(text: str, filename: str = "envman.lock") -> Lock:
         line, col = _node_position(text, ("version",))
         raise LocatedError(filename, line, col, f"unsupported lock version {data.get('version')!r}; this envman reads version 1")
     try:
-        return Lock.model_validate(data)
+        return lock_model()[0].model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = tuple(error["loc"])
@@ -229,7 +149,7 @@ def parse_lock(text: str, filename: str = "envman.lock") -> Lock:
         raise LocatedError(filename, line, col, f"invalid lock at {where}: {error['msg']} (the lock was edited by hand? run `envman lock`)") from None
 
 
-def read_lock(path: str | Path) -> Lock:
+def read_lock(path: str | Path) -> LockBase:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -250,7 +170,3 @@ def write_lock_atomic(path: str | Path, text: str) -> bool:
         pass
     atomic_write_text(path, text)
     return True
-
-
-def lock_path_for(manifest_path: str | Path) -> Path:
-    return Path(manifest_path).with_name("envman.lock")

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 __all__ = [
-    "HASHED_SECTIONS",
+    "hashed_sections",
     "content_digest",
     "trusted_manifest_hashes",
     "stale_sections",
@@ -24,7 +24,14 @@ __all__ = [
     "manifest_hashes_from_data",
 ]
 
-HASHED_SECTIONS = ("python", "r", "jvm", "conda", "system", "image")
+_OTHER_SECTIONS = ("system", "image")
+
+
+def hashed_sections() -> tuple[str, ...]:
+    """Sections with their own hash: every registered ecosystem, then system and image."""
+    from envman import ecosystems
+
+    return (*ecosystems.names(), *_OTHER_SECTIONS)
 _HEADER = re.compile(r"^# envman\.lock: .* content: (sha256:[0-9a-f]{64})\n")
 _HASH_LINE = re.compile(r"^  ([A-Za-z0-9_.@\-]+): (sha256:[0-9a-f]{64}|'[^']*'|\S+)$")
 
@@ -60,7 +67,7 @@ def trusted_manifest_hashes(text: str) -> dict[str, str] | None:
 def stale_sections(lock_hashes: dict[str, str], current: dict[str, str]) -> list[str]:
     """Human descriptions of what changed between the lock's hashes and the manifest's."""
     changes: list[str] = []
-    for section in HASHED_SECTIONS:
+    for section in hashed_sections():
         old, new = lock_hashes.get(section), current.get(section)
         if old == new:
             continue
@@ -110,7 +117,7 @@ def manifest_hashes_from_data(data: dict[str, Any]) -> dict[str, str]:
     environments = data.get("environments") or {}
     env_names = sorted(environments) or ["default"]
     hashes = {"all": _digest(data)}
-    for section in HASHED_SECTIONS:
+    for section in hashed_sections():
         top = data.get(section)
         if top is None:
             continue

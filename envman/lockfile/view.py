@@ -2,10 +2,10 @@
 
 `check` reads the lock on every run; the YAML parse (~55 ms for 1,000 entries) and the
 import of the lock models (~95 ms with pydantic) were most of its time. After one full,
-validated parse (envman.lock.read_lock), the canonical data is kept as JSON in the envman
-cache under the sha256 of the lock's bytes; later runs with the same bytes load the JSON
-into these plain objects, with the attribute names of the models. Anything that changes
-environments (sync) uses the full models.
+validated parse (envman.lockfile.read_lock), the lock's data with every field (defaults
+included) is kept as JSON in the envman cache under the sha256 of the lock's bytes; later
+runs with the same bytes load the JSON into these plain objects, with the attribute names
+of the models. Anything that changes environments (sync) uses the full models.
 """
 
 from __future__ import annotations
@@ -20,26 +20,34 @@ from envman.errors import BadInputError
 
 __all__ = ["LockView", "read_lock_fast"]
 
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "python": {"hashes": [], "requires": [], "source": None, "marker": None},
-    "r": {"md5": None, "requires": [], "needs_compilation": None},
-    "jvm": {"scope": "compile", "type": "jar", "requires": []},
-    "conda": {"md5": None, "subdir": None, "channel": None, "requires": []},
-}
-
-
 def _names(data: dict[str, Any]) -> dict[str, Any]:
     return {key.replace("-", "_"): value for key, value in data.items()}
 
 
 class PlatformView:
+    """Attributes as on PlatformLock: image, apt, each ecosystem's list and platform fields."""
+
     def __init__(self, body: dict[str, Any]) -> None:
-        self.python_version: str | None = body.get("python-version")
         image = body.get("image")
-        self.image = SimpleNamespace(**{"digest": None, **_names(image)}) if isinstance(image, dict) else None
-        self.apt: list[str] = list(body.get("apt", []))
-        for eco, defaults in _DEFAULTS.items():
-            setattr(self, eco, [SimpleNamespace(**{**defaults, **_names(entry)}) for entry in body.get(eco, [])])
+        self.image = SimpleNamespace(**_names(image)) if isinstance(image, dict) else None
+        self.apt: list[str] = list(body.get("apt") or [])
+        self._entries: dict[str, list[SimpleNamespace]] = {}
+        for key, value in body.items():
+            if key in ("image", "apt"):
+                continue
+            if isinstance(value, list):
+                self._entries[key] = [SimpleNamespace(**_names(entry)) for entry in value]
+            else:
+                setattr(self, key.replace("-", "_"), value)
+
+    def entries(self, ecosystem: str) -> list[Any]:
+        return list(self._entries.get(ecosystem, []))
+
+    def __getattr__(self, name: str) -> Any:  # plock.<ecosystem>, as on the models
+        entries = self.__dict__.get("_entries", {})
+        if name in entries:
+            return entries[name]
+        raise AttributeError(name)
 
 
 class LockView:
@@ -65,7 +73,7 @@ def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
         raw = path.read_bytes()
     except OSError:
         return full_read(path)
-    key = "envman-lock-json:" + hashlib.sha256(raw).hexdigest()
+    key = "envman-lock-json-full:" + hashlib.sha256(raw).hexdigest()
     cache = None
     try:
         from envman.cache import ArtifactCache
@@ -81,9 +89,9 @@ def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
     lock = full_read(path)
     if cache is not None:
         try:
-            from envman.lock import lock_to_data
+            from envman.lockfile.canonical import full_data
 
-            cache.put_index(key, json.dumps(lock_to_data(lock), separators=(",", ":")).encode())
+            cache.put_index(key, json.dumps(full_data(lock), separators=(",", ":")).encode())
         except Exception:
             pass
     return lock

@@ -1,0 +1,162 @@
+"""The conda ecosystem. Prefixes can be probed, checked, diffed and synced; a `conda:`
+section is validated but not locked yet (the py-rattler resolver is a later issue).
+
+Modules: section (manifest section, match specs), entry (lock entry), probe_target (stdlib:
+conda-meta records, in the target and here), install (link verified packages into a
+prefix), importers (`init --from environment.yml`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from envman.ecosystems.base import (
+    Ecosystem,
+    Importer,
+    InstalledPackage,
+    LockedEntries,
+    ProbedSection,
+    ResolveRequest,
+    Services,
+    SyncRequest,
+)
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = ["ECOSYSTEM", "CondaEcosystem"]
+
+_AUTO_ROOT = "/opt"  # without a place or label, prefixes are looked for under /opt
+
+
+class CondaEcosystem(Ecosystem):
+    name = "conda"
+    title = "conda"
+    lockable = False
+    target_forms = ("conda:PREFIX",)
+    target_kinds = ("conda",)
+    syncable_kinds = ("conda",)
+    place_flag = "--conda"
+    image_labels = ("org.envman.conda", "envman.conda.prefix", "envman.conda")
+    probe_module = "probe_target.py"
+    probe_function = "conda_section"
+
+    # -- manifest and lock -------------------------------------------------------------
+    def section_model(self) -> type[BaseModel]:
+        from envman.ecosystems.conda.section import CondaSection
+
+        return CondaSection
+
+    def overlay_model(self) -> type[BaseModel]:
+        from envman.ecosystems.conda.section import CondaOverlay
+
+        return CondaOverlay
+
+    def entry_model(self) -> type[BaseModel]:
+        from envman.ecosystems.conda.entry import CondaEntry
+
+        return CondaEntry
+
+    def root_names(self, requirements: Sequence[Any]) -> set[str]:
+        import re
+
+        return {re.split(r"[\s=<>!~\[]", str(item).split("::")[-1].strip(), maxsplit=1)[0] for item in requirements}
+
+    def same_version(self, a: InstalledPackage, b: InstalledPackage) -> bool:
+        build_a, build_b = a.extra.get("build"), b.extra.get("build")
+        return a.version == b.version and (not build_a or not build_b or build_a == build_b)
+
+    def shown(self, pkg: InstalledPackage) -> str:
+        build = pkg.extra.get("build")
+        return f"{pkg.version} {build}" if build else pkg.version
+
+    def resolve(self, request: ResolveRequest, services: Services) -> LockedEntries:
+        from envman.errors import BadInputError
+
+        raise BadInputError(f"the `{self.name}` section is not supported by this envman yet")
+
+    # -- import, SBOM -----------------------------------------------------------------------
+    def importers(self) -> list[Importer]:
+        from envman.ecosystems.conda.importers import read_environment_yml
+
+        return [Importer("environment.yml (conda)", lambda name: name.endswith((".yml", ".yaml")), read_environment_yml)]
+
+    def purl(self, entry: Any) -> str:
+        from urllib.parse import quote
+
+        return f"pkg:conda/{quote(entry.name)}@{quote(entry.version)}?build={quote(entry.build)}"
+
+    # -- probing ----------------------------------------------------------------------------
+    def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:
+        if where == "local":
+            prefixes = list(places) or ([os.environ["CONDA_PREFIX"]] if os.environ.get("CONDA_PREFIX") else [])
+            return {"prefixes": prefixes} if prefixes else None
+        return {"prefixes": list(places) or _split(label) or "auto"}
+
+    def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
+        from envman.errors import UnreachableError
+
+        meta = os.path.join(value, "conda-meta")
+        if not os.path.isdir(meta):
+            raise UnreachableError(f"{what}: not a conda prefix (no {meta})")
+        return {"prefixes": [value]}
+
+    def file_folders(self, places: tuple[str, ...], label: str | None, env: Sequence[str]) -> list[str]:
+        return list(places) or _split(label) or [_AUTO_ROOT]
+
+    def wanted_file(self, folder: str, rel_parts: Sequence[str], deep: bool) -> bool:
+        record = len(rel_parts) >= 2 and rel_parts[-2] == "conda-meta" and rel_parts[-1].endswith(".json")
+        return record or (deep and folder != _AUTO_ROOT)
+
+    def files_options(self, folders: list[str], copied_root: Path) -> dict[str, Any] | None:
+        if folders != [_AUTO_ROOT]:
+            return {"prefixes": [str(copied_root / d.lstrip("/")) for d in folders]}
+        from envman.ecosystems.conda.probe_target import CONDA_AUTO
+
+        candidates = [d for d in CONDA_AUTO if (copied_root / d.lstrip("/") / "conda-meta").is_dir()]
+        opt = copied_root / _AUTO_ROOT.lstrip("/")
+        if opt.is_dir():
+            candidates += [f"{_AUTO_ROOT}/{p.name}" for p in sorted(opt.iterdir()) if (p / "conda-meta").is_dir()]
+        return {"prefixes": [str(copied_root / d.lstrip("/")) for d in dict.fromkeys(candidates)]}
+
+    def empty_section(self) -> dict[str, Any] | None:
+        return {"prefixes": [], "packages": []}
+
+    def read_probe(self, section: Mapping[str, Any], known: Mapping[str, tuple[str, str]]) -> ProbedSection:
+        out = []
+        for row in section.get("packages", []):
+            extra: dict[str, Any] = {key: row[key] for key in ("build", "channel", "md5", "subdir") if row.get(key)}
+            if row.get("modified"):
+                extra["modified"] = list(row["modified"])
+                extra["modified-count"] = int(row.get("modified_count", len(row["modified"])))
+            out.append(InstalledPackage(self.name, str(row["name"]), str(row.get("version", "")), row.get("location"), row.get("sha256"), extra))
+        return ProbedSection(out, None, {"conda-prefixes": section.get("prefixes", [])})
+
+    def installed_from_entry(self, entry: Any) -> InstalledPackage:
+        return InstalledPackage(self.name, entry.name, entry.version, None, entry.sha256, {"build": entry.build})
+
+    # -- sync -------------------------------------------------------------------------------
+    def sync(self, request: SyncRequest) -> None:
+        from envman.ecosystems.conda.install import install_package, remove_package
+        from envman.fetch import fetch_verified
+
+        root = Path(request.location)
+        by_name = {e.name: e for e in request.entries}
+        http, cache = request.services.http, request.services.cache
+        wanted = [a for a in request.actions if a.op in ("install", "change", "reinstall")]
+        artifacts = {a.name: fetch_verified(by_name[a.name].url, by_name[a.name].sha256, http, cache) for a in wanted}
+        for action in request.actions:
+            if action.op in ("remove", "change", "reinstall"):
+                remove_package(root, action.name, request.target)
+        for action in wanted:
+            install_package(root, artifacts[action.name], by_name[action.name], request.target)
+
+
+def _split(value: str | None) -> list[str]:
+    return [p for p in (value or "").split(":") if p]
+
+
+ECOSYSTEM = CondaEcosystem()

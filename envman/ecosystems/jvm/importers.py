@@ -1,0 +1,15 @@
+"""`envman init --from pom.xml` -> the jvm section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["read_pom"]
+
+
+def read_pom(path: Path, text: str) -> dict[str, Any]:
+    """Compile/runtime dependencies, with properties, local parents and management applied."""
+    from envman.ecosystems.jvm.project import dependencies_from_pom
+
+    return dependencies_from_pom(path)

@@ -1,0 +1,61 @@
+"""`envman sync python:VENV`: uv pip install/uninstall with the lock's hashes enforced."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from envman.ecosystems.base import SyncRequest
+from envman.ecosystems.python.probe import normalize_name
+from envman.errors import SyncError
+from envman.fetch import run_installer
+
+__all__ = ["sync_venv", "is_venv"]
+
+
+def is_venv(executable: str) -> bool:
+    path = Path(executable)
+    return any((parent / "pyvenv.cfg").is_file() for parent in (path.parent.parent, path.parent))
+
+
+def sync_venv(request: SyncRequest) -> None:
+    import uv
+
+    base = [uv.find_uv_bin(), "pip"]
+    py = ["--python", request.location]
+    by_key = {normalize_name(e.name): e for e in request.entries}
+    removals = [a.name for a in request.actions if a.op == "remove"]
+    wanted = [a for a in request.actions if a.op in ("install", "change", "reinstall")]
+    if wanted:
+        _install(base, py, wanted, by_key, request)
+    if removals:  # after the installs: a failed (unverified) install leaves the venv as it was
+        run_installer(base + ["uninstall"] + py + removals, f"{request.target}: uv pip uninstall")
+
+
+def _install(base: list[str], py: list[str], wanted: list[Any], by_key: dict[str, Any], request: SyncRequest) -> None:
+    from envman.ecosystems.python.export import requirements_text
+
+    entries = [by_key[normalize_name(a.name)] for a in wanted]
+    missing_hashes = [e.name for e in entries if not e.hashes]
+    if missing_hashes:
+        raise SyncError(f"{request.target}: the lock has no hashes for {', '.join(missing_hashes)}; refusing to install unverified artifacts")
+    section = request.section
+    text = requirements_text(
+        entries,
+        index_url=getattr(section, "index_url", None),
+        extra_index_urls=list(getattr(section, "extra_index_urls", []) or []),
+        find_links=list(getattr(section, "find_links", []) or []),
+    )
+    with tempfile.TemporaryDirectory(prefix="envman-sync-") as tmp:
+        req = Path(tmp) / "requirements.txt"
+        req.write_text(text, encoding="utf-8")
+        argv = base + ["install"] + py + ["--require-hashes", "--no-deps", "--link-mode", "copy", "-r", str(req)]
+        reinstall = [a.name for a in wanted if a.op == "reinstall"]
+        for name in reinstall:
+            argv += ["--reinstall-package", name]
+        if reinstall:
+            # uv may hard-link its cache into environments; an edited file could be the
+            # cached one, so reinstalls unpack the verified wheels afresh.
+            argv += ["--no-cache"]
+        run_installer(argv, f"{request.target}: uv pip install")

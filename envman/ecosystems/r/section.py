@@ -1,0 +1,49 @@
+"""The `r:` manifest section and its requirement grammar (`name` or `name (op version)`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from envman.sections import Strict, Url, VersionText
+from envman.specs import reject_shell_meta
+
+__all__ = ["RSection", "ROverlay", "parse_r_spec", "validate_r_spec", "R_NAME"]
+
+# CRAN package names: letters, digits and dots, start with a letter, not end with a dot.
+R_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$|^[A-Za-z]$")
+_R_SPEC = re.compile(
+    r"^\s*(?P<name>[A-Za-z][A-Za-z0-9.]*)\s*(?:\(\s*(?P<op>>=|<=|==|>|<|=)\s*(?P<version>[0-9][0-9.\-]*)\s*\))?\s*$"
+)
+
+
+def parse_r_spec(spec: str) -> tuple[str, str | None, str | None]:
+    """`name` or `name (op version)` -> (name, op, version)."""
+    reject_shell_meta(spec)
+    match = _R_SPEC.match(spec)
+    if not match or not R_NAME.match(match.group("name")):
+        raise ValueError("not a valid R package spec (expected `name` or `name (>= 1.2.3)`)")
+    op = match.group("op")
+    if op == "=":
+        op = "=="
+    return match.group("name"), op, match.group("version")
+
+
+def validate_r_spec(spec: str) -> str:
+    parse_r_spec(spec)
+    return spec
+
+
+RSpec = Annotated[str, AfterValidator(validate_r_spec)]
+
+
+class RSection(Strict):
+    version: Annotated[str, VersionText, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None = None
+    repositories: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")], Url] = {}
+    packages: list[RSpec] = []
+
+
+class ROverlay(Strict):
+    packages: list[RSpec] = []

@@ -1,0 +1,42 @@
+"""`envman export` and the environment/platform choice `export` and `why` share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from envman import ecosystems
+from envman.errors import BadInputError
+
+__all__ = ["select", "export_text"]
+
+
+def select(manifest_path: Path, env: str | None, platform: str | None) -> tuple[Any, str, str, Any]:
+    """(manifest, environment, platform, the lock's entries there). The environment is --env,
+    else the only one, else `production` (an error otherwise: never a silent pick); the
+    platform is --platform, else the manifest's first."""
+    from envman.lockfile import lock_path_for, read_lock
+    from envman.manifest import load_manifest
+
+    manifest = load_manifest(manifest_path)
+    lock = read_lock(lock_path_for(manifest_path))
+    env_name = manifest.default_environment(env)
+    platform_name = platform or manifest.platforms[0]
+    return manifest, env_name, platform_name, lock.platform_lock(env_name, platform_name)
+
+
+def export_text(manifest_path: Path, fmt: str, env: str | None, platform: str | None) -> str:
+    """The lock of one environment and platform in another tool's format."""
+    formats = ecosystems.export_formats()
+    if fmt not in formats:
+        raise BadInputError(f"unknown export format {fmt!r}; choose one of {', '.join(formats)}")
+    manifest, env_name, platform_name, plock = select(manifest_path, env, platform)
+    owner = formats[fmt]
+    if owner == "*":
+        from envman.sbom import cyclonedx_json
+
+        return cyclonedx_json(manifest, plock, env_name, platform_name)
+    if manifest.section(owner) is None:
+        raise BadInputError(f"--format {fmt} exports the `{owner}` section, which the manifest does not declare")
+    context = {"manifest": manifest, "environment": env_name, "platform": platform_name}
+    return ecosystems.get(owner).export(plock.entries(owner), fmt, context)

@@ -1,0 +1,78 @@
+"""Lock models. The per-ecosystem lists of a platform come from the registry: each
+ecosystem's entry_model() (and platform_fields()) is one field of PlatformLock."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, create_model
+
+from envman.errors import BadInputError
+from envman.lockfile.entry_base import LockModel
+
+__all__ = ["ImagePin", "PlatformLockBase", "LockBase", "Lock", "PlatformLock", "lock_model"]
+
+
+class ImagePin(LockModel):
+    base: str
+    digest: str | None = None
+
+
+class PlatformLockBase(LockModel):
+    """What one environment locks for one platform; ecosystem lists are added by lock_model()."""
+
+    image: ImagePin | None = None
+    apt: list[str] = []
+
+    def entries(self, ecosystem: str) -> list[Any]:
+        """The lock entries of one ecosystem (empty when it has none here)."""
+        return list(getattr(self, ecosystem, None) or [])
+
+
+class LockBase(LockModel):
+    version: Literal[1]
+    manifest_hash: dict[str, str]
+
+    environments: Any  # dict[str, dict[str, PlatformLock]], typed by lock_model()
+
+    def platform_lock(self, environment: str, platform: str) -> Any:
+        try:
+            return self.environments[environment][platform]
+        except KeyError:
+            known = ", ".join(f"{e}@{p}" for e, ps in sorted(self.environments.items()) for p in sorted(ps))
+            raise BadInputError(
+                f"the lock has no environment {environment!r} for platform {platform!r} (it has: {known or 'none'})"
+            ) from None
+
+
+_built: dict[int, tuple[type[LockBase], type[PlatformLockBase]]] = {}
+
+
+def lock_model() -> tuple[type[LockBase], type[PlatformLockBase]]:
+    """(Lock, PlatformLock) for the ecosystems registered now."""
+    from envman import ecosystems
+
+    key = ecosystems.generation()
+    if key not in _built:
+        fields: dict[str, Any] = {}
+        for eco in ecosystems.all_ecosystems():
+            fields.update(eco.platform_fields())
+        for eco in ecosystems.all_ecosystems():
+            fields[eco.name] = (list[eco.entry_model()], [])  # type: ignore[misc]
+        platform = create_model("PlatformLock", __base__=PlatformLockBase, **fields)
+        lock = create_model(
+            "Lock",
+            __base__=LockBase,
+            environments=(dict[str, dict[str, platform]], Field(default_factory=dict)),  # type: ignore[valid-type]
+        )
+        _built.clear()
+        _built[key] = (lock, platform)
+    return _built[key]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Lock":
+        return lock_model()[0]
+    if name == "PlatformLock":
+        return lock_model()[1]
+    raise AttributeError(f"module 'envman.lockfile.models' has no attribute {name!r}")

@@ -1,0 +1,88 @@
+"""`envman check`, `diff` and `snapshot` as one call each: probe the targets, pick the
+lock's platform for each, compare. The CLI only parses and prints."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from envman.errors import EnvmanError
+from envman.snapshot import Snapshot
+from envman.targets.context import DEFAULT_PLATFORM, ProbeContext, known_artifacts, platform_of
+from envman.targets.spec import TargetSpec
+
+__all__ = ["run_check", "run_diff", "take_snapshot", "with_known_artifacts"]
+
+# TARGET kinds whose files may need naming by the lock's hashes (jars without pom.properties)
+_NAMED_BY_HASH = ("docker", "image", "local")
+
+
+def with_known_artifacts(ctx: ProbeContext, specs: list[TargetSpec]) -> ProbeContext:
+    """The context with the lock's sha256 -> (name, version) when a target may need it."""
+    from envman.targets.probe import owner_of_kind
+
+    needs = any(s.kind in _NAMED_BY_HASH or owner_of_kind(s.kind) is not None for s in specs)
+    if ctx.project is None or not needs or not ctx.project.lock_path.is_file():
+        return ctx
+    lock = ctx.project.lock()
+    return replace(ctx, known=known_artifacts([p for ps in lock.environments.values() for p in ps.values()]))
+
+
+def take_snapshot(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
+    from envman.targets.probe import probe_target
+
+    return probe_target(spec, with_known_artifacts(ctx, [spec]))
+
+
+def _platform_for(snap: Snapshot, requested: str | None, locked: list[str]) -> str:
+    """--platform, else the target's own platform when the lock has it, else linux-64 (or
+    the lock's only platform)."""
+    if requested is not None:
+        return requested
+    guess = platform_of(snap.environment.get("python-markers") or {})
+    platform = guess if guess in locked else DEFAULT_PLATFORM
+    if platform not in locked and len(locked) == 1:
+        platform = locked[0]
+    return platform
+
+
+def run_check(specs: list[TargetSpec], ctx: ProbeContext) -> tuple[Any, list[EnvmanError]]:
+    """Probe every target (concurrently) and compare each with the lock: (CheckResult of the
+    reachable targets, errors of the others)."""
+    from envman.drift import check
+    from envman.drift.compare import covered, expected_names
+    from envman.report import CheckResult, TargetResult
+    from envman.targets.probe import probe_many, snapshot_from_lock
+
+    project = ctx.project
+    lock = project.lock()
+    environment = project.environment(ctx.environment)
+    if environment not in lock.environments:
+        lock.platform_lock(environment, ctx.platform or DEFAULT_PLATFORM)  # raises, naming what the lock has
+    ctx = replace(ctx, environment=environment, known=known_artifacts([p for ps in lock.environments.values() for p in ps.values()]))
+    locked_platforms = sorted(lock.environments[environment])
+    expected_by_platform: dict[str, Snapshot] = {}
+    results = []
+    errors: list[EnvmanError] = []
+    for spec, snap in zip(specs, probe_many(specs, ctx, keep_going=True), strict=True):
+        if isinstance(snap, EnvmanError):
+            errors.append(snap)
+            continue
+        platform = _platform_for(snap, ctx.platform, locked_platforms)
+        if platform not in expected_by_platform:
+            lock_spec = TargetSpec(f"lock:{environment}@{platform}", "lock", environment, platform)
+            expected_by_platform[platform] = snapshot_from_lock(lock_spec, ctx)
+        expected = expected_by_platform[platform]
+        findings = check(expected, snap, deep=ctx.deep)
+        checked = {eco: expected_names(expected, snap, eco) for eco in covered(expected, snap)}
+        results.append(TargetResult(spec.text, environment, platform, findings, checked, list(snap.problems)))
+    return CheckResult(results), errors
+
+
+def run_diff(left: TargetSpec, right: TargetSpec, ctx: ProbeContext) -> Any:
+    from envman.drift import diff
+    from envman.report import DiffResult
+    from envman.targets.probe import probe_many
+
+    a, b = probe_many([left, right], with_known_artifacts(ctx, [left, right]))
+    return DiffResult(left.text, right.text, diff(a, b))

@@ -1,0 +1,90 @@
+"""What every probe is given: where to look (Places), the project, the lock's known
+artifacts; and which ecosystem owns a TARGET kind."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from envman import ecosystems
+from envman.ecosystems.base import Ecosystem
+
+__all__ = [
+    "Places",
+    "ProbeContext",
+    "platform_of",
+    "known_artifacts",
+    "owner_of_kind",
+    "interpreter_ecosystem",
+    "DEFAULT_PLATFORM",
+]
+
+DEFAULT_PLATFORM = "linux-64"
+
+
+def platform_of(markers: Mapping[str, Any]) -> str | None:
+    """The conda-style platform of a probed interpreter, from its PEP 508 marker environment."""
+    system, machine = markers.get("sys_platform"), str(markers.get("platform_machine", "")).lower()
+    arm = machine in ("aarch64", "arm64")
+    if system == "linux":
+        return "linux-aarch64" if arm else "linux-64" if machine in ("x86_64", "amd64") else None
+    if system == "darwin":
+        return "osx-arm64" if arm else "osx-64"
+    if system == "win32":
+        return "win-64"
+    return None
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where to look inside docker:/image:/local targets, per ecosystem (overrides labels
+    and defaults). Built from the command line's place options (Ecosystem.place_flag)."""
+
+    by_ecosystem: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_flags(cls, flags: Mapping[str, str | Sequence[str] | None]) -> Places:
+        """flags: option name (`--python`, `--rlib`, …) -> its value(s)."""
+        found: dict[str, tuple[str, ...]] = {}
+        for eco in ecosystems.all_ecosystems():
+            value = flags.get(eco.place_flag or "")
+            if value:
+                found[eco.name] = (value,) if isinstance(value, str) else tuple(value)
+        return cls(found)
+
+    def of(self, ecosystem: str) -> tuple[str, ...]:
+        return tuple(self.by_ecosystem.get(ecosystem, ()))
+
+
+@dataclass(frozen=True)
+class ProbeContext:
+    deep: bool = False
+    places: Places = field(default_factory=Places)
+    project: Any = None  # targets.project.Project, for lock: targets
+    platform: str | None = None  # None: linux-64, or (check) the target's own platform
+    environment: str | None = None
+    known: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # sha256 -> (name, version) of locked artifacts
+
+
+def known_artifacts(platform_locks: Sequence[Any]) -> dict[str, tuple[str, str]]:
+    """sha256 -> (name, version) of every locked artifact with a sha256 (names files whose
+    own metadata does not, such as jars without pom.properties)."""
+    known: dict[str, tuple[str, str]] = {}
+    for plock in platform_locks:
+        for eco in ecosystems.all_ecosystems():
+            for entry in plock.entries(eco.name):
+                sha = getattr(entry, "sha256", None)
+                if sha:
+                    known[str(sha).removeprefix("sha256:")] = (entry.name, entry.version)
+    return known
+
+
+def owner_of_kind(kind: str) -> Ecosystem | None:
+    """The ecosystem a single-ecosystem TARGET kind (rlib, jars, …) belongs to."""
+    return next((eco for eco in ecosystems.all_ecosystems() if kind in eco.target_kinds), None)
+
+
+def interpreter_ecosystem() -> Ecosystem | None:
+    """The ecosystem whose interpreter runs the probe script in a target."""
+    return next((eco for eco in ecosystems.all_ecosystems() if eco.probe_interpreter), None)

@@ -1,0 +1,118 @@
+"""Host side of the probe: assemble the in-target script from the registry, run it with a
+target's interpreter, or compute the same result in this process.
+
+The script is each registered ecosystem's probe_target module (stdlib only), a `_PROBES`
+list of (ecosystem, section function), then probe_script.py, concatenated; docstrings and
+`__all__` lists are dropped (the target compiles it on every run; the full texts stay
+readable beside each ecosystem).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from envman import ecosystems
+from envman.ecosystems.base import Runner
+from envman.errors import UnreachableError
+
+__all__ = ["probe_source", "encode_options", "run_probe", "in_process", "probe_functions"]
+
+_source_cache: dict[int, str] = {}
+
+
+def _probing() -> list[Any]:
+    return [eco for eco in ecosystems.all_ecosystems() if eco.probe_module and eco.probe_function]
+
+
+def _module_file(eco: Any) -> Path:
+    package = importlib.import_module(type(eco).__module__)
+    return Path(package.__file__ or "").resolve().parent / str(eco.probe_module)
+
+
+def encode_options(options: dict[str, Any]) -> list[str]:
+    from envman.targets.probe_script import encode_options as encode
+
+    return list(encode(options))
+
+
+def probe_source() -> str:
+    """The probe script as sent to targets (cached per registry generation)."""
+    import ast
+
+    key = ecosystems.generation()
+    if key in _source_cache:
+        return _source_cache[key]
+    probing = _probing()
+    parts = [_module_file(eco).read_text(encoding="utf-8") for eco in probing]
+    parts.append("_PROBES = [" + ", ".join(f"({eco.name!r}, {eco.probe_function})" for eco in probing) + "]")
+    parts.append(Path(__file__).with_name("probe_script.py").read_text(encoding="utf-8"))
+    tree = ast.parse("\n\n".join(parts))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+    tree.body = [
+        n for n in tree.body if not (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets))
+    ]
+    _source_cache.clear()
+    _source_cache[key] = ast.unparse(tree) + "\n"
+    return _source_cache[key]
+
+
+def probe_functions() -> list[tuple[str, Callable[..., Any]]]:
+    """(ecosystem, section function) pairs from the imported probe_target modules."""
+    found = []
+    for eco in _probing():
+        module = importlib.import_module(f"{type(eco).__module__}.{Path(str(eco.probe_module)).stem}")
+        found.append((eco.name, getattr(module, str(eco.probe_function))))
+    return found
+
+
+def in_process(options: dict[str, Any]) -> dict[str, Any]:
+    """The probe's result computed here, by the same modules the in-target script is
+    assembled from (local folders: no interpreter to start)."""
+    from envman.targets.probe_script import collect
+
+    result: dict[str, Any] = collect(options, probe_functions())
+    return result
+
+
+def run_probe(runner: Runner, interpreter: str, options: dict[str, Any], what: str, timeout: float = 300) -> dict[str, Any]:
+    """Run the probe script with `interpreter` through `runner`; the parsed JSON result.
+
+    `what` names the target in errors (an interpreter that cannot run is exit 4)."""
+    argv: Sequence[str] = [interpreter, "-c", probe_source(), *encode_options(options)]
+    try:
+        result = runner.run(argv, timeout=timeout)
+    except FileNotFoundError:
+        raise NoInterpreter(f"{what}: no interpreter at {interpreter}") from None
+    except OSError as exc:
+        raise UnreachableError(f"{what}: cannot run {interpreter}: {exc}") from None
+    if result.returncode != 0:
+        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {result.returncode}"]
+        raise UnreachableError(f"{what}: the probe failed with {interpreter}: {detail[0]}")
+    return parse_result(result.stdout, what, f"with {interpreter}")
+
+
+def parse_result(stdout: bytes, what: str, where: str) -> dict[str, Any]:
+    try:
+        data = json.loads(stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise UnreachableError(f"{what}: the probe printed no result {where}") from None
+    if not isinstance(data, dict):
+        raise UnreachableError(f"{what}: the probe printed an unexpected result")
+    return data
+
+
+class NoInterpreter(UnreachableError):
+    """The target has no Python to run the probe with (callers may read its files instead)."""
