@@ -11,21 +11,15 @@ a partial file and two runs writing the same entry both succeed.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
-from envman.atomic import atomic_write_bytes
+from envman.cachepaths import cache_root_text, index_file
 
-__all__ = ["cache_root", "ArtifactCache"]
+__all__ = ["cache_root", "cache_root_text", "index_file", "ArtifactCache"]
 
 
 def cache_root() -> Path:
-    override = os.environ.get("ENVMAN_CACHE_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("envman", appauthor=False))
+    return Path(cache_root_text())
 
 
 class ArtifactCache:
@@ -48,13 +42,14 @@ class ArtifactCache:
             raise ValueError(f"sha256 mismatch: expected {expected_sha256.removeprefix('sha256:')}, got {digest}")
         path = self.artifact_path(digest)
         if not path.is_file():
+            from envman.atomic import atomic_write_bytes
+
             atomic_write_bytes(path, data, fsync=False)
         return digest, path
 
     # -- index documents by URL -------------------------------------------------------
     def index_path(self, url: str) -> Path:
-        key = hashlib.sha256(url.encode()).hexdigest()
-        return self.root / "index" / key[:2] / key
+        return Path(index_file(str(self.root), url))
 
     def get_index(self, url: str) -> bytes | None:
         try:
@@ -63,6 +58,8 @@ class ArtifactCache:
             return None
 
     def put_index(self, url: str, data: bytes) -> Path:
+        from envman.atomic import atomic_write_bytes
+
         path = self.index_path(url)
         atomic_write_bytes(path, data, fsync=False)
         return path

@@ -8,10 +8,14 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from envman.errors import UnreachableError
 from envman.redact import redact_url
+
+if TYPE_CHECKING:  # requests is imported on first use
+    import requests
 
 __all__ = ["HttpClient", "NotFound"]
 
@@ -31,9 +35,9 @@ class HttpClient:
         self.timeout = timeout
         self.retries = int(os.environ.get("ENVMAN_HTTP_RETRIES", "3")) if retries is None else retries
         self.backoff = float(os.environ.get("ENVMAN_HTTP_BACKOFF", "0.5")) if backoff is None else backoff
-        self._session = None
+        self._session: requests.Session | None = None
 
-    def _get_session(self):
+    def _get_session(self) -> requests.Session:
         if self._session is None:
             import requests
             from requests.adapters import HTTPAdapter

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -195,9 +194,7 @@ def _key_position(node: Any, loc: tuple[Any, ...]) -> tuple[int | None, int | No
     parent_loc, key = loc[:-1], loc[-1]
     current = node
     for part in parent_loc:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+        if (isinstance(current, dict) and part in current) or (isinstance(current, list) and isinstance(part, int) and part < len(current)):
             current = current[part]
     if isinstance(current, dict) and key in current and hasattr(current, "lc"):
         line, col = current.lc.key(key)

@@ -1,13 +1,29 @@
-"""Helpers shared by command modules: manifest/lock paths, output, progress."""
+"""Helpers shared by command modules: options every command takes, output, progress."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
-__all__ = ["emit_json", "progress", "stderr_line"]
+__all__ = [
+    "Handler",
+    "emit_json",
+    "progress",
+    "stderr_line",
+    "color",
+    "check_format",
+    "add_manifest_option",
+    "add_place_options",
+    "places_from",
+]
+
+# A command: the parsed arguments in, the exit code out (errors are raised as EnvmanError).
+Handler = Callable[[argparse.Namespace], int]
 
 
 def emit_json(data: Any) -> None:
@@ -18,8 +34,47 @@ def stderr_line(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+def color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def check_format(value: str, allowed: tuple[str, ...]) -> str:
+    from envman.errors import BadInputError
+
+    if value not in allowed:
+        raise BadInputError(f"unknown --format {value!r}; use one of: {', '.join(allowed)}")
+    return value
+
+
+def add_manifest_option(parser: argparse.ArgumentParser, help: str = "The manifest; the lock is envman.lock beside it.") -> None:
+    parser.add_argument("-f", "--file", default="envman.yaml", metavar="FILE", help=help + " (default: envman.yaml)")
+
+
+def add_place_options(parser: argparse.ArgumentParser) -> None:
+    """Where to look in docker:/image:/local targets: one option per ecosystem that has one."""
+    from envman import ecosystems
+
+    for eco in ecosystems.all_ecosystems():
+        if eco.place_flag:
+            parser.add_argument(
+                eco.place_flag,
+                dest=f"place_{eco.name}",
+                action="append" if eco.place_repeatable else "store",
+                metavar="PATH",
+                help=eco.place_help,
+            )
+
+
+def places_from(args: argparse.Namespace) -> Any:
+    from envman import ecosystems
+    from envman.targets import Places
+
+    flags = {eco.place_flag: getattr(args, f"place_{eco.name}", None) for eco in ecosystems.all_ecosystems() if eco.place_flag}
+    return Places.from_flags(flags)
+
+
 @contextmanager
-def progress(title: str) -> Iterator[Any]:
+def progress(title: str) -> Iterator[Callable[[str], None]]:
     """A spinner on a TTY (stderr), nothing when piped. Yields update(message)."""
     if not sys.stderr.isatty():
         yield lambda message: None
@@ -29,4 +84,3 @@ def progress(title: str) -> Iterator[Any]:
     console = Console(stderr=True)
     with console.status(title) as status:
         yield lambda message: status.update(f"{title}: {message}")
-

@@ -2,161 +2,125 @@
 
 from __future__ import annotations
 
-import os
+import argparse
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
-import typer
+from envman.cli.common import add_manifest_option, add_place_options, check_format, color, places_from
+from envman.errors import EXIT_DIFFERS, EXIT_OK
 
 __all__ = ["register"]
 
 DEFAULT_PLATFORM = "linux-64"
 
 
-def _color() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+def _context(args: argparse.Namespace, deep: bool, with_places: bool = True) -> Any:
+    from envman.targets import Places, ProbeContext, Project
+
+    places = places_from(args) if with_places else Places()
+    return ProbeContext(deep=deep, places=places, project=Project(Path(args.file)), platform=args.platform, environment=args.env)
 
 
-def _places(python: str | None, rlib: list[str] | None, jars: list[str] | None, conda: list[str] | None) -> Any:
-    from envman.targets import Places
-
-    return Places.from_flags({"--python": python, "--rlib": rlib, "--jars": jars, "--conda": conda})
-
-
-def _context(manifest: str, env: str | None, platform: str | None, deep: bool, places: Any) -> Any:
-    from envman.targets import ProbeContext, Project
-
-    return ProbeContext(deep=deep, places=places, project=Project(Path(manifest)), platform=platform, environment=env)
-
-
-def _check_format(value: str, allowed: tuple[str, ...]) -> str:
-    from envman.errors import BadInputError
-
-    if value not in allowed:
-        raise BadInputError(f"unknown --format {value!r}; use one of: {', '.join(allowed)}")
-    return value
-
-
-def _finish(differs: bool) -> None:
-    if differs:
-        raise typer.Exit(1)
-
-
-PythonOpt = typer.Option(None, "--python", help="Interpreter to probe in docker:/image:/local targets.")
-RlibOpt = typer.Option(None, "--rlib", help="R library folder to probe (repeatable; default: R's .libPaths()).")
-JarsOpt = typer.Option(None, "--jars", help="Jar folder to probe (repeatable; default: labels, /opt, /usr/share/java).")
-CondaOpt = typer.Option(None, "--conda", help="Conda prefix to probe (repeatable; default: labels, /opt/*).")
-ManifestOpt = typer.Option("envman.yaml", "-f", "--file", help="The manifest; the lock is envman.lock beside it.")
-PlatformOpt = typer.Option(DEFAULT_PLATFORM, "--platform", help="Platform of the lock to compare with.")
-
-
-def snapshot_cmd(
-    target: str = typer.Argument(..., help="TARGET (python:PATH, docker:NAME, image:REF, lock:ENV, …)"),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the JSON here (default: stdout)."),
-    deep: bool = typer.Option(False, "--deep", help="Also hash installed files (RECORD, MD5, paths.json, jar sha256)."),
-    manifest: str = ManifestOpt,
-    env: Optional[str] = typer.Option(None, "--env", help="Environment, for lock: targets."),
-    platform: str = PlatformOpt,
-    python: Optional[str] = PythonOpt,
-    rlib: Optional[List[str]] = RlibOpt,
-    jars: Optional[List[str]] = JarsOpt,
-    conda: Optional[List[str]] = CondaOpt,
-) -> None:
+def snapshot(args: argparse.Namespace) -> int:
     """What is installed in TARGET, as versioned JSON that `check` and `diff` accept later."""
     from envman.snapshot import dump_snapshot, write_snapshot
     from envman.targets import parse_target
     from envman.targets.checking import take_snapshot
 
-    spec = parse_target(target)
-    ctx = _context(manifest, env, platform, deep, _places(python, rlib, jars, conda))
-    text = dump_snapshot(take_snapshot(spec, ctx))
-    if output:
-        write_snapshot(Path(output), text)
-        sys.stderr.write(f"envman: wrote snapshot of {target} to {output}\n")
+    text = dump_snapshot(take_snapshot(parse_target(args.target), _context(args, args.deep)))
+    if args.output:
+        write_snapshot(Path(args.output), text)
+        sys.stderr.write(f"envman: wrote snapshot of {args.target} to {args.output}\n")
     else:
         sys.stdout.write(text)
+    return EXIT_OK
 
 
-def check_cmd(
-    targets: Optional[List[str]] = typer.Argument(None, help="TARGETs to check (default: local). Probed concurrently."),
-    env: Optional[str] = typer.Option(None, "--env", help="Environment of the lock (default: the only one, or production)."),
-    fmt: str = typer.Option("table", "--format", help="table | json | markdown | junit"),
-    deep: bool = typer.Option(False, "--deep", help="Also verify installed files against the artifacts' hashes."),
-    manifest: str = ManifestOpt,
-    platform: Optional[str] = typer.Option(None, "--platform", help="Platform of the lock (default: the target's own when the lock has it, else linux-64)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to this file instead of stdout (the exit code is unchanged)."),
-    python: Optional[str] = PythonOpt,
-    rlib: Optional[List[str]] = RlibOpt,
-    jars: Optional[List[str]] = JarsOpt,
-    conda: Optional[List[str]] = CondaOpt,
-) -> None:
+def check(args: argparse.Namespace) -> int:
     """Check TARGETs against the lock. Exit 0 in sync, 1 drift."""
     from envman.report import CHECK_FORMATS, render_check
     from envman.targets import parse_target
     from envman.targets.checking import run_check
 
-    _check_format(fmt, CHECK_FORMATS)
-    specs = [parse_target(t) for t in (targets or ["local"])]
-    ctx = _context(manifest, env, platform, deep, _places(python, rlib, jars, conda))
-    result, errors = run_check(specs, ctx)
+    check_format(args.format, CHECK_FORMATS)
+    specs = [parse_target(t) for t in (args.targets or ["local"])]
+    result, errors = run_check(specs, _context(args, args.deep))
     if errors and not result.targets:
         raise errors[0]
-    text = render_check(result, fmt, color=_color() and not output)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
+    text = render_check(result, args.format, color=color() and not args.output)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
     if errors:  # the reachable targets are reported; the exit code says some were not
         for error in errors[1:]:
             sys.stderr.write(f"envman: error: {error}\n")
         raise errors[0]
-    _finish(not result.in_sync)
+    return EXIT_OK if result.in_sync else EXIT_DIFFERS
 
 
-def diff_cmd(
-    left: str = typer.Argument(..., help="TARGET A"),
-    right: str = typer.Argument(..., help="TARGET B"),
-    fmt: str = typer.Option("table", "--format", help="table | json | markdown"),
-    manifest: str = ManifestOpt,
-    env: Optional[str] = typer.Option(None, "--env", help="Environment for lock: targets written without one."),
-    platform: str = PlatformOpt,
-    python: Optional[str] = PythonOpt,
-    rlib: Optional[List[str]] = RlibOpt,
-    jars: Optional[List[str]] = JarsOpt,
-    conda: Optional[List[str]] = CondaOpt,
-) -> None:
+def diff(args: argparse.Namespace) -> int:
     """Differences between two targets. Exit 0 identical, 1 different."""
     from envman.report import DIFF_FORMATS, render_diff
     from envman.targets import parse_target
     from envman.targets.checking import run_diff
 
-    _check_format(fmt, DIFF_FORMATS)
-    ctx = _context(manifest, env, platform, False, _places(python, rlib, jars, conda))
-    result = run_diff(parse_target(left), parse_target(right), ctx)
-    sys.stdout.write(render_diff(result, fmt, color=_color()))
-    _finish(not result.identical)
+    check_format(args.format, DIFF_FORMATS)
+    result = run_diff(parse_target(args.left), parse_target(args.right), _context(args, False))
+    sys.stdout.write(render_diff(result, args.format, color=color()))
+    return EXIT_OK if result.identical else EXIT_DIFFERS
 
 
-def sync_cmd(
-    target: str = typer.Argument(..., help="python:PATH (a venv), rlib:DIR, jars:DIR or conda:PREFIX"),
-    env: Optional[str] = typer.Option(None, "--env", help="Environment of the lock."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, change nothing."),
-    manifest: str = ManifestOpt,
-    platform: str = PlatformOpt,
-) -> None:
+def sync(args: argparse.Namespace) -> int:
     """Install, upgrade and remove until TARGET matches the lock (hash-verified artifacts)."""
     from envman.targets import parse_target
     from envman.targets.sync import sync_target
 
-    spec = parse_target(target)
-    ctx = _context(manifest, env, platform, True, _places(None, None, None, None))
-    remaining = sync_target(spec, ctx, dry_run=dry_run, out=sys.stdout)
-    _finish(remaining)
+    remaining = sync_target(parse_target(args.target), _context(args, True, with_places=False), dry_run=args.dry_run, out=sys.stdout)
+    return EXIT_DIFFERS if remaining else EXIT_OK
 
 
-def register(app: typer.Typer) -> None:
-    app.command("snapshot")(snapshot_cmd)
-    app.command("check")(check_cmd)
-    app.command("diff")(diff_cmd)
-    app.command("sync")(sync_cmd)
+def register(commands: Any) -> None:
+    parser = commands.add_parser("snapshot", help="What is installed in TARGET, as JSON that `check` and `diff` accept later.")
+    parser.add_argument("target", metavar="TARGET", help="python:PATH, docker:NAME, image:REF, lock:ENV, … (see the README)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="Write the JSON here (default: stdout).")
+    parser.add_argument("--deep", action="store_true", help="Also hash installed files (RECORD, MD5, paths.json, jar sha256).")
+    add_manifest_option(parser)
+    parser.add_argument("--env", help="Environment, for lock: targets.")
+    parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of lock: targets (default: {DEFAULT_PLATFORM}).")
+    add_place_options(parser)
+    parser.set_defaults(handler=snapshot)
+
+    parser = commands.add_parser("check", help="Check TARGETs against the lock. Exit 0 in sync, 1 drift.")
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="TARGETs to check (default: local). Probed concurrently.")
+    parser.add_argument("--env", help="Environment of the lock (default: the only one, or production).")
+    parser.add_argument("--format", default="table", help="table | json | markdown | junit (default: table)")
+    parser.add_argument("--deep", action="store_true", help="Also verify installed files against the artifacts' hashes.")
+    add_manifest_option(parser)
+    parser.add_argument(
+        "--platform", help="Platform of the lock (default: the target's own when the lock has it, else linux-64)."
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="Write the report to this file instead of stdout (the exit code is unchanged)."
+    )
+    add_place_options(parser)
+    parser.set_defaults(handler=check)
+
+    parser = commands.add_parser("diff", help="Differences between two targets. Exit 0 identical, 1 different.")
+    parser.add_argument("left", metavar="A", help="TARGET A")
+    parser.add_argument("right", metavar="B", help="TARGET B")
+    parser.add_argument("--format", default="table", help="table | json | markdown (default: table)")
+    add_manifest_option(parser)
+    parser.add_argument("--env", help="Environment for lock: targets written without one.")
+    parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of lock: targets (default: {DEFAULT_PLATFORM}).")
+    add_place_options(parser)
+    parser.set_defaults(handler=diff)
+
+    parser = commands.add_parser("sync", help="Install, upgrade and remove until TARGET matches the lock.")
+    parser.add_argument("target", metavar="TARGET", help="python:PATH (a venv), rlib:DIR, jars:DIR or conda:PREFIX")
+    parser.add_argument("--env", help="Environment of the lock.")
+    parser.add_argument("--dry-run", action="store_true", help="Print the plan, change nothing.")
+    add_manifest_option(parser)
+    parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of the lock (default: {DEFAULT_PLATFORM}).")
+    parser.set_defaults(handler=sync)

@@ -45,15 +45,15 @@ def _fast_lock(args: list[str]) -> int | None:
 
     lock_path = os.path.join(os.path.dirname(manifest), "envman.lock")
     try:
-        with open(manifest, encoding="utf-8") as handle:
-            data = lockfast.manifest_data(handle.read())
         with open(lock_path, encoding="utf-8") as handle:
             locked = lockfast.trusted_manifest_hashes(handle.read())
+        if locked is None:
+            return None
+        with open(manifest, encoding="utf-8") as handle:
+            current = lockfast.manifest_hashes_cached(handle.read())
     except (OSError, UnicodeDecodeError):
         return None
-    if not isinstance(data, dict) or locked is None:
-        return None
-    if locked != lockfast.manifest_hashes_from_data(data):
+    if current is None or locked != current:
         return None
     sys.stderr.write(f"{lock_path} is {'fresh' if check else 'up to date'}\n")
     return 0

@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
-import typer
-
-from envman.cli.common import emit_json, progress, stderr_line
-from envman.errors import EXIT_DIFFERS, BadInputError
+from envman.cli.common import add_manifest_option, emit_json, progress, stderr_line
+from envman.errors import EXIT_DIFFERS, EXIT_OK
 
 __all__ = ["register"]
 
-ManifestOpt = typer.Option("envman.yaml", "-f", "--file", help="The manifest; the lock is envman.lock beside it.")
 
-
-def lock(
-    file: str = ManifestOpt,
-    check: bool = typer.Option(False, "--check", help="Offline lock-parity gate: exit 1 when the lock is stale."),
-    upgrade: bool = typer.Option(False, "--upgrade", help="Re-resolve everything ignoring the old pins."),
-    upgrade_package: Optional[List[str]] = typer.Option(None, "--upgrade-package", "-P", help="Let NAME move (repeatable)."),
-    offline: bool = typer.Option(False, "--offline", help="Use only the local cache."),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
-) -> None:
+def lock(args: argparse.Namespace) -> int:
     """Resolve envman.yaml into envman.lock (only the sections that changed)."""
     from envman.locking import LockOptions, lock_summary, stale_changes, update_lock
 
-    manifest_path = Path(file)
-    if check:
+    manifest_path = Path(args.file)
+    if args.check:
         lock_path, changes = stale_changes(manifest_path)
         if changes is None:
             stderr_line(f"{lock_path}: no lock; run `envman lock`")
-            raise typer.Exit(EXIT_DIFFERS)
-        if json_out:
+            return EXIT_DIFFERS
+        if args.json:
             emit_json({"fresh": not changes, "changes": changes, "lock": str(lock_path)})
         elif changes:
             stderr_line(f"{lock_path} is stale:")
@@ -42,69 +32,85 @@ def lock(
             stderr_line("run `envman lock` and commit the result")
         else:
             stderr_line(f"{lock_path} is fresh")
-        if changes:
-            raise typer.Exit(EXIT_DIFFERS)
-        return
-    options = LockOptions(upgrade=upgrade, upgrade_packages=frozenset(upgrade_package or ()), offline=offline)
+        return EXIT_DIFFERS if changes else EXIT_OK
+    options = LockOptions(upgrade=args.upgrade, upgrade_packages=frozenset(args.upgrade_package or ()), offline=args.offline)
     with progress("locking") as update:
         lock_path, changed, outcome = update_lock(manifest_path, options, update)
-    if json_out:
+    if args.json:
         emit_json({"lock": str(lock_path), "changed": changed, "resolved": outcome.resolved, "kept": outcome.kept})
     elif not outcome.resolved and not changed:
         stderr_line(f"{lock_path} is up to date")
     else:
         stderr_line(f"{'wrote' if changed else 'unchanged'} {lock_path}: {lock_summary(outcome.lock)}")
+    return EXIT_OK
 
 
-def export(
-    format: str = typer.Option(..., "--format", help="requirements | renv | maven | cyclonedx"),
-    env: Optional[str] = typer.Option(None, "--env", help="Environment (default: the only one, or production)."),
-    platform: Optional[str] = typer.Option(None, "--platform", help="Platform (default: the first declared)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
-    file: str = ManifestOpt,
-) -> None:
+def export(args: argparse.Namespace) -> int:
     """Write the lock in another tool's format."""
+    from envman.errors import BadInputError
     from envman.exporting import export_text
 
-    text = export_text(Path(file), format, env, platform)
-    if output:
-        from envman.atomic import atomic_write_text
-
-        try:
-            atomic_write_text(Path(output), text)
-        except OSError as exc:
-            raise BadInputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    else:
+    text = export_text(Path(args.file), args.format, args.env, args.platform)
+    if not args.output:
         sys.stdout.write(text)
+        return EXIT_OK
+    from envman.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(Path(args.output), text)
+    except OSError as exc:
+        raise BadInputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    return EXIT_OK
 
 
-def why(
-    name: str = typer.Argument(..., help="Package name (any ecosystem)."),
-    env: Optional[str] = typer.Option(None, "--env"),
-    platform: Optional[str] = typer.Option(None, "--platform"),
-    file: str = ManifestOpt,
-    json_out: bool = typer.Option(False, "--json"),
-) -> None:
+def why(args: argparse.Namespace) -> int:
     """Show the chains of requirements that bring NAME into the lock."""
+    from envman.errors import BadInputError
     from envman.exporting import select
     from envman.why import explain
 
-    manifest, env_name, platform_name, plock = select(Path(file), env, platform)
-    found = explain(manifest, plock, env_name, name)
-    if json_out:
-        emit_json({"name": name, "environment": env_name, "platform": platform_name, "ecosystems": found})
-    else:
-        if not found:
-            raise BadInputError(f"{name!r} is not in the lock for {env_name}@{platform_name}")
-        for item in found:
-            sys.stdout.write(f"{item['ecosystem']}: {item['name']} {item['version']}\n")
-            for chain in item["chains"]:
-                sys.stdout.write("  " + " -> ".join(["envman.yaml", *chain]) + "\n")
+    manifest, env_name, platform_name, plock = select(Path(args.file), args.env, args.platform)
+    found = explain(manifest, plock, env_name, args.name)
+    if args.json:
+        emit_json({"name": args.name, "environment": env_name, "platform": platform_name, "ecosystems": found})
+        return EXIT_OK if found else EXIT_DIFFERS
     if not found:
-        raise typer.Exit(EXIT_DIFFERS)
+        raise BadInputError(f"{args.name!r} is not in the lock for {env_name}@{platform_name}")
+    for item in found:
+        sys.stdout.write(f"{item['ecosystem']}: {item['name']} {item['version']}\n")
+        for chain in item["chains"]:
+            sys.stdout.write("  " + " -> ".join(["envman.yaml", *chain]) + "\n")
+    return EXIT_OK
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(lock)
-    app.command()(export)
-    app.command()(why)
+def _export_formats() -> str:
+    from envman import ecosystems
+
+    return ", ".join(ecosystems.export_formats())
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("lock", help="Resolve envman.yaml into envman.lock (only the sections that changed).")
+    add_manifest_option(parser)
+    parser.add_argument("--check", action="store_true", help="Offline lock-parity gate: exit 1 when the lock is stale.")
+    parser.add_argument("--upgrade", action="store_true", help="Re-resolve everything ignoring the old pins.")
+    parser.add_argument("--upgrade-package", "-P", action="append", metavar="NAME", help="Let NAME move (repeatable).")
+    parser.add_argument("--offline", action="store_true", help="Use only the local cache.")
+    parser.add_argument("--json", action="store_true", help="Print a JSON summary.")
+    parser.set_defaults(handler=lock)
+
+    parser = commands.add_parser("export", help="Write the lock in another tool's format.")
+    parser.add_argument("--format", required=True, metavar="FORMAT", help=f"One of: {_export_formats()}.")
+    parser.add_argument("--env", help="Environment (default: the only one, or production).")
+    parser.add_argument("--platform", help="Platform (default: the first declared).")
+    parser.add_argument("-o", "--output", metavar="FILE", help="Write here instead of stdout.")
+    add_manifest_option(parser)
+    parser.set_defaults(handler=export)
+
+    parser = commands.add_parser("why", help="Show the chains of requirements that bring NAME into the lock.")
+    parser.add_argument("name", metavar="NAME", help="Package name (any ecosystem).")
+    parser.add_argument("--env", help="Environment (default: the only one, or production).")
+    parser.add_argument("--platform", help="Platform (default: the first declared).")
+    add_manifest_option(parser)
+    parser.add_argument("--json", action="store_true", help="Print the chains as JSON.")
+    parser.set_defaults(handler=why)

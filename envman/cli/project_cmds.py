@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Any
 
-import typer
-
-from envman.cli.common import emit_json, stderr_line
-from envman.errors import BadInputError
+from envman.cli.common import add_manifest_option, emit_json, stderr_line
 
 __all__ = ["register"]
 
 
-def init(
-    from_: Optional[List[str]] = typer.Option(None, "--from", help="requirements.txt, environment.yml, renv.lock, DESCRIPTION or pom.xml (repeatable)."),
-    file: str = typer.Option("envman.yaml", "-f", "--file", help="Where to write the manifest."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing manifest."),
-) -> None:
+def init(args: argparse.Namespace) -> int:
     """Write a commented envman.yaml, optionally importing other tools' files."""
-    from envman.init_import import import_file, render_manifest
     from envman.atomic import atomic_write_text
+    from envman.errors import BadInputError
+    from envman.init_import import import_file, render_manifest
     from envman.manifest import parse_manifest
 
-    path = Path(file)
-    if path.exists() and not force:
+    path = Path(args.file)
+    if path.exists() and not args.force:
         raise BadInputError(f"{path} exists; pass --force to overwrite")
-    sections: dict = {}
-    for source in from_ or []:
+    sections: dict[str, Any] = {}
+    for source in args.from_ or []:
         for key, value in import_file(Path(source)).items():
             if key in sections:
                 raise BadInputError(f"two --from files both define the `{key}` section")
@@ -40,22 +35,33 @@ def init(
         parse_manifest(text, str(path))  # what we write must validate
     atomic_write_text(path, text)
     stderr_line(f"wrote {path}; next: `envman lock`")
+    return 0
 
 
-def validate(
-    file: str = typer.Option("envman.yaml", "-f", "--file"),
-    json_out: bool = typer.Option(False, "--json"),
-) -> None:
+def validate(args: argparse.Namespace) -> int:
     """Check the manifest: exit 0 when valid, 2 with FILE:LINE:COL otherwise."""
     from envman.manifest import load_manifest
 
-    manifest = load_manifest(file)
-    if json_out:
-        emit_json({"valid": True, "file": file, "ecosystems": manifest.declared_ecosystems(), "environments": manifest.environment_names()})
+    manifest = load_manifest(args.file)
+    ecosystems, environments = manifest.declared_ecosystems(), manifest.environment_names()
+    if args.json:
+        emit_json({"valid": True, "file": args.file, "ecosystems": ecosystems, "environments": environments})
     else:
-        sys.stdout.write(f"{file}: valid ({', '.join(manifest.declared_ecosystems())}; environments: {', '.join(manifest.environment_names())})\n")
+        sys.stdout.write(f"{args.file}: valid ({', '.join(ecosystems)}; environments: {', '.join(environments)})\n")
+    return 0
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(init)
-    app.command()(validate)
+def register(commands: Any) -> None:
+    parser = commands.add_parser("init", help="Write a commented envman.yaml (optionally imported from other tools' files).")
+    parser.add_argument(
+        "--from", dest="from_", action="append", metavar="FILE",
+        help="requirements.txt, environment.yml, renv.lock, DESCRIPTION or pom.xml (repeatable).",
+    )
+    add_manifest_option(parser, "Where to write the manifest.")
+    parser.add_argument("--force", action="store_true", help="Overwrite an existing manifest.")
+    parser.set_defaults(handler=init)
+
+    parser = commands.add_parser("validate", help="Check the manifest: exit 0 when valid, 2 with FILE:LINE:COL otherwise.")
+    add_manifest_option(parser)
+    parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+    parser.set_defaults(handler=validate)

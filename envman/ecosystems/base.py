@@ -204,6 +204,8 @@ class Ecosystem(ABC):
     target_kinds: ClassVar[tuple[str, ...]] = ()  # their prefixes ("rlib")
     syncable_kinds: ClassVar[tuple[str, ...]] = ()  # those `envman sync` can change
     place_flag: ClassVar[str | None] = None  # the check/diff/snapshot option naming where it lives
+    place_help: ClassVar[str] = ""  # that option's help text
+    place_repeatable: ClassVar[bool] = True  # several places (folders) or one (an interpreter)
     image_labels: ClassVar[tuple[str, ...]] = ()  # labels saying where it lives (first is written)
     probe_module: ClassVar[str | None] = None  # stdlib module beside the class, part of the probe script
     probe_function: ClassVar[str | None] = None  # its function (options, deep, problems) -> section

@@ -11,9 +11,9 @@ when it was locked. Anything unexpected returns None and the caller takes the fu
 from __future__ import annotations
 
 import hashlib
-import json
-import re
-from typing import Any
+TYPE_CHECKING = False  # typing costs ~7 ms to import; annotations here are strings
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "hashed_sections",
@@ -22,6 +22,7 @@ __all__ = [
     "stale_sections",
     "manifest_data",
     "manifest_hashes_from_data",
+    "manifest_hashes_cached",
 ]
 
 _OTHER_SECTIONS = ("system", "image")
@@ -32,8 +33,11 @@ def hashed_sections() -> tuple[str, ...]:
     from envman import ecosystems
 
     return (*ecosystems.names(), *_OTHER_SECTIONS)
-_HEADER = re.compile(r"^# envman\.lock: .* content: (sha256:[0-9a-f]{64})\n")
-_HASH_LINE = re.compile(r"^  ([A-Za-z0-9_.@\-]+): (sha256:[0-9a-f]{64}|'[^']*'|\S+)$")
+# Plain string checks, no `re` or `json`: each costs more to import than this whole path.
+_HEADER_START = "# envman.lock: "
+_CONTENT = " content: sha256:"
+_HEX = frozenset("0123456789abcdef")
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-")
 
 
 def content_digest(body: str) -> str:
@@ -42,11 +46,12 @@ def content_digest(body: str) -> str:
 
 def trusted_manifest_hashes(text: str) -> dict[str, str] | None:
     """manifest-hash of a lock envman wrote and nobody edited since; else None."""
-    header = _HEADER.match(text)
-    if header is None:
+    first, newline, body = text.partition("\n")
+    marker = first.rfind(_CONTENT)
+    digest = first[marker + len(_CONTENT):] if marker >= 0 else ""
+    if not (newline and first.startswith(_HEADER_START) and len(digest) == 64 and set(digest) <= _HEX):
         return None
-    body = text[header.end():]
-    if content_digest(body) != header.group(1):
+    if content_digest(body) != "sha256:" + digest:
         return None
     lines = body.split("\n")
     try:
@@ -57,10 +62,10 @@ def trusted_manifest_hashes(text: str) -> dict[str, str] | None:
         return None
     hashes: dict[str, str] = {}
     for line in lines[start + 1:]:
-        match = _HASH_LINE.match(line)
-        if match is None:
+        key, sep, value = line[2:].partition(": ")
+        if not (line.startswith("  ") and sep and key and set(key) <= _KEY_CHARS and value and " " not in value):
             break
-        hashes[match.group(1)] = match.group(2).strip("'")
+        hashes[key] = value.strip("'")
     return hashes or None
 
 
@@ -92,6 +97,8 @@ def stale_sections(lock_hashes: dict[str, str], current: dict[str, str]) -> list
 
 
 def _digest(data: Any) -> str:
+    import json
+
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
@@ -129,4 +136,35 @@ def manifest_hashes_from_data(data: dict[str, Any]) -> dict[str, str]:
             if section != "image":
                 hashes[f"{section}@{env}"] = _digest({"top": top, "add": added})
         hashes[section] = _digest({"top": top, "platforms": data.get("platforms"), "environments": additions})
+    return hashes
+
+
+_MEMO_KEY = "envman-manifest-hashes-v2:"
+
+
+def manifest_hashes_cached(text: str) -> dict[str, str] | None:
+    """The manifest's hashes, remembered in the envman cache under the sha256 of its text
+    (so an unchanged manifest is not parsed again: no YAML import on the fast path); None
+    when the text is not a YAML mapping."""
+    from envman.cachepaths import cache_root_text, index_file
+
+    key = _MEMO_KEY + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    path = index_file(cache_root_text(), key)
+    try:  # one "section sha256:…" per line
+        with open(path, encoding="utf-8") as handle:
+            found = dict(line.split(" ", 1) for line in handle.read().splitlines() if " " in line)
+        if found and all(v.startswith("sha256:") for v in found.values()):
+            return found
+    except (OSError, ValueError):
+        pass
+    data = manifest_data(text)
+    if not isinstance(data, dict):
+        return None
+    hashes = manifest_hashes_from_data(data)
+    try:
+        from envman.cache import ArtifactCache
+
+        ArtifactCache().put_index(key, "".join(f"{k} {v}\n" for k, v in sorted(hashes.items())).encode())
+    except OSError:
+        pass  # a read-only cache only costs the next run a parse
     return hashes

@@ -3,7 +3,7 @@ ecosystem's entry_model() (and platform_fields()) is one field of PlatformLock."
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, create_model
 
@@ -63,11 +63,16 @@ def lock_model() -> tuple[type[LockBase], type[PlatformLockBase]]:
         lock = create_model(
             "Lock",
             __base__=LockBase,
-            environments=(dict[str, dict[str, platform]], Field(default_factory=dict)),  # type: ignore[valid-type]
+            environments=(dict[str, dict[str, platform]], Field(default_factory=dict)),
         )
         _built.clear()
         _built[key] = (lock, platform)
     return _built[key]
+
+
+if TYPE_CHECKING:  # at run time, module __getattr__ below builds them for the registered ecosystems
+    Lock: type[LockBase]
+    PlatformLock: type[PlatformLockBase]
 
 
 def __getattr__(name: str) -> Any:

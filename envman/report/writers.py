@@ -74,9 +74,9 @@ def render_check(result: CheckResult, fmt: str, color: bool | None = None) -> st
 
 
 def _console(buffer: io.StringIO, color: bool | None) -> Any:
-    from rich.console import Console
-
     import shutil
+
+    from rich.console import Console
 
     width = shutil.get_terminal_size((120, 24)).columns if color else 120
     return Console(file=buffer, force_terminal=bool(color), no_color=not color, width=width, highlight=False, soft_wrap=False)

@@ -14,15 +14,16 @@ import posixpath
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from envman import ecosystems
 from envman.errors import UnreachableError
 from envman.snapshot import Snapshot
 from envman.targets.context import ProbeContext
 from envman.targets.engine import label
-from envman.targets.probe_runner import NoInterpreter, in_process, parse_result, probe_source, encode_options, run_probe
+from envman.targets.probe_runner import NoInterpreter, encode_options, in_process, parse_result, probe_source, run_probe
 from envman.targets.reading import snapshot_from_probe
 from envman.targets.spec import TargetSpec
 

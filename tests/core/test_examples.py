@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from envman.cache import ArtifactCache
 from envman import ecosystems
+from envman.cache import ArtifactCache
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.http import HttpClient
 from envman.lockfile import read_lock

@@ -43,8 +43,10 @@ def test_bad_manifest_one_located_message(tmp_path, text, place, words):
 
 def test_valid_manifest(tmp_path):
     (tmp_path / "envman.yaml").write_text(
-        "version: 1\nname: churn\nplatforms: [linux-64]\npython:\n  version: '3.11.9'\n  packages: ['pandas>=2.1', 'numpy; python_version < \"3.13\"']\n"
-        "r:\n  packages: ['ggplot2 (>= 3.4)']\njvm:\n  dependencies: ['g.h:a-b:1.0:tests@jar', {artifact: 'x:y:2', scope: runtime, exclusions: ['*:*']}]\n"
+        "version: 1\nname: churn\nplatforms: [linux-64]\npython:\n  version: '3.11.9'\n"
+        "  packages: ['pandas>=2.1', 'numpy; python_version < \"3.13\"']\n"
+        "r:\n  packages: ['ggplot2 (>= 3.4)']\njvm:\n"
+        "  dependencies: ['g.h:a-b:1.0:tests@jar', {artifact: 'x:y:2', scope: runtime, exclusions: ['*:*']}]\n"
         "environments:\n  production: {}\n  design:\n    python: {packages: [jupyterlab]}\n"
     )
     done = run_envman("validate", "--json", cwd=tmp_path)
@@ -72,7 +74,9 @@ def test_init_writes_valid_commented_manifest(tmp_path):
 
 
 def test_init_from_requirements(tmp_path):
-    (tmp_path / "requirements.txt").write_text("# comment\npandas>=2.1\nrequests==2.32.3 \\\n    --hash=sha256:abc\n\nscikit-learn~=1.5  # ml\n")
+    (tmp_path / "requirements.txt").write_text(
+        "# comment\npandas>=2.1\nrequests==2.32.3 \\\n    --hash=sha256:abc\n\nscikit-learn~=1.5  # ml\n"
+    )
     done = run_envman("init", "--from", "requirements.txt", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     import yaml
@@ -89,7 +93,10 @@ def test_init_from_bad_requirements_names_line(tmp_path):
 
 
 def test_init_from_renv_and_pom(tmp_path):
-    (tmp_path / "renv.lock").write_text('{"R": {"Version": "4.3.3", "Repositories": [{"Name": "CRAN", "URL": "https://cloud.r-project.org"}]}, "Packages": {"cli": {"Package": "cli", "Version": "3.6.2"}}}')
+    (tmp_path / "renv.lock").write_text(
+        '{"R": {"Version": "4.3.3", "Repositories": [{"Name": "CRAN", "URL": "https://cloud.r-project.org"}]}, '
+        '"Packages": {"cli": {"Package": "cli", "Version": "3.6.2"}}}'
+    )
     (tmp_path / "pom.xml").write_text(
         '<project xmlns="http://maven.apache.org/POM/4.0.0"><dependencies>'
         '<dependency><groupId>org.x</groupId><artifactId>a</artifactId><version>1.0</version></dependency>'

@@ -9,7 +9,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from tests.python.servers import serve_directory  # noqa: F401  (re-exported for the drift tests)
+from tests.python.servers import serve_directory
 
 __all__ = ["make_wheel", "make_r_package", "make_jar", "make_conda_package", "sha256_file", "serve_directory", "CONDA_PLACEHOLDER"]
 
@@ -106,7 +106,8 @@ def make_jar(folder: Path, group: str, artifact: str, version: str, classifier: 
 CONDA_PLACEHOLDER = ("/opt/conda-bld/test_1577836800/h_env" + "_placehold" * 30)[:255]
 
 
-def make_conda_package(folder: Path, name: str, version: str, build: str, files: dict[str, bytes], text_placeholders: tuple[str, ...] = (), binary_placeholders: tuple[str, ...] = ()) -> Path:
+def make_conda_package(folder: Path, name: str, version: str, build: str, files: dict[str, bytes],
+                       text_placeholders: tuple[str, ...] = (), binary_placeholders: tuple[str, ...] = ()) -> Path:
     """A `.tar.bz2` conda package as conda-build lays it out (info/index.json, info/paths.json, info/files)."""
     import json
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from envman.lockfile import Lock, PlatformLock, dump_lock
 from envman.ecosystems.python.entry import PythonEntry
+from envman.lockfile import Lock, PlatformLock, dump_lock
 from tests.drift.builders import make_wheel, sha256_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +25,10 @@ WHEELS = [
     ("delta", "1.0.0"),
     ("extra-pkg", "9.0"),
 ]
-LOCKED = [("alpha-pkg", "1.0", "Alpha.Pkg", "1.0"), ("beta", "2.0", "beta", "2.0"), ("gamma", "0.3", "gamma", "0.3"), ("delta", "1", "delta", "1.0.0")]
+LOCKED = [
+    ("alpha-pkg", "1.0", "Alpha.Pkg", "1.0"), ("beta", "2.0", "beta", "2.0"), ("gamma", "0.3", "gamma", "0.3"),
+    ("delta", "1", "delta", "1.0.0"),
+]
 
 
 def run_envman(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -83,7 +86,8 @@ def make_venv(path: Path, requirements: list[str], wheel_dir: Path) -> Path:
     python = path / "bin" / "python"
     if requirements:
         subprocess.run(
-            [uv_bin(), "pip", "install", "-q", "--python", str(python), "--link-mode", "copy", "--no-index", "--find-links", str(wheel_dir), *requirements],
+            [uv_bin(), "pip", "install", "-q", "--python", str(python), "--link-mode", "copy", "--no-index",
+             "--find-links", str(wheel_dir), *requirements],
             check=True,
         )
     return python

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -27,7 +28,8 @@ def kinds(findings):
 
 def test_python_names_and_versions_compare_normalized():
     lock = snap(["python"], [P("python", "zope-interface", "1.0"), P("python", "ruamel-yaml", "0.18")])
-    live = snap(["python"], [P("python", "zope-interface", "1.0.0"), P("python", "ruamel-yaml", "0.18.0"), P("python", "pip", "24.0"), P("python", "setuptools", "70"), P("python", "wheel", "0.43")])
+    live = snap(["python"], [P("python", "zope-interface", "1.0.0"), P("python", "ruamel-yaml", "0.18.0"), P("python", "pip", "24.0"),
+                             P("python", "setuptools", "70"), P("python", "wheel", "0.43")])
     assert check(lock, live) == []
     live2 = snap(["python"], [P("python", "Zope.Interface", "1.0.post1")])
     assert kinds(check(lock, live2)) == [("python", "ruamel-yaml", "missing"), ("python", "zope-interface", "changed")]
@@ -39,14 +41,16 @@ def test_locked_tooling_is_compared():
 
 
 def test_marker_for_another_platform_is_not_missing():
-    lock = snap(["python"], [P("python", "pywin32", "306", extra={"marker": "sys_platform == 'win32'"}), P("python", "uvloop", "0.19", extra={"marker": "sys_platform != 'win32'"})])
+    lock = snap(["python"], [P("python", "pywin32", "306", extra={"marker": "sys_platform == 'win32'"}),
+                             P("python", "uvloop", "0.19", extra={"marker": "sys_platform != 'win32'"})])
     live = snap(["python"], [], environment={"python-markers": {"sys_platform": "linux", "python_version": "3.11"}})
     assert kinds(check(lock, live)) == [("python", "uvloop", "missing")]
 
 
 def test_r_versions_and_r_own_packages():
     lock = snap(["r"], [P("r", "data.table", "1.15.4"), P("r", "Matrix", "1.6-5")])
-    live = snap(["r"], [P("r", "data.table", "1.15-4"), P("r", "Matrix", "1.6.5", extra={"priority": "recommended"}), P("r", "stats", "4.2.2", extra={"priority": "base"}), P("r", "translations", "4.2.2")])
+    live = snap(["r"], [P("r", "data.table", "1.15-4"), P("r", "Matrix", "1.6.5", extra={"priority": "recommended"}),
+                        P("r", "stats", "4.2.2", extra={"priority": "base"}), P("r", "translations", "4.2.2")])
     assert check(lock, live) == []
     # the name is case-sensitive in R
     assert kinds(check(snap(["r"], [P("r", "matrix", "1.0")]), snap(["r"], []))) == [("r", "matrix", "missing")]
@@ -54,7 +58,8 @@ def test_r_versions_and_r_own_packages():
 
 def test_duplicates_are_reported_and_the_first_is_in_effect():
     lock = snap(["python"], [P("python", "six", "1.16.0")])
-    live = snap(["python"], [P("python", "six", "1.16.0", "/venv/site"), P("python", "six", "1.15.0", "/usr/lib/python3/dist-packages", extra={"shadowed-by": "/venv/site"})])
+    live = snap(["python"], [P("python", "six", "1.16.0", "/venv/site"),
+                             P("python", "six", "1.15.0", "/usr/lib/python3/dist-packages", extra={"shadowed-by": "/venv/site"})])
     findings = check(lock, live)
     assert [(f.kind, f.actual) for f in findings] == [("extra", "1.15.0")]
     assert "/usr/lib/python3/dist-packages" in findings[0].detail
@@ -62,7 +67,8 @@ def test_duplicates_are_reported_and_the_first_is_in_effect():
 
 def test_deep_modified_only_with_deep():
     lock = snap(["python", "jvm"], [P("python", "six", "1.16.0"), P("jvm", "g:a", "1", sha256="aa")])
-    live = snap(["python", "jvm"], [P("python", "six", "1.16.0", extra={"modified": ["six.py"], "modified-count": 1}), P("jvm", "g:a", "1", "/x/a-1.jar", sha256="bb")])
+    live = snap(["python", "jvm"], [P("python", "six", "1.16.0", extra={"modified": ["six.py"], "modified-count": 1}),
+                                    P("jvm", "g:a", "1", "/x/a-1.jar", sha256="bb")])
     assert check(lock, live) == []
     assert kinds(check(lock, live, deep=True)) == [("jvm", "g:a", "modified"), ("python", "six", "modified")]
 
@@ -120,16 +126,17 @@ def test_parse_targets():
 
 
 def test_snapshot_roundtrip_and_errors():
-    s = snap(["python", "jvm"], [P("python", "six", "1.16.0", "/site"), P("jvm", "g:a", "1", "/x.jar", "ab", {"identified-by": "sha256"})], runtimes={"python": "3.11.2"})
+    s = snap(["python", "jvm"], [P("python", "six", "1.16.0", "/site"), P("jvm", "g:a", "1", "/x.jar", "ab", {"identified-by": "sha256"})],
+             runtimes={"python": "3.11.2"})
     again = parse_snapshot(dump_snapshot(s))
     assert again.packages == s.packages and again.runtimes == s.runtimes and again.ecosystems == ["jvm", "python"]
     data = json.loads(dump_snapshot(s))
     data["envman-snapshot"] = 2
     with pytest.raises(BadInputError, match="unsupported snapshot version 2"):
         parse_snapshot(json.dumps(data), "prod.json")
-    with pytest.raises(BadInputError, match="prod.json:1:2"):
+    with pytest.raises(BadInputError, match=re.escape("prod.json:1:2")):
         parse_snapshot("{oops", "prod.json")
-    with pytest.raises(BadInputError, match="packages.python\\[0\\]"):
+    with pytest.raises(BadInputError, match=re.escape("packages.python[0]")):
         parse_snapshot(json.dumps({"envman-snapshot": 1, "target": "x", "packages": {"python": [{"name": 3}]}}), "prod.json")
 
 

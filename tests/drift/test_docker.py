@@ -42,7 +42,8 @@ def containers(docker_client, app_image):
     started = []
     for _ in range(2):
         name = f"envman-drift-{uuid.uuid4().hex[:8]}"
-        started.append(docker_client.containers.run(app_image["tag"], entrypoint=["sleep", "infinity"], name=name, detach=True, network_mode="none"))
+        started.append(docker_client.containers.run(app_image["tag"], entrypoint=["sleep", "infinity"], name=name,
+                                                    detach=True, network_mode="none"))
     yield [c.name for c in started]
     for c in started:
         c.remove(force=True)
@@ -85,7 +86,8 @@ def test_drift_inside_a_container(docker_client, containers, project):
 
 def test_container_diffed_against_a_venv(containers, project, python_project):
     venv_python = str(python_project["python"])
-    subprocess.run([uv_bin(), "pip", "install", "-q", "--python", venv_python, "--link-mode", "copy", "--no-index", "--find-links", str(python_project["wheel_dir"]), "beta==2.1", "extra-pkg==9.0"], check=True)
+    subprocess.run([uv_bin(), "pip", "install", "-q", "--python", venv_python, "--link-mode", "copy", "--no-index",
+                    "--find-links", str(python_project["wheel_dir"]), "beta==2.1", "extra-pkg==9.0"], check=True)
     proc = run_envman("diff", "-f", str(project), f"docker:{containers[0]}", f"python:{venv_python}", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)

@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from envman.ecosystems.jvm.entry import JvmEntry
-from envman.lockfile import PlatformLock
 from envman.ecosystems.r.entry import REntry
+from envman.lockfile import PlatformLock
 from tests.drift.builders import make_jar, make_r_package, sha256_file
 from tests.drift.conftest import run_envman, write_project
 
@@ -24,7 +24,8 @@ def r_image(docker_client, base_image, rscript, tmp_path_factory):
     tarballs = [make_r_package(repo, "pkgA", "1.0"), make_r_package(repo, "pkgB", "0.5-1", imports=["pkgA"])]
     lib = context / "site-library"
     lib.mkdir()
-    subprocess.run(["R", "CMD", "INSTALL", "--no-test-load", "-l", str(lib), *map(str, tarballs)], check=True, capture_output=True, env=dict(os.environ, R_LIBS=str(lib)))
+    subprocess.run(["R", "CMD", "INSTALL", "--no-test-load", "-l", str(lib), *map(str, tarballs)],
+                   check=True, capture_output=True, env=dict(os.environ, R_LIBS=str(lib)))
     jar = make_jar(context / "jars", "com.example", "lib-a", "1.0")
     (context / "Dockerfile").write_text(
         f"FROM {base_image}\n"
@@ -35,7 +36,8 @@ def r_image(docker_client, base_image, rscript, tmp_path_factory):
     )
     tag = f"envman-test-drift-nopy:{uuid.uuid4().hex[:8]}"
     image, _ = docker_client.images.build(path=str(context), tag=tag, rm=True, forcerm=True, network_mode="none")
-    container = docker_client.containers.run(tag, entrypoint=["sleep", "infinity"], detach=True, network_mode="none", name=f"envman-nopy-{uuid.uuid4().hex[:8]}")
+    container = docker_client.containers.run(tag, entrypoint=["sleep", "infinity"], detach=True, network_mode="none",
+                                             name=f"envman-nopy-{uuid.uuid4().hex[:8]}")
     yield {"tag": tag, "container": container.name, "tarballs": tarballs, "jar": jar}
     container.remove(force=True)
     docker_client.images.remove(image.id, force=True)
@@ -49,7 +51,9 @@ def _project(tmp_path, r_image, pkg_b_version="0.5-1"):
            REntry(name="pkgB", version=pkg_b_version, sha256=sha256_file(b), repository="T", url=b.as_uri(), requires=["pkgA"])],
         jvm=[JvmEntry(name="com.example:lib-a", version="1.0", sha256=sha256_file(jar), url=jar.as_uri())],
     )
-    return write_project(tmp_path / "project", "version: 1\nr:\n  packages: [pkgA, pkgB]\njvm:\n  dependencies: ['com.example:lib-a:1.0']\n", {"linux-64": plock})
+    return write_project(tmp_path / "project",
+                         "version: 1\nr:\n  packages: [pkgA, pkgB]\njvm:\n  dependencies: ['com.example:lib-a:1.0']\n",
+                         {"linux-64": plock})
 
 
 def test_image_and_container_without_python(r_image, tmp_path):

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from envman.errors import BadInputError
 from envman.ecosystems.conda.entry import CondaEntry
 from envman.ecosystems.jvm.entry import JvmEntry
-from envman.lockfile import Lock, PlatformLock, dump_lock, read_lock
 from envman.ecosystems.python.entry import PythonEntry
 from envman.ecosystems.r.entry import REntry
+from envman.errors import BadInputError
+from envman.lockfile import Lock, PlatformLock, dump_lock, read_lock
 from envman.lockfile.view import LockView, read_lock_fast
 
 
@@ -36,8 +36,9 @@ def test_view_matches_models(tmp_path: Path):
     full, fast = first.platform_lock("production", "linux-64"), view.platform_lock("production", "linux-64")
     assert fast.python_version == full.python_version
     for eco, fields in {"python": ("name", "version", "hashes", "marker"), "r": ("name", "version", "sha256", "url", "requires"),
-                        "jvm": ("name", "version", "sha256", "url"), "conda": ("name", "version", "build", "sha256", "md5", "channel")}.items():
-        for a, b in zip(getattr(full, eco), getattr(fast, eco)):
+                        "jvm": ("name", "version", "sha256", "url"),
+                        "conda": ("name", "version", "build", "sha256", "md5", "channel")}.items():
+        for a, b in zip(getattr(full, eco), getattr(fast, eco), strict=True):
             assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
     with pytest.raises(BadInputError, match="production@linux-64"):
         view.platform_lock("design", "linux-64")

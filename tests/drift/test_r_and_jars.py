@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from envman.ecosystems.jvm.entry import JvmEntry
-from envman.lockfile import PlatformLock
 from envman.ecosystems.r.entry import REntry
+from envman.lockfile import PlatformLock
 from tests.drift.builders import make_jar, make_r_package, serve_directory, sha256_file
 from tests.drift.conftest import run_envman, write_project
 
@@ -49,11 +49,13 @@ def test_r_library_check_and_sync(rscript, tmp_path, cran_like):
         _r_entry(tar[("pkgB", "0.5-1")], "pkgB", "0.5.1", ["pkgA"], base_url=base_url),   # R: 0.5-1 == 0.5.1
         _r_entry(tar[("pkgD", "1.2.3")], "pkgD", "1.2.3", ["pkgB"], base_url=base_url),
     ])
-    manifest = write_project(tmp_path / "project", "version: 1\nr:\n  version: '4.2'\n  packages: [pkgA, pkgB, pkgD]\n", {"linux-64": plock})
+    manifest = write_project(tmp_path / "project", "version: 1\nr:\n  version: '4.2'\n  packages: [pkgA, pkgB, pkgD]\n",
+                             {"linux-64": plock})
     lib = tmp_path / "lib"
     lib.mkdir()
     env = dict(os.environ, R_LIBS=str(lib))
-    subprocess.run(["R", "CMD", "INSTALL", "--no-test-load", "-l", str(lib), str(tar[("pkgA", "1.0")]), str(tar[("pkgB", "0.6")]), str(tar[("pkgC", "2.0")])],
+    subprocess.run(["R", "CMD", "INSTALL", "--no-test-load", "-l", str(lib),
+                    str(tar[("pkgA", "1.0")]), str(tar[("pkgB", "0.6")]), str(tar[("pkgC", "2.0")])],
                    check=True, capture_output=True, env=env)
 
     check = ("check", "-f", str(manifest), "--format", "json", f"rlib:{lib}")
@@ -112,7 +114,9 @@ def test_jar_folder_check_deep_and_sync(tmp_path):
         entry(tests, "com.example:lib-a:tests", "1.0"),
         entry(nopom, "org.shaded:nopom", "3.0"),   # no pom.properties: identified by sha256
     ])
-    manifest = write_project(tmp_path / "project", "version: 1\njvm:\n  dependencies: ['com.example:lib-a:1.0', 'com.example:lib-b:2.0']\n", {"linux-64": plock})
+    manifest = write_project(tmp_path / "project",
+                             "version: 1\njvm:\n  dependencies: ['com.example:lib-a:1.0', 'com.example:lib-b:2.0']\n",
+                             {"linux-64": plock})
     folder = tmp_path / "jars"
     (folder / "sub").mkdir(parents=True)
     for jar in (a, b21, tests):
@@ -153,8 +157,10 @@ def test_java_runtime_of_the_local_target(tmp_path):
     major = version.split('"')[1].split(".")[0]
     plock = PlatformLock(jvm=[JvmEntry(name="com.example:lib-a", version="1.0", sha256=sha256_file(jar), url=jar.as_uri())])
     env = {"ENVMAN_JARS": str(folder), "PATH": os.path.dirname(java) + os.pathsep + "/usr/bin:/bin"}
-    same = write_project(tmp_path / "same", f"version: 1\njvm:\n  java: '{major}'\n  dependencies: ['com.example:lib-a:1.0']\n", {"linux-64": plock})
-    other = write_project(tmp_path / "other", "version: 1\njvm:\n  java: '8'\n  dependencies: ['com.example:lib-a:1.0']\n", {"linux-64": plock})
+    same = write_project(tmp_path / "same", f"version: 1\njvm:\n  java: '{major}'\n  dependencies: ['com.example:lib-a:1.0']\n",
+                         {"linux-64": plock})
+    other = write_project(tmp_path / "other", "version: 1\njvm:\n  java: '8'\n  dependencies: ['com.example:lib-a:1.0']\n",
+                          {"linux-64": plock})
     ok = run_envman("check", "-f", str(same), "--format", "json", "local", env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = run_envman("check", "-f", str(other), "--format", "json", "local", env=env)

@@ -18,7 +18,8 @@ def _result() -> CheckResult:
         Finding("python", "python", "runtime", "3.11", "3.12.1"),
     ]
     ok = TargetResult("docker:api-2", "production", "linux-64", [], {"python": ["requests"]})
-    bad = TargetResult("docker:api-1", "production", "linux-64", findings, {"python": ["requests"], "r": ["data.table"], "jvm": ["com.google.guava:guava"]})
+    bad = TargetResult("docker:api-1", "production", "linux-64", findings,
+                       {"python": ["requests"], "r": ["data.table"], "jvm": ["com.google.guava:guava"]})
     return CheckResult([bad, ok])
 
 
@@ -37,7 +38,9 @@ def test_json_shape():
     assert data["in_sync"] is False
     assert [t["in_sync"] for t in data["targets"]] == [False, True]
     assert set(data["targets"][0]) == {"target", "environment", "platform", "in_sync", "findings"}
-    assert data["targets"][0]["findings"][1] == {"ecosystem": "python", "name": "requests", "kind": "missing", "expected": "2.32.3", "actual": None}
+    assert data["targets"][0]["findings"][1] == {
+        "ecosystem": "python", "name": "requests", "kind": "missing", "expected": "2.32.3", "actual": None,
+    }
 
 
 def test_markdown_escapes_pipes():
@@ -60,7 +63,8 @@ def test_junit_is_valid_xml_with_one_case_per_package():
 
 
 def test_diff_formats():
-    result = DiffResult("lock:production", "docker:api", [Difference("python", "requests", "2.32.3", "2.31.0"), Difference("r", "cli", None, "3.6.3")])
+    result = DiffResult("lock:production", "docker:api",
+                        [Difference("python", "requests", "2.32.3", "2.31.0"), Difference("r", "cli", None, "3.6.3")])
     table = render_diff(result, "table", color=False)
     assert "lock:production" in table and "docker:api" in table and "2 difference(s)" in table
     md = render_diff(result, "markdown")

@@ -113,7 +113,8 @@ def test_local_target(python_project, tmp_path):
 
 def test_unreachable_target_among_others_still_reports_the_rest(python_project):
     m = str(python_project["manifest"])
-    proc = run_envman("check", "-f", m, "--format", "json", f"python:{python_project['python']}", "python:/nonexistent/python", "rlib:/nonexistent/lib")
+    proc = run_envman("check", "-f", m, "--format", "json", f"python:{python_project['python']}",
+                      "python:/nonexistent/python", "rlib:/nonexistent/lib")
     assert proc.returncode == 4
     assert [t["target"] for t in json.loads(proc.stdout)["targets"]] == [f"python:{python_project['python']}"]
     assert "python:/nonexistent/python" in proc.stderr and "rlib:/nonexistent/lib" in proc.stderr

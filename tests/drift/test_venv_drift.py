@@ -35,7 +35,8 @@ def test_four_kinds_of_drift_then_sync(python_project):
     site = Path(subprocess.check_output([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
     uv = uv_bin()
     # one upgraded, one removed, one extra installed, one installed file edited
-    subprocess.run([uv, "pip", "install", "-q", "--python", python, "--link-mode", "copy", "--no-index", "--find-links", str(p["wheel_dir"]), "beta==2.1", "extra-pkg==9.0"], check=True)
+    subprocess.run([uv, "pip", "install", "-q", "--python", python, "--link-mode", "copy", "--no-index",
+                    "--find-links", str(p["wheel_dir"]), "beta==2.1", "extra-pkg==9.0"], check=True)
     subprocess.run([uv, "pip", "uninstall", "-q", "--python", python, "gamma"], check=True)
     with open(site / "delta" / "__init__.py", "a", encoding="utf-8") as handle:
         handle.write("# edited in production\n")
@@ -56,7 +57,7 @@ def test_four_kinds_of_drift_then_sync(python_project):
         ("python", "extra-pkg", "extra", None, "9.0"),
         ("python", "gamma", "missing", "0.3", None),
     ]
-    modified = [f for f in json.loads(deep.stdout)["targets"][0]["findings"] if f["kind"] == "modified"][0]
+    modified = next(f for f in json.loads(deep.stdout)["targets"][0]["findings"] if f["kind"] == "modified")
     assert "delta/__init__.py" in modified["detail"]
 
     plan = run_envman("sync", "-f", str(p["manifest"]), "--dry-run", f"python:{python}")
@@ -105,7 +106,8 @@ def test_snapshot_then_offline_check_and_diff(python_project, tmp_path):
     assert {"name": "beta", "version": "2.0"}.items() <= next(r for r in data["packages"]["python"] if r["name"] == "beta").items()
     assert run_envman("check", "-f", str(p["manifest"]), str(snap)).returncode == 0
 
-    subprocess.run([uv_bin(), "pip", "install", "-q", "--python", str(p["python"]), "--link-mode", "copy", "--no-index", "--find-links", str(p["wheel_dir"]), "beta==2.1"], check=True)
+    subprocess.run([uv_bin(), "pip", "install", "-q", "--python", str(p["python"]), "--link-mode", "copy", "--no-index",
+                    "--find-links", str(p["wheel_dir"]), "beta==2.1"], check=True)
     diff = run_envman("diff", "-f", str(p["manifest"]), str(snap), f"python:{p['python']}", "--format", "json")
     assert diff.returncode == 1
     assert json.loads(diff.stdout) == {
@@ -124,8 +126,10 @@ def test_duplicates_on_sys_path_are_reported(python_project, tmp_path):
     # a second copy of beta on PYTHONPATH-like .pth path: both are reported, not hidden
     p = python_project
     other = tmp_path / "other-site"
-    subprocess.run([uv_bin(), "pip", "install", "-q", "--target", str(other), "--link-mode", "copy", "--no-index", "--find-links", str(p["wheel_dir"]), "beta==2.1"], check=True)
-    site = Path(subprocess.check_output([str(p["python"]), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+    subprocess.run([uv_bin(), "pip", "install", "-q", "--target", str(other), "--link-mode", "copy", "--no-index",
+                    "--find-links", str(p["wheel_dir"]), "beta==2.1"], check=True)
+    site = Path(subprocess.check_output([str(p["python"]), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                        text=True).strip())
     (site / "zz-extra.pth").write_text(str(other) + "\n")
     proc = run_envman("check", "-f", str(p["manifest"]), "--format", "json", f"python:{p['python']}")
     assert proc.returncode == 1
@@ -152,13 +156,14 @@ def test_the_targets_own_platform_section_is_used(python_project, wheelhouse):
     """A lock for linux-64 and linux-aarch64: an x86_64 venv is compared with linux-64 unless told otherwise."""
     import platform as host
 
-    from envman.lockfile import PlatformLock
     from envman.ecosystems.python.entry import PythonEntry
+    from envman.lockfile import PlatformLock
     from tests.drift.conftest import python_entries, python_manifest, write_project
 
     p = python_project
-    x86 = PlatformLock(python_version="%d.%d" % sys.version_info[:2], python=python_entries(wheelhouse))
-    arm = PlatformLock(python_version="%d.%d" % sys.version_info[:2], python=python_entries(wheelhouse) + [PythonEntry(name="arm-only", version="1.0", hashes=["sha256:" + "1" * 64])])
+    x86 = PlatformLock(python_version=f"{sys.version_info.major}.{sys.version_info.minor}", python=python_entries(wheelhouse))
+    arm = PlatformLock(python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+                       python=python_entries(wheelhouse) + [PythonEntry(name="arm-only", version="1.0", hashes=["sha256:" + "1" * 64])])
     manifest = write_project(p["tmp"] / "multi", python_manifest(p["wheel_dir"]), {"linux-64": x86, "linux-aarch64": arm})
     own = "linux-aarch64" if host.machine() in ("aarch64", "arm64") else "linux-64"
     proc = run_envman("check", "-f", str(manifest), "--format", "json", f"python:{p['python']}")

@@ -36,7 +36,7 @@ def index_url(tmp_path_factory):
 
 
 def test_lock_export_install_check_sync(tmp_path, index_url):
-    version = "%d.%d" % sys.version_info[:2]
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
     (tmp_path / "envman.yaml").write_text(
         f"version: 1\npython:\n  version: '{version}'\n  index-url: {index_url}\n  packages: ['tiny-app', 'tiny-core<1.1']\n"
     )
@@ -47,16 +47,19 @@ def test_lock_export_install_check_sync(tmp_path, index_url):
     (tmp_path / "requirements.txt").write_text(req.stdout)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
     python = str(tmp_path / "venv" / "bin" / "python")
-    subprocess.run([uv_bin(), "pip", "install", "-q", "--python", python, "--require-hashes", "--no-deps", "--link-mode", "copy", "-r", str(tmp_path / "requirements.txt")], check=True)
+    subprocess.run([uv_bin(), "pip", "install", "-q", "--python", python, "--require-hashes", "--no-deps", "--link-mode", "copy",
+                    "-r", str(tmp_path / "requirements.txt")], check=True)
 
     manifest = str(tmp_path / "envman.yaml")
     check = run_envman("check", "-f", manifest, "--deep", "--format", "json", f"python:{python}")
     assert check.returncode == 0, check.stdout + check.stderr
 
-    subprocess.run([uv_bin(), "pip", "install", "-q", "--python", python, "--no-deps", "--index-url", index_url, "tiny-core==1.1"], check=True)
+    subprocess.run([uv_bin(), "pip", "install", "-q", "--python", python, "--no-deps", "--index-url", index_url, "tiny-core==1.1"],
+                   check=True)
     drift = run_envman("check", "-f", manifest, "--format", "json", f"python:{python}")
     assert drift.returncode == 1
-    assert [(f["name"], f["kind"], f["expected"], f["actual"]) for f in json.loads(drift.stdout)["targets"][0]["findings"]] == [("tiny-core", "changed", "1.0", "1.1")]
+    findings = json.loads(drift.stdout)["targets"][0]["findings"]
+    assert [(f["name"], f["kind"], f["expected"], f["actual"]) for f in findings] == [("tiny-core", "changed", "1.0", "1.1")]
     diff = run_envman("diff", "-f", manifest, "lock:", f"python:{python}", "--format", "json")
     assert json.loads(diff.stdout)["differences"] == [{"ecosystem": "python", "name": "tiny-core", "left": "1.0", "right": "1.1"}]
     assert run_envman("sync", "-f", manifest, f"python:{python}").returncode == 0

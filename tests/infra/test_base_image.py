@@ -27,7 +27,8 @@ def test_venv_with_pip_in_base_image(docker_client, base_image):
 
 
 def test_base_image_is_bookworm_with_ca_bundle(docker_client, base_image):
-    out = run(docker_client, base_image, ["sh", "-c", ". /etc/os-release; echo $VERSION_CODENAME; test -s /etc/ssl/certs/ca-certificates.crt && echo ca"])
+    out = run(docker_client, base_image,
+              ["sh", "-c", ". /etc/os-release; echo $VERSION_CODENAME; test -s /etc/ssl/certs/ca-certificates.crt && echo ca"])
     assert out.split() == ["bookworm", "ca"]
 
 
@@ -38,7 +39,9 @@ def test_containers_have_no_network_unless_asked(docker_client, base_image):
 
 def test_build_from_base_image(docker_client, base_image, tmp_path):
     """The classic builder (what the docker SDK uses) builds FROM the imported image offline."""
-    (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\nRUN python3 -m venv /opt/venv\nCMD [\"/opt/venv/bin/python\", \"-c\", \"print(2)\"]\n")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nRUN python3 -m venv /opt/venv\nCMD [\"/opt/venv/bin/python\", \"-c\", \"print(2)\"]\n"
+    )
     tag = f"envman-test-infra:{tmp_path.name.lower()}"
     image, _ = docker_client.images.build(path=str(tmp_path), tag=tag, rm=True, forcerm=True)
     try:

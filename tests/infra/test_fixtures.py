@@ -13,7 +13,7 @@ def test_cache_dir_is_isolated(envman_cache_dir, tmp_path_factory):
     assert os.environ["ENVMAN_CACHE_DIR"] == str(envman_cache_dir)
     assert cache_root() == envman_cache_dir
     assert envman_cache_dir.is_relative_to(tmp_path_factory.getbasetemp())
-    digest, path = ArtifactCache().put_artifact(b"x")
+    _digest, path = ArtifactCache().put_artifact(b"x")
     assert path.is_relative_to(envman_cache_dir)
 
 

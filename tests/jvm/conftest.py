@@ -20,7 +20,7 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.credentials is not None:
             expected = "Basic " + base64.b64encode(self.credentials.encode()).decode()
             if self.headers.get("Authorization") != expected:

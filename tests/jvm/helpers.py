@@ -7,8 +7,8 @@ from pathlib import Path
 from envman.cache import ArtifactCache
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.jvm import ECOSYSTEM
-from envman.http import HttpClient
 from envman.ecosystems.jvm.section import JvmDependency, JvmSection
+from envman.http import HttpClient
 
 __all__ = ["envman_resolve", "to_manifest_item", "entry_set", "maven_set"]
 

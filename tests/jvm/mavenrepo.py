@@ -86,7 +86,8 @@ class FixtureRepo:
         if properties:
             out.append("<properties>" + "".join(f"<{k}>{escape(val)}</{k}>" for k, val in properties.items()) + "</properties>")
         if managed:
-            out.append("<dependencyManagement><dependencies>" + "".join(dep_xml(d) for d in managed) + "</dependencies></dependencyManagement>")
+            out.append("<dependencyManagement><dependencies>" + "".join(dep_xml(d) for d in managed)
+                       + "</dependencies></dependencyManagement>")
         if deps:
             out.append("<dependencies>" + "".join(dep_xml(d) for d in deps) + "</dependencies>")
         if relocation is not None:

@@ -71,7 +71,7 @@ def test_fast_gathering_equals_depth_first(real):
     from envman.ecosystems.jvm.resolve import union_roots
     from envman.http import HttpClient
 
-    repo, results, root, scenarios, _ = real
+    repo, _results, root, scenarios, _ = real
     repos = MavenRepositories([repo.url], HttpClient(retries=0), ArtifactCache(root / "cache-modes"))
     roots, _ = union_roots({"default": scenarios["union"]})
 

@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from envman.ecosystems.jvm import ECOSYSTEM
+from tests.jvm.helpers import envman_resolve
+from tests.jvm.mavenrepo import FixtureRepo, stub_jar
 from tests.probe_helpers import packages
 
 
 def probe_jars(folder, known=None, deep=False):
     """`jars:DIR` as the CLI probes it (known: the lock's sha256 -> (name, version))."""
     return packages(f"jars:{folder}", "jvm", known=known or {}, deep=deep)
-from tests.jvm.helpers import envman_resolve
-from tests.jvm.mavenrepo import FixtureRepo, stub_jar
+
 
 CLASSES = Path(__file__).parent / "fixtures" / "classes"  # compiled from classes/src with `javac --release 8`
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
-from envman.errors import ResolutionError, UnreachableError
 from envman.ecosystems.jvm.entry import JvmEntry
+from envman.errors import ResolutionError, UnreachableError
 from tests.jvm.helpers import envman_resolve
 from tests.jvm.mavenrepo import FixtureRepo
 
@@ -80,7 +81,7 @@ def test_environments_share_one_resolution(repo, tmp_path):
 
 
 def test_conflicting_root_versions_across_environments(repo, tmp_path):
-    with pytest.raises(ResolutionError, match="h.lib:base is declared as 1.0 and as 1.5"):
+    with pytest.raises(ResolutionError, match=re.escape("h.lib:base is declared as 1.0 and as 1.5")):
         envman_resolve(repo.url, {"a": ["h.lib:base:1.0"], "b": ["h.lib:base:1.5"]}, tmp_path / "cache")
 
 
@@ -102,8 +103,8 @@ def test_same_entries_on_every_platform(repo, tmp_path):
     from envman.cache import ArtifactCache
     from envman.ecosystems.base import ResolveRequest, Services
     from envman.ecosystems.jvm import ECOSYSTEM
-    from envman.http import HttpClient
     from envman.ecosystems.jvm.section import JvmSection
+    from envman.http import HttpClient
 
     request = ResolveRequest(section=JvmSection(repositories=[repo.url]), environments={"default": ["h.app:core:1"]},
                              platforms=["linux-64", "linux-aarch64"])

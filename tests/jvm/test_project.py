@@ -43,7 +43,7 @@ def test_effective_dependencies_of_a_project(tmp_path):
 
 def test_versions_from_outside_are_reported(tmp_path):
     (tmp_path / "pom.xml").write_text(CHILD)  # its parent is not in this folder
-    with pytest.raises(BadInputError, match="parent com.acme:parent:3 of com.acme:app:3: .* not in this project"):
+    with pytest.raises(BadInputError, match=r"parent com\.acme:parent:3 of com\.acme:app:3: .* not in this project"):
         dependencies_from_pom(tmp_path / "pom.xml")
 
 

@@ -209,10 +209,12 @@ def test_export_requirements_installs_with_require_hashes(project, simple_index,
     install = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--no-cache-dir",
          "--require-hashes", "--no-deps", "-r", str(out)],
-        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "PIP_CONFIG_FILE": "/dev/null", "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt"},
+        capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "PIP_CONFIG_FILE": "/dev/null", "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt"},
     )
     assert install.returncode == 0, install.stderr + install.stdout
-    freeze = subprocess.run([str(venv / "bin" / "python"), "-c", "import zeta, alpha; print(alpha.__version__)"], capture_output=True, text=True)
+    freeze = subprocess.run([str(venv / "bin" / "python"), "-c", "import zeta, alpha; print(alpha.__version__)"],
+                            capture_output=True, text=True)
     assert freeze.stdout.strip() == "1.0"
 
 
@@ -231,7 +233,8 @@ def test_pip_tools_resolver_gives_same_pins(project):
     assert run_envman("lock", cwd=root).returncode == 0
     uv_pins = pins(load(root))
     (root / "envman.lock").unlink()
-    (root / "envman.yaml").write_text((root / "envman.yaml").read_text().replace('version: "3.11.7"', f'version: "{sys.version_info.major}.{sys.version_info.minor}"\n  resolver: pip-tools'))
+    (root / "envman.yaml").write_text((root / "envman.yaml").read_text().replace(
+        'version: "3.11.7"', f'version: "{sys.version_info.major}.{sys.version_info.minor}"\n  resolver: pip-tools'))
     done = run_envman("lock", cwd=root)
     assert done.returncode == 0, done.stderr
     assert pins(load(root)) == uv_pins

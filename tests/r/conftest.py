@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from tests.r.r_helpers import Server, make_services
 from envman.ecosystems.base import Services
+from tests.r.r_helpers import Server, make_services
 
 
 @pytest.fixture

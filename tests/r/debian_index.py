@@ -36,7 +36,10 @@ _HOMEPAGE = [
 ]
 _RECOMMENDED = {n.lower(): n for n in RECOMMENDED_PACKAGES}
 # CRAN spellings the Homepage heuristic misses, for some widely used packages
-_SPELLING = {n.lower(): n for n in ("Rcpp", "RcppCCTZ", "RcppDate", "RcppSpdlog", "DEoptimR", "RcppEigen", "RcppArmadillo", "RcppParallel", "RcppTOML", "RSQLite", "RCurl", "XML", "RColorBrewer", "R6", "RUnit", "RJSONIO", "TTR", "Rglpk", "Rsolnp")}
+_SPELLING = {n.lower(): n for n in (
+    "Rcpp", "RcppCCTZ", "RcppDate", "RcppSpdlog", "DEoptimR", "RcppEigen", "RcppArmadillo", "RcppParallel", "RcppTOML",
+    "RSQLite", "RCurl", "XML", "RColorBrewer", "R6", "RUnit", "RJSONIO", "TTR", "Rglpk", "Rsolnp",
+)}
 _R_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$")
 _DEB_OPS = {">=": ">=", "<=": "<=", ">>": ">", "<<": "<", "=": "=="}
 
@@ -49,7 +52,7 @@ def _upstream(version: str) -> str | None:
     version = version.split(":", 1)[-1]
     if "-" in version:
         version = version.rsplit("-", 1)[0]
-    version = re.split(r"[+~]", version, 1)[0]
+    version = re.split(r"[+~]", version, maxsplit=1)[0]
     version = re.sub(r"[^0-9.\-]", "", version).strip(".-")
     try:
         version_key(version)

@@ -68,7 +68,7 @@ class RepoBuilder:
         self.current.append(entry)
         return entry
 
-    def write(self, gz: bool = True, plain: bool = True) -> "RepoBuilder":
+    def write(self, gz: bool = True, plain: bool = True) -> RepoBuilder:
         text = dcf(self.current)
         if plain:
             (self.contrib / "PACKAGES").write_text(text)
@@ -82,7 +82,7 @@ class RepoBuilder:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: D401
+    def log_message(self, *args) -> None:
         pass
 
 
@@ -95,7 +95,7 @@ class Server:
         server = self
 
         class Handler(_QuietHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server.requests.append(self.path)
                 super().do_GET()
 

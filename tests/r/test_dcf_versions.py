@@ -6,7 +6,7 @@ import pytest
 
 from envman.ecosystems.r.dcf import DcfError, parse_dcf, parse_dcf_record
 from envman.ecosystems.r.probe_target import parse_description
-from envman.ecosystems.r.versions import VersionError, parse_dependencies, satisfies, version_key, parse_constraint
+from envman.ecosystems.r.versions import VersionError, parse_constraint, parse_dependencies, satisfies, version_key
 
 
 def test_records_and_continuation_lines():

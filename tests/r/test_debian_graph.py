@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.r.debian_index import packages_records, packages_text, write_repository
-from tests.r.r_helpers import make_request, make_services
 from envman.ecosystems.r import ECOSYSTEM
 from envman.ecosystems.r.constants import BASE_PACKAGES
 from envman.ecosystems.r.index import parse_packages
 from envman.ecosystems.r.resolver import IndexSource, Root, closure, resolve
 from envman.ecosystems.r.section import RSection
+from tests.r.debian_index import packages_records, packages_text, write_repository
+from tests.r.r_helpers import make_request, make_services
 
 POPULAR = [
     "ggplot2", "dplyr", "tidyr", "readr", "data.table", "stringr", "lubridate", "purrr", "tibble", "shiny",

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from envman.ecosystems.base import RunResult
-from tests.probe_helpers import packages, probe
 from envman.ecosystems.r.resolver import install_order
+from tests.probe_helpers import packages, probe
 
 pytestmark = pytest.mark.r
 
@@ -26,8 +25,10 @@ PACKAGES = {
     ("tinyBase", "1.0"): ({"Depends": "R (>= 3.5.0)"}, "export(base_value)", 'base_value <- function() "1.0"', True),
     ("tinyBase", "1.1"): ({"Depends": "R (>= 3.5.0)"}, "export(base_value)", 'base_value <- function() "1.1"', False),
     ("tinyHdr", "0.1"): ({}, "", "", False),
-    ("tinyMid", "0.2"): ({"Imports": "tinyBase (>= 1.0), stats, utils"}, "importFrom(tinyBase, base_value)\nexport(mid_value)", "mid_value <- function() paste('mid', base_value())", False),
-    ("tinyTop", "2.0.1"): ({"Depends": "R (>= 4.0), tinyMid", "LinkingTo": "tinyHdr", "Suggests": "notThere"}, "export(top_value)", "top_value <- function() mid_value()", False),
+    ("tinyMid", "0.2"): ({"Imports": "tinyBase (>= 1.0), stats, utils"}, "importFrom(tinyBase, base_value)\nexport(mid_value)",
+                         "mid_value <- function() paste('mid', base_value())", False),
+    ("tinyTop", "2.0.1"): ({"Depends": "R (>= 4.0), tinyMid", "LinkingTo": "tinyHdr", "Suggests": "notThere"},
+                           "export(top_value)", "top_value <- function() mid_value()", False),
     ("unrelated", "1.0"): ({"Imports": "tinyBase"}, "", "", False),
 }
 
@@ -35,7 +36,8 @@ PACKAGES = {
 def _write_source(root: Path, name: str, version: str, extra: dict[str, str], namespace: str, code: str) -> Path:
     src = root / f"{name}-{version}" / name
     (src / "R").mkdir(parents=True)
-    fields = {"Package": name, "Version": version, "Title": "Tiny Test Package", "Description": "A tiny package for envman tests.", "License": "MIT", "Authors@R": 'person("envman", "tests", email = "tests@example.org", role = c("aut", "cre"))', **extra}
+    fields = {"Package": name, "Version": version, "Title": "Tiny Test Package", "Description": "A tiny package for envman tests.",
+              "License": "MIT", "Authors@R": 'person("envman", "tests", email = "tests@example.org", role = c("aut", "cre"))', **extra}
     (src / "DESCRIPTION").write_text("".join(f"{k}: {v}\n" for k, v in fields.items()))
     (src / "NAMESPACE").write_text(namespace + "\n")
     (src / "R" / "code.R").write_text(code + "\n")
@@ -47,7 +49,8 @@ def _write_source(root: Path, name: str, version: str, extra: dict[str, str], na
 
 @pytest.fixture(scope="module")
 def r_version(rscript) -> str:
-    out = subprocess.run([rscript, "-e", 'cat(paste(R.version$major, R.version$minor, sep="."))'], capture_output=True, text=True, check=True)
+    out = subprocess.run([rscript, "-e", 'cat(paste(R.version$major, R.version$minor, sep="."))'],
+                         capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
 
@@ -89,7 +92,8 @@ def _lock_manifest(url: str, specs: list[str], version: str, project: Path, cach
         f'version: 1\nname: tiny\nr:\n  version: "{version}"\n  repositories: {{local: "{url}"}}\n  packages: [{packages}]\n'
     )
     env = {**os.environ, "ENVMAN_CACHE_DIR": str(cache), "ENVMAN_HTTP_RETRIES": "0"}
-    done = subprocess.run([sys.executable, "-m", "envman", "lock", "-f", str(project / "envman.yaml")], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "envman", "lock", "-f", str(project / "envman.yaml")],
+                          capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     return read_lock(project / "envman.lock").platform_lock("default", "linux-64").r
 
@@ -132,7 +136,8 @@ def test_lock_install_probe_roundtrip(cran_repo, rscript, r_version, serve, tmp_
     install = f'install.packages(c({", ".join(json.dumps(f) for f in files)}), repos = NULL, type = "source", lib = "{library}")'
     done = subprocess.run([rscript, "-e", install], capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
-    check = subprocess.run([rscript, "-e", "library(tinyTop); cat(top_value())"], capture_output=True, text=True, env={"R_LIBS": str(library), "PATH": "/usr/bin:/bin"})
+    check = subprocess.run([rscript, "-e", "library(tinyTop); cat(top_value())"], capture_output=True, text=True,
+                           env={"R_LIBS": str(library), "PATH": "/usr/bin:/bin"})
     assert check.stdout == "mid 1.0", check.stderr
 
     # probing the library gives back exactly the lock

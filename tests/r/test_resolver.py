@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.r.r_helpers import dcf
 from envman.ecosystems.r.index import parse_packages
 from envman.ecosystems.r.resolver import IndexSource, Root, closure, install_order, resolve
 from envman.ecosystems.r.versions import parse_constraint, version_key
 from envman.errors import ResolutionError
+from tests.r.r_helpers import dcf
 
 
 def index(records, repo="CRAN"):
@@ -41,7 +41,8 @@ def test_follows_depends_imports_linkingto_not_suggests_and_skips_base():
 
 
 def test_recommended_recorded_only_when_provided():
-    records = [{"Package": "a", "Version": "1", "Imports": "MASS (>= 7.3), Matrix, lattice"}, {"Package": "Matrix", "Version": "1.6-5", "Priority": "recommended", "Imports": "lattice"}]
+    records = [{"Package": "a", "Version": "1", "Imports": "MASS (>= 7.3), Matrix, lattice"},
+               {"Package": "Matrix", "Version": "1.6-5", "Priority": "recommended", "Imports": "lattice"}]
     res = resolve([root("a")], IndexSource([index(records)]))
     assert sorted(res.chosen) == ["Matrix", "a"]
     assert set(res.skipped) == {"MASS", "lattice"}
@@ -87,7 +88,8 @@ def test_unknown_package_suggests_close_names():
 
 def test_unknown_transitive_names_the_chain():
     with pytest.raises(ResolutionError) as err:
-        resolve([root("a")], IndexSource([index([{"Package": "a", "Version": "1", "Imports": "b"}, {"Package": "b", "Version": "1", "Imports": "gone"}])]))
+        resolve([root("a")], IndexSource([index([{"Package": "a", "Version": "1", "Imports": "b"},
+                                                 {"Package": "b", "Version": "1", "Imports": "gone"}])]))
     assert "gone" in str(err.value) and "b 1 <- a 1 <- envman.yaml (`a`)" in str(err.value)
 
 
@@ -106,7 +108,8 @@ def test_unsatisfiable_names_the_chain():
 
 
 def test_conflict_between_manifest_and_dependency():
-    records = [{"Package": "a", "Version": "1.0", "Imports": "b (>= 2.0)"}, {"Package": "b", "Version": "2.1"}, {"Package": "b", "Version": "1.0"}]
+    records = [{"Package": "a", "Version": "1.0", "Imports": "b (>= 2.0)"}, {"Package": "b", "Version": "2.1"},
+               {"Package": "b", "Version": "1.0"}]
     with pytest.raises(ResolutionError) as err:
         resolve([root("b", "<", "2.0"), root("a")], IndexSource([index(records)]))
     assert "b (< 2.0), required by envman.yaml" in str(err.value) and "b (>= 2.0), required by a 1.0" in str(err.value)
@@ -134,7 +137,8 @@ def test_preferences_kept_while_they_satisfy():
 
 
 def test_cycles_and_closure():
-    records = [{"Package": "a", "Version": "1", "Imports": "b"}, {"Package": "b", "Version": "1", "Imports": "a"}, {"Package": "c", "Version": "1"}]
+    records = [{"Package": "a", "Version": "1", "Imports": "b"}, {"Package": "b", "Version": "1", "Imports": "a"},
+               {"Package": "c", "Version": "1"}]
     res = resolve([root("a"), root("c")], IndexSource([index(records)]))
     assert closure(["a"], res) == ["a", "b"]
     assert closure(["c"], res) == ["c"]

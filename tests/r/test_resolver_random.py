@@ -8,11 +8,11 @@ import random
 
 import pytest
 
-from tests.r.r_helpers import dcf
 from envman.ecosystems.r.index import parse_packages
 from envman.ecosystems.r.resolver import IndexSource, Root, closure, resolve
 from envman.ecosystems.r.versions import parse_constraint, satisfies
 from envman.errors import ResolutionError
+from tests.r.r_helpers import dcf
 
 NAMES = ["pa", "pb", "pc", "pd", "pe"]
 OPS = [">=", "<", "==", "<=", ">"]
@@ -38,7 +38,7 @@ def universe(rng: random.Random):
 def brute_force(index, roots) -> bool:
     options = {name: [None] + [c for c in index.packages.get(name, [])] for name in NAMES}
     for combo in itertools.product(*(options[n] for n in NAMES)):
-        chosen = {n: c for n, c in zip(NAMES, combo) if c is not None}
+        chosen = {n: c for n, c in zip(NAMES, combo, strict=True) if c is not None}
         if valid(chosen, roots):
             return True
     return False

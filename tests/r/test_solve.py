@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.r.r_helpers import RepoBuilder, make_request, make_services
 from envman.ecosystems.r import ECOSYSTEM
-from envman.ecosystems.r.repository import ChecksumMismatchError
-from envman.errors import BadInputError, ResolutionError, UnreachableError
 from envman.ecosystems.r.entry import REntry
+from envman.ecosystems.r.repository import ChecksumMismatchError
 from envman.ecosystems.r.section import RSection
+from envman.errors import BadInputError, ResolutionError, UnreachableError
+from tests.r.r_helpers import RepoBuilder, make_request, make_services
 
 
 @pytest.fixture
@@ -224,7 +224,8 @@ def test_renv_export(repo, services):
     doc = json.loads(text)
     assert doc["R"] == {"Version": "4.3.3", "Repositories": [{"Name": "CRAN", "URL": repo.url}]}
     assert list(doc["Packages"]) == ["hdr", "low", "mid", "top"]
-    assert doc["Packages"]["mid"] == {"Package": "mid", "Version": "2.1", "Source": "Repository", "Repository": "CRAN", "Requirements": ["hdr", "low"]}
+    assert doc["Packages"]["mid"] == {"Package": "mid", "Version": "2.1", "Source": "Repository", "Repository": "CRAN",
+                                      "Requirements": ["hdr", "low"]}
     assert text.endswith("}\n")
     with pytest.raises(BadInputError):
         ECOSYSTEM.export(entries, "requirements", {"manifest": M()})

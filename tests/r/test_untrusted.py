@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from tests.r.r_helpers import RepoBuilder, make_request, tarball
 from envman.ecosystems.r import ECOSYSTEM
-from envman.errors import BadInputError, EnvmanError, ResolutionError
 from envman.ecosystems.r.section import RSection
+from envman.errors import BadInputError, EnvmanError, ResolutionError
+from tests.r.r_helpers import RepoBuilder, make_request, tarball
 
 
 def lock(url, specs, services):

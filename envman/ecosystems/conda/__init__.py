@@ -40,6 +40,7 @@ class CondaEcosystem(Ecosystem):
     target_kinds = ("conda",)
     syncable_kinds = ("conda",)
     place_flag = "--conda"
+    place_help = "Conda prefix to probe (repeatable; default: labels, /opt/*)."
     image_labels = ("org.envman.conda", "envman.conda.prefix", "envman.conda")
     probe_module = "probe_target.py"
     probe_function = "conda_section"
@@ -132,7 +133,9 @@ class CondaEcosystem(Ecosystem):
             if row.get("modified"):
                 extra["modified"] = list(row["modified"])
                 extra["modified-count"] = int(row.get("modified_count", len(row["modified"])))
-            out.append(InstalledPackage(self.name, str(row["name"]), str(row.get("version", "")), row.get("location"), row.get("sha256"), extra))
+            out.append(
+                InstalledPackage(self.name, str(row["name"]), str(row.get("version", "")), row.get("location"), row.get("sha256"), extra)
+            )
         return ProbedSection(out, None, {"conda-prefixes": section.get("prefixes", [])})
 
     def installed_from_entry(self, entry: Any) -> InstalledPackage:

@@ -17,7 +17,8 @@ def read_environment_yml(path: Path, text: str) -> dict[str, Any]:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise LocatedError(str(path), None, None, f"invalid YAML: {exc}") from None
-    conda, pip = [], []
+    conda: list[str] = []
+    pip: list[str] = []
     for dep in data.get("dependencies", []):
         if isinstance(dep, dict) and "pip" in dep:
             pip.extend(str(x) for x in dep["pip"])

@@ -45,7 +45,7 @@ def _safe_extract(archive: tarfile.TarFile, dest: Path, what: str) -> None:
         if member.isdev():
             raise SyncError(f"{what}: archive member {member.name!r} is a device file")
     try:
-        archive.extractall(dest, filter="tar")  # type: ignore[call-arg]
+        archive.extractall(dest, filter="tar")
     except TypeError:  # Python without extraction filters
         archive.extractall(dest)
 
@@ -56,7 +56,9 @@ def _unpack(artifact: Path, dest: Path, what: str, filename: str) -> None:
             try:
                 import zstandard  # type: ignore[import-not-found]
             except ImportError:
-                raise SyncError(f"{what}: {filename} is a .conda package; installing it needs the `zstandard` module (pip install zstandard)") from None
+                raise SyncError(
+                    f"{what}: {filename} is a .conda package; installing it needs the `zstandard` module (pip install zstandard)"
+                ) from None
             with zipfile.ZipFile(artifact) as outer:
                 for inner in outer.namelist():
                     if inner.endswith(".tar.zst"):
@@ -93,7 +95,9 @@ def install_package(prefix: Path, artifact: Path, entry: Any, what: str) -> None
         except (OSError, ValueError) as exc:
             raise SyncError(f"{what}: {filename} has no readable info/index.json: {exc}") from None
         if index.get("noarch") == "python":
-            raise SyncError(f"{what}: {filename} is a noarch: python package; envman's conda linker does not relocate those (use conda/pixi)")
+            raise SyncError(
+                f"{what}: {filename} is a noarch: python package; envman's conda linker does not relocate those (use conda/pixi)"
+            )
         paths_file = root / "info" / "paths.json"
         if paths_file.is_file():
             paths = json.loads(paths_file.read_text(encoding="utf-8")).get("paths", [])

@@ -14,7 +14,8 @@ __all__ = ["CondaSection", "CondaOverlay", "validate_conda_spec"]
 
 # conda MatchSpec, the common subset: [channel::]name[ version[ build]] or name[=|==|>=...]
 _CONDA_SPEC = re.compile(
-    r"^(?:[A-Za-z0-9_.\-/:]+::)?[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:\s*[<>=!~]{0,2}\s*[A-Za-z0-9_.*+,<>=!|\- ]*)?(?:\[[A-Za-z0-9_=.,*'\" \-]*\])?$"
+    r"^(?:[A-Za-z0-9_.\-/:]+::)?[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+    r"(?:\s*[<>=!~]{0,2}\s*[A-Za-z0-9_.*+,<>=!|\- ]*)?(?:\[[A-Za-z0-9_=.,*'\" \-]*\])?$"
 )
 
 

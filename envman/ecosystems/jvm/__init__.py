@@ -47,6 +47,7 @@ class JvmEcosystem(Ecosystem):
     target_kinds = ("jars",)
     syncable_kinds = ("jars",)
     place_flag = "--jars"
+    place_help = "Jar folder to probe (repeatable; default: labels, /opt, /usr/share/java)."
     image_labels = ("org.envman.jars", "envman.jvm.jars", "envman.jars")
     probe_module = "probe_target.py"
     probe_function = "jvm_section"

@@ -56,7 +56,7 @@ def _version_tuple(text: str) -> list[object]:
 
 def _cmp(left: str, right: str) -> int:
     a, b = _version_tuple(left), _version_tuple(right)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x == y:
             continue
         if isinstance(x, int) and isinstance(y, int):
@@ -125,7 +125,7 @@ def _file_matches(condition: dict[str, str]) -> bool:
     if "exists" in condition:
         return False
     missing = condition.get("missing")
-    return bool(missing) and "${" not in missing
+    return bool(missing and "${" not in missing)
 
 
 def _is_active(profile: RawProfile, ctx: ActivationContext, props: dict[str, str]) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "ARTIFACT_TYPES",
     "Artifact",
+    "ArtifactKey",
     "Dependency",
     "Descriptor",
     "GraphError",
@@ -14,6 +15,10 @@ __all__ = [
     "Resolution",
     "type_to_artifact",
 ]
+
+
+# group, artifact, extension, classifier: an artifact without its version (also a conflict id)
+ArtifactKey = tuple[str, str, str, str]
 
 
 class GraphError(ValueError):
@@ -54,7 +59,7 @@ class Artifact:
     def name(self) -> str:
         return f"{self.group}:{self.artifact}" + (f":{self.classifier}" if self.classifier else "")
 
-    def with_version(self, version: str) -> "Artifact":
+    def with_version(self, version: str) -> Artifact:
         return Artifact(self.group, self.artifact, version, self.extension, self.classifier, self.type)
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ child lists are shared per (artifact, exclusions), like Maven's DataPool.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from envman.ecosystems.jvm.artifacts import Artifact, Dependency, Descriptor, GraphError
 from envman.ecosystems.jvm.versions import InvalidVersionSpec, Version, VersionConstraint, parse_constraint
@@ -32,10 +32,7 @@ class Node:
 
 
 def _excluded(artifact: Artifact, exclusions: frozenset[tuple[str, str]]) -> bool:
-    for group, name in exclusions:
-        if (group == "*" or group == artifact.group) and (name == "*" or name == artifact.artifact):
-            return True
-    return False
+    return any((group == "*" or group == artifact.group) and (name == "*" or name == artifact.artifact) for group, name in exclusions)
 
 
 class Collector:

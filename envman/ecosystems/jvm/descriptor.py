@@ -6,7 +6,7 @@ does; missing fields of a relocation keep the original's.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from envman.ecosystems.jvm.graph import Artifact, Dependency, Descriptor, GraphError, type_to_artifact
 from envman.ecosystems.jvm.model import ModelBuilder, ModelError
@@ -46,7 +46,7 @@ class DescriptorReader:
             visited.append(marker)
             try:
                 model = self.builder.build(gav)
-            except self.missing as exc:  # type: ignore[misc]
+            except self.missing as exc:
                 if getattr(exc, "gav", None) != gav:
                     raise
                 # Maven's rule: an artifact without a POM has no dependencies (a warning);

@@ -7,12 +7,12 @@ conflict id, with its scope, depth, parent in Maven's tree and the artifacts it 
 
 from __future__ import annotations
 
-
-from typing import Callable
+from collections.abc import Callable
 
 from envman.ecosystems.jvm.artifacts import (
     ARTIFACT_TYPES,
     Artifact,
+    ArtifactKey,
     Dependency,
     Descriptor,
     GraphError,
@@ -64,7 +64,7 @@ def resolve_graph(
     resolver = Mediator(root, ids)
     resolver.run(order, cyclic, None if (cyclic or depth_first) else edges(root, ids, original), id_graph)
     # walk the final graph: depth of each winner, requires from its declared children
-    artifacts: dict[tuple, Resolved] = {}
+    artifacts: dict[ArtifactKey, Resolved] = {}
     frontier = [(root, 0)]
     seen: set[int] = set()
     while frontier:
@@ -89,12 +89,12 @@ def resolve_graph(
     by_key = {r.artifact.key: cid for cid, r in artifacts.items()}
     for resolved in artifacts.values():
         resolved.requires = [by_key[k] for k in resolved.requires if k in by_key]
-    roots_out: list[tuple | None] = []
+    roots_out: list[ArtifactKey | None] = []
     for node_ids in root_keys:
-        cid = None
+        root_id: ArtifactKey | None = None
         for nid in node_ids:
             if nid in ids and ids[nid] in artifacts:
-                cid = ids[nid]
+                root_id = ids[nid]
                 break
-        roots_out.append(cid)
+        roots_out.append(root_id)
     return Resolution(artifacts, roots_out)

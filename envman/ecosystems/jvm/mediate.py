@@ -9,11 +9,16 @@ losers are cut out with their subtrees.
 
 from __future__ import annotations
 
-from envman.ecosystems.jvm.artifacts import GraphError
+from collections.abc import Sequence
+
+from envman.ecosystems.jvm.artifacts import ArtifactKey, GraphError
 from envman.ecosystems.jvm.collect import Node
 from envman.ecosystems.jvm.versions import Version, VersionConstraint
 
 __all__ = ["conflict_ids", "sort_ids", "edges", "Mediator"]
+
+# (parent node, child node, index of the child in the parent's declared list)
+Edge = tuple[Node, Node, int]
 
 
 def _derive_scope(parent: str | None, child: str) -> str:
@@ -28,7 +33,7 @@ def _derive_scope(parent: str | None, child: str) -> str:
     return "runtime"
 
 
-def _effective_scope(items: list["_Item"]) -> str:
+def _effective_scope(items: list[_Item]) -> str:
     scopes: set[str] = set()
     for item in items:
         if item.depth <= 1:
@@ -47,6 +52,8 @@ def _effective_scope(items: list["_Item"]) -> str:
 class _Item:
     __slots__ = ("parent", "node", "depth", "scopes", "key")
 
+    key: tuple[int, ...]  # depth-first declaration order (set by Mediator._gather_fast only)
+
     def __init__(self, parent: list[Node] | None, node: Node, scopes: set[str]) -> None:
         self.parent = parent
         self.node = node
@@ -54,11 +61,23 @@ class _Item:
         self.scopes = scopes
 
 
-def conflict_ids(root: Node) -> dict[int, tuple[str, str, str, str]]:
-    """Node id -> conflict key; groups joined when relocations make two keys one artifact."""
-    parent: dict[tuple[str, str, str, str], tuple[str, str, str, str]] = {}
+class _Info:
+    """What _gather knows of one child list: its minimal depth, the scopes it is reached
+    with, and the items found in it."""
 
-    def find(key: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+    __slots__ = ("depth", "scopes", "items")
+
+    def __init__(self, depth: int, scopes: set[str | None], items: list[_Item]) -> None:
+        self.depth = depth
+        self.scopes = scopes
+        self.items = items
+
+
+def conflict_ids(root: Node) -> dict[int, ArtifactKey]:
+    """Node id -> conflict key; groups joined when relocations make two keys one artifact."""
+    parent: dict[ArtifactKey, ArtifactKey] = {}
+
+    def find(key: ArtifactKey) -> ArtifactKey:
         parent.setdefault(key, key)
         while parent[key] != key:
             parent[key] = parent[parent[key]]
@@ -84,11 +103,14 @@ def conflict_ids(root: Node) -> dict[int, tuple[str, str, str, str]]:
     return {id(n): find(n.artifact.key) for n in nodes}  # type: ignore[union-attr]
 
 
-def sort_ids(root: Node, ids: dict[int, tuple[str, str, str, str]]) -> tuple[list[tuple[str, str, str, str]], dict, dict]:
-    """Topological order of conflict ids (Kahn; cycles broken at the shallowest id)."""
-    edges: dict[tuple, set] = {}
-    min_depth: dict[tuple, int] = {}
-    indegree: dict[tuple, int] = {}
+def sort_ids(
+    root: Node, ids: dict[int, ArtifactKey]
+) -> tuple[list[ArtifactKey], dict[ArtifactKey, set[ArtifactKey]], dict[ArtifactKey, set[ArtifactKey]]]:
+    """Topological order of conflict ids (Kahn; cycles broken at the shallowest id); the ids
+    of each cycle, keyed by the id where it was broken; the id graph (id -> ids it reaches)."""
+    edges: dict[ArtifactKey, set[ArtifactKey]] = {}
+    min_depth: dict[ArtifactKey, int] = {}
+    indegree: dict[ArtifactKey, int] = {}
     seen: set[int] = set()
     frontier = [(root, 0)]
     while frontier:
@@ -110,10 +132,10 @@ def sort_ids(root: Node, ids: dict[int, tuple[str, str, str, str]]) -> tuple[lis
                         indegree[cid] = indegree.get(cid, 0) + 1
                 nxt.append((child, depth + 1))
         frontier = nxt
-    order: list[tuple] = []
+    order: list[ArtifactKey] = []
     ready = sorted((c for c, d in indegree.items() if d == 0), key=lambda c: min_depth[c])
     remaining = dict(indegree)
-    cyclic: dict[tuple, set] = {}
+    cyclic: dict[ArtifactKey, set[ArtifactKey]] = {}
     while len(order) < len(remaining):
         while ready:
             current = ready.pop(0)
@@ -133,7 +155,7 @@ def sort_ids(root: Node, ids: dict[int, tuple[str, str, str, str]]) -> tuple[lis
     return order, cyclic, edges
 
 
-def _nearest(items: list[_Item], conflict: tuple) -> _Item:
+def _nearest(items: list[_Item], conflict: ArtifactKey) -> _Item:
     constraints: list[VersionConstraint] = []
     candidates: list[_Item] = []
     winner: _Item | None = None
@@ -158,7 +180,8 @@ def _nearest(items: list[_Item], conflict: tuple) -> _Item:
                 best = candidate
         if best is None:
             details = "; ".join(
-                f"{it.node.artifact.version if not it.node.constraint.is_range else it.node.constraint.text} via {' -> '.join(it.node.path)}"  # type: ignore[union-attr]
+                f"{it.node.artifact.version if not it.node.constraint.is_range else it.node.constraint.text}"  # type: ignore[union-attr]
+                f" via {' -> '.join(it.node.path)}"
                 for it in items
             )
             raise GraphError(f"no version of {conflict[0]}:{conflict[1]} satisfies every range: {details}")
@@ -185,49 +208,62 @@ def _nearest(items: list[_Item], conflict: tuple) -> _Item:
 
 
 class Mediator:
-    def __init__(self, root: Node, ids: dict[int, tuple]) -> None:
+    # state of run(), per conflict id
+    current: ArtifactKey | None
+    items: list[_Item]
+    order_key: dict[int, tuple[int, ...]]  # id(winner node) -> its _Item.key (fast path)
+    depth: dict[int, int]  # id(winner node) -> its depth (fast path)
+    # state of _gather (depth-first path)
+    infos: dict[int, _Info]  # id(child list) -> what is known of it
+    on_stack: set[int]
+    parents: list[tuple[Node, _Info | None]]  # (node, info or None)
+    parent_scopes: list[str | None]
+    reach: set[ArtifactKey] | None
+
+    def __init__(self, root: Node, ids: dict[int, ArtifactKey]) -> None:
         self.root = root
         self.ids = ids
-        self.resolved: dict[tuple, Node] = {}
-        self.ancestors: set[tuple] = set()
+        self.resolved: dict[ArtifactKey, Node] = {}
+        self.ancestors: set[ArtifactKey] = set()
 
-    def run(self, order: list[tuple], cyclic: dict[tuple, set], edges: dict[tuple, list] | None = None,
-            id_graph: dict[tuple, set] | None = None) -> None:
+    def run(self, order: list[ArtifactKey], cyclic: dict[ArtifactKey, set[ArtifactKey]],
+            edges: dict[ArtifactKey, list[Edge]] | None = None,
+            id_graph: dict[ArtifactKey, set[ArtifactKey]] | None = None) -> None:
         """Resolve every conflict id in order. Without cycles among conflict ids, the items of
         an id are exactly the edges from already resolved winners (`edges`, indexed once);
         with cycles, Maven's depth-first gathering is replayed."""
-        fast = edges is not None and not cyclic
-        parents_of: dict[tuple, set] = {}
+        fast_edges = edges if not cyclic else None  # None: the depth-first path
+        parents_of: dict[ArtifactKey, set[ArtifactKey]] = {}
         for src, targets in (id_graph or {}).items():
             for target in targets:
                 parents_of.setdefault(target, set()).add(src)
-        self.order_key: dict[int, tuple[int, ...]] = {}
-        self.depth: dict[int, int] = {}
+        self.order_key = {}
+        self.depth = {}
         for cid in order:
             if cid in cyclic:
                 self.ancestors |= cyclic[cid]
             self.current = cid
-            if fast:
-                self.items = self._gather_fast(edges.get(cid, ()))  # type: ignore[union-attr]
+            if fast_edges is not None:
+                self.items = self._gather_fast(fast_edges.get(cid, ()))
             else:
-                self.items: list[_Item] = []
-                self.infos: dict[int, list] = {}  # id(child list) -> [min_depth, scopes, items]
-                self.on_stack: set[int] = set()
-                self.parents: list[tuple[Node, list | None]] = []  # (node, info or None)
-                self.parent_scopes: list[str | None] = []
+                self.items = []
+                self.infos = {}
+                self.on_stack = set()
+                self.parents = []
+                self.parent_scopes = []
                 self.reach = _reaching(cid, parents_of) if id_graph is not None else None
                 self._gather(self.root)
                 for item in self.items:
                     info = self.infos[id(item.parent)] if item.parent is not None else None
-                    item.depth = info[0] + 1 if info else 1
+                    item.depth = info.depth + 1 if info is not None else 1
             self.ancestors.add(cid)
             if not self.items:
                 continue
             winner = _nearest(self.items, cid)
             winner.node.scope = _effective_scope(self.items)
             self.resolved[cid] = winner.node
-            if fast:
-                self.order_key[id(winner.node)] = winner.key  # type: ignore[attr-defined]
+            if fast_edges is not None:
+                self.order_key[id(winner.node)] = winner.key
                 self.depth[id(winner.node)] = winner.depth
             for item in self.items:
                 if item is winner:
@@ -241,7 +277,7 @@ class Mediator:
         self.current = None
         self._cleanup(self.root, set())
 
-    def _gather_fast(self, edges: list[tuple[Node, Node, int]]) -> list["_Item"]:
+    def _gather_fast(self, edges: Sequence[Edge]) -> list[_Item]:
         items = []
         for parent, child, index in edges:
             if parent is self.root:
@@ -256,9 +292,9 @@ class Mediator:
                 scope = _derive_scope(parent.scope, child.dep.scope)  # type: ignore[union-attr]
             item = _Item(parent.children, child, {scope})
             item.depth = depth
-            item.key = key  # type: ignore[attr-defined]
+            item.key = key
             items.append(item)
-        items.sort(key=lambda it: it.key)  # type: ignore[attr-defined]  # depth-first declaration order
+        items.sort(key=lambda it: it.key)  # depth-first declaration order
         return items
 
     def _cleanup(self, node: Node, seen: set[int]) -> None:
@@ -274,7 +310,7 @@ class Mediator:
             self._cleanup(child, seen)
         node.children[:] = kept
 
-    def _derive(self, node: Node, cid: tuple | None) -> str | None:
+    def _derive(self, node: Node, cid: ArtifactKey | None) -> str | None:
         if node.dep is None:
             return None
         if cid is not None and cid in self.resolved:
@@ -288,9 +324,9 @@ class Mediator:
             parent_list = self.parents[-1][0].children if self.parents else None
             info = self.parents[-1][1] if self.parents else None
             if info is not None:
-                scopes = {s for s in (self._child_scope(node, ps) for ps in info[1])}
+                scopes = {s for s in (self._child_scope(node, ps) for ps in info.scopes)}
                 item = _Item(parent_list, node, scopes)
-                info[2].append(item)
+                info.items.append(item)
                 self.items.append(item)
             return True
         if cid is not None:
@@ -307,17 +343,17 @@ class Mediator:
         scope = self._derive(node, cid)
         info = self.infos.get(key)
         if info is None:
-            info = [depth, {scope}, []]
+            info = _Info(depth, {scope}, [])
             self.infos[key] = info
-            push_info: list | None = info
+            push_info: _Info | None = info
         else:
             changed = False
-            if depth < info[0]:
-                info[0] = depth
-            if scope not in info[1]:
-                info[1].add(scope)
+            if depth < info.depth:
+                info.depth = depth
+            if scope not in info.scopes:
+                info.scopes.add(scope)
                 changed = True
-                for item in info[2]:
+                for item in info.items:
                     item.scopes.add(self._child_scope(item.node, scope))
             if not changed:
                 return True
@@ -342,9 +378,9 @@ class Mediator:
         return _derive_scope(parent_scope, node.dep.scope)  # type: ignore[union-attr]
 
 
-def edges(root: Node, ids: dict[int, tuple], original: dict[int, tuple[Node, ...]]) -> dict[tuple, list]:
+def edges(root: Node, ids: dict[int, ArtifactKey], original: dict[int, tuple[Node, ...]]) -> dict[ArtifactKey, list[Edge]]:
     """conflict id -> [(parent node, child node, index in the parent's list)] over the whole graph."""
-    edges: dict[tuple, list] = {}
+    edges: dict[ArtifactKey, list[Edge]] = {}
     seen: set[int] = {id(root)}
     todo = [root]
     while todo:
@@ -357,9 +393,9 @@ def edges(root: Node, ids: dict[int, tuple], original: dict[int, tuple[Node, ...
     return edges
 
 
-def _reaching(target: tuple, parents_of: dict[tuple, set]) -> set[tuple]:
+def _reaching(target: ArtifactKey, parents_of: dict[ArtifactKey, set[ArtifactKey]]) -> set[ArtifactKey]:
     """Conflict ids from which `target` can be reached in the id graph."""
-    seen: set[tuple] = set()
+    seen: set[ArtifactKey] = set()
     todo = [target]
     while todo:
         for parent in parents_of.get(todo.pop(), ()):

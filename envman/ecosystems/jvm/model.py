@@ -10,8 +10,8 @@ compile. Relocation is read from the effective model and is not inherited.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from envman.ecosystems.jvm.activation import ActivationContext, active_profiles
 from envman.ecosystems.jvm.pom import RawDependency, RawPom

@@ -41,7 +41,7 @@ class RawDependency:
         """Maven's `groupId:artifactId:type[:classifier]`."""
         return (self.group or "", self.artifact or "", self.type or "jar", self.classifier or "")
 
-    def copy(self) -> "RawDependency":
+    def copy(self) -> RawDependency:
         return RawDependency(
             self.group, self.artifact, self.version, self.type, self.classifier, self.scope,
             self.optional, self.system_path, list(self.exclusions),
@@ -257,7 +257,7 @@ def pom_to_json(pom: RawPom) -> bytes:
 
 def _dep_from(data: dict[str, Any]) -> RawDependency:
     dep = RawDependency(**{k: v for k, v in data.items() if k != "exclusions"})
-    dep.exclusions = [tuple(e) for e in data.get("exclusions", [])]  # type: ignore[misc]
+    dep.exclusions = [tuple(e) for e in data.get("exclusions", [])]
     return dep
 
 
@@ -267,7 +267,7 @@ def pom_from_json(data: bytes) -> RawPom:
     raw = json.loads(data)
     pom = RawPom(
         group=raw["group"], artifact=raw["artifact"], version=raw["version"], packaging=raw["packaging"],
-        parent=tuple(raw["parent"]) if raw["parent"] else None,  # type: ignore[arg-type]
+        parent=tuple(raw["parent"]) if raw["parent"] else None,
         properties=raw["properties"], relocation=raw["relocation"],
         dependencies=[_dep_from(d) for d in raw["dependencies"]],
         managed=[_dep_from(d) for d in raw["managed"]],

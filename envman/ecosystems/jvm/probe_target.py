@@ -105,10 +105,7 @@ def _properties(text):
 def _looks_versioned(filename):
     """`artifact-1.2[...].jar`: a name that states some artifact's version."""
     stem = filename[:-4]
-    for i, char in enumerate(stem):
-        if char == "-" and stem[i + 1:i + 2].isdigit() and i > 0:
-            return True
-    return False
+    return any(char == "-" and stem[i + 1:i + 2].isdigit() and i > 0 for i, char in enumerate(stem))
 
 
 def jar_coordinates(path):
@@ -121,7 +118,10 @@ def jar_coordinates(path):
     chosen = None
     if len(candidates) > 1:
         parsed = [(c, _properties(c[2].decode("utf-8", "replace"))) for c in candidates]
-        exact = [c for c, props in parsed if props.get("version") and filename.startswith((props.get("artifactId") or c[1]) + "-" + props["version"])]
+        exact = [
+            c for c, props in parsed
+            if props.get("version") and filename.startswith((props.get("artifactId") or c[1]) + "-" + props["version"])
+        ]
         matching = exact or [c for c in candidates if filename.startswith(c[1] + "-")]
         if not matching:
             return None, None  # a fat jar of many artifacts: not one Maven artifact

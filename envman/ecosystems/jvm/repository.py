@@ -12,14 +12,18 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from envman.ecosystems.jvm.graph import Artifact
 from envman.ecosystems.jvm.pom import RawPom, parse_metadata_versions, parse_pom, pom_from_json, pom_to_json
 from envman.errors import ResolutionError, UnreachableError
-from envman.http import NotFound
+from envman.http import HttpClient, NotFound
 from envman.redact import redact_url
+
+if TYPE_CHECKING:
+    from envman.cache import ArtifactCache
 
 __all__ = ["DEFAULT_REPOSITORY", "MissingArtifact", "MavenRepositories", "artifact_path"]
 
@@ -48,7 +52,7 @@ def artifact_path(group: str, artifact: str, version: str, extension: str, class
 
 
 class MavenRepositories:
-    def __init__(self, urls: Iterable[str], http: Any, cache: Any, offline: bool = False,
+    def __init__(self, urls: Iterable[str], http: HttpClient, cache: ArtifactCache | None, offline: bool = False,
                  progress: Callable[[str], None] | None = None) -> None:
         self.urls = [u.rstrip("/") for u in urls] or [DEFAULT_REPOSITORY]
         self.http = http

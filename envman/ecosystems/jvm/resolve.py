@@ -8,32 +8,35 @@ from typing import Any
 
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.jvm.activation import ActivationContext
+from envman.ecosystems.jvm.artifacts import ArtifactKey
 from envman.ecosystems.jvm.descriptor import DescriptorReader
+from envman.ecosystems.jvm.entry import JvmEntry
 from envman.ecosystems.jvm.graph import Artifact, Dependency, GraphError, Resolution, resolve_graph, type_to_artifact
 from envman.ecosystems.jvm.model import ModelBuilder
 from envman.ecosystems.jvm.pom import PomError
 from envman.ecosystems.jvm.repository import DEFAULT_REPOSITORY, MavenRepositories, MissingArtifact
-from envman.errors import BadInputError, ResolutionError
-from envman.ecosystems.jvm.entry import JvmEntry
 from envman.ecosystems.jvm.section import parse_jvm_coordinates
+from envman.errors import BadInputError, ResolutionError
 
 __all__ = ["root_dependency", "resolve_request", "union_roots"]
 
 
 def root_dependency(item: Any) -> Dependency:
     """A manifest item (coordinate string or JvmDependency) as a root dependency."""
+    exclusions: tuple[tuple[str, str], ...]
     if isinstance(item, str):
         text, scope, exclusions = item, "compile", ()
     else:
         text = item.artifact
         scope = item.scope
-        exclusions = tuple(tuple(e.split(":", 1)) for e in item.exclusions)  # type: ignore[misc]
+        # each is `group:artifact` (validated by the section model)
+        exclusions = tuple((group, name) for group, name in (e.split(":", 1) for e in item.exclusions))
     try:
         coords = parse_jvm_coordinates(text)
     except ValueError as exc:
         raise BadInputError(f"jvm dependency {text!r}: {exc}") from None
     artifact = type_to_artifact(coords.group, coords.artifact, coords.version, coords.type, coords.classifier)
-    return Dependency(artifact, scope=scope, exclusions=exclusions)  # type: ignore[arg-type]
+    return Dependency(artifact, scope=scope, exclusions=exclusions)
 
 
 def union_roots(environments: dict[str, list[Any]]) -> tuple[list[Dependency], dict[str, list[int]]]:
@@ -108,9 +111,9 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
     return entries_by_environment(resolution, files, per_env, request.platforms)
 
 
-def fetch_files(resolution: Resolution, repos: MavenRepositories) -> dict[tuple, tuple[str, str]]:
-    found: dict[tuple, tuple[str, str]] = {}
-    keys = []
+def fetch_files(resolution: Resolution, repos: MavenRepositories) -> dict[ArtifactKey, tuple[str, str]]:
+    found: dict[ArtifactKey, tuple[str, str]] = {}
+    keys: list[ArtifactKey] = []
     for key, resolved in resolution.artifacts.items():
         cached = repos.cached_artifact(resolved.artifact)
         if cached is None:
@@ -120,7 +123,7 @@ def fetch_files(resolution: Resolution, repos: MavenRepositories) -> dict[tuple,
     if not keys:
         return found
 
-    def one(key: tuple) -> tuple[str, str]:
+    def one(key: ArtifactKey) -> tuple[str, str]:
         art = resolution.artifacts[key].artifact
         try:
             return repos.fetch_artifact(art)
@@ -130,14 +133,14 @@ def fetch_files(resolution: Resolution, repos: MavenRepositories) -> dict[tuple,
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(one, keys))
-    found.update(zip(keys, results))
+    found.update(zip(keys, results, strict=True))
     return found
 
 
-def entries_by_environment(resolution: Resolution, files: dict[tuple, tuple[str, str]], per_env: dict[str, list[int]],
+def entries_by_environment(resolution: Resolution, files: dict[ArtifactKey, tuple[str, str]], per_env: dict[str, list[int]],
                            platforms: list[str]) -> dict[str, dict[str, list[JvmEntry]]]:
     arts = resolution.artifacts
-    entries: dict[tuple, JvmEntry] = {}
+    entries: dict[ArtifactKey, JvmEntry] = {}
     for key, resolved in arts.items():
         url, sha256 = files[key]
         scope = resolved.scope if resolved.scope in ("compile", "runtime") else "compile"
@@ -152,8 +155,8 @@ def entries_by_environment(resolution: Resolution, files: dict[tuple, tuple[str,
         )
     result: dict[str, dict[str, list[JvmEntry]]] = {}
     for env, positions in per_env.items():
-        todo = [resolution.roots[i] for i in positions if resolution.roots[i] is not None]
-        seen: set[tuple] = set()
+        todo = [key for key in (resolution.roots[i] for i in positions) if key is not None]
+        seen: set[ArtifactKey] = set()
         while todo:
             key = todo.pop()
             if key in seen:

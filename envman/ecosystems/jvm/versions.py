@@ -10,9 +10,10 @@ strings sort after qualifiers, case-insensitively; trailing "zero" items are pad
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
-from typing import Iterable
+from typing import cast
 
 __all__ = ["Version", "VersionRange", "VersionConstraint", "parse_constraint", "InvalidVersionSpec"]
 
@@ -48,9 +49,10 @@ def _cmp_item(a: tuple[int, object], b: tuple[int, object] | None) -> int:
     if kind in (_KIND_MAX, _KIND_MIN):
         return 0
     if kind == _KIND_STRING:
-        x, y = value, b[1]  # both already lower-cased
-        return (x > y) - (x < y)  # type: ignore[operator]
-    return (value > b[1]) - (value < b[1])  # type: ignore[operator]
+        x, y = cast(str, value), cast(str, b[1])  # both already lower-cased
+        return (x > y) - (x < y)
+    i, j = cast(int, value), cast(int, b[1])  # numbers and qualifiers carry ints
+    return (i > j) - (i < j)
 
 
 def _tokenize(version: str) -> list[tuple[int, object]]:
@@ -153,7 +155,7 @@ class Version:
         self.text = text
         self._items = _tokenize(text)
 
-    def compare(self, other: "Version") -> int:
+    def compare(self, other: Version) -> int:
         these, those = self._items, other._items
         number = True
         index = 0
@@ -178,7 +180,7 @@ class Version:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Version) and self.compare(other) == 0
 
-    def __lt__(self, other: "Version") -> bool:
+    def __lt__(self, other: Version) -> bool:
         return self.compare(other) < 0
 
     def __hash__(self) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envman.ecosystems.base import (
@@ -28,6 +27,7 @@ from envman.ecosystems.base import (
 from envman.ecosystems.python.probe import normalize_name
 
 if TYPE_CHECKING:
+    from packaging.version import Version
     from pydantic import BaseModel
 
 __all__ = ["ECOSYSTEM", "PythonEcosystem", "VENV_DIR"]
@@ -48,6 +48,8 @@ class PythonEcosystem(Ecosystem):
     target_kinds = ("python",)
     syncable_kinds = ("python",)
     place_flag = "--python"
+    place_help = "Interpreter to probe in docker:/image:/local targets."
+    place_repeatable = False
     image_labels = ("org.envman.python", "org.envman.venv-python", "envman.python")
     probe_module = "probe_target.py"
     probe_function = "python_section"
@@ -191,7 +193,7 @@ class PythonEcosystem(Ecosystem):
         sync_venv(request)
 
 
-def _version(value: str) -> Any:
+def _version(value: str) -> Version | str:
     from packaging.version import InvalidVersion, Version
 
     try:

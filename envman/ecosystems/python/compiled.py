@@ -16,7 +16,10 @@ from envman.redact import redact_url
 
 __all__ = ["parse_compiled", "CompiledPackage"]
 
-_PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?==(?P<version>[^\s;\\]+)\s*(?:;\s*(?P<marker>[^\\#]+?))?\s*(?:\\)?\s*(?:#.*)?$")
+_PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?==(?P<version>[^\s;\\]+)"
+    r"\s*(?:;\s*(?P<marker>[^\\#]+?))?\s*(?:\\)?\s*(?:#.*)?$"
+)
 _HASH = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
 
 

@@ -54,7 +54,8 @@ def _explain_failure(tool: str, job: CompileJob, stderr: str) -> Exception:
     lines = [line for line in text.splitlines() if line.strip()]
     summary = "\n".join(lines[-25:]) if lines else f"{tool} failed without a message"
     lowered = text.lower()
-    if job.offline and ("offline" in lowered or "network was disabled" in lowered or "not found in the cache" in lowered or "network connectivity is disabled" in lowered):
+    offline_words = ("offline", "network was disabled", "not found in the cache", "network connectivity is disabled")
+    if job.offline and any(word in lowered for word in offline_words):
         return UnreachableError(f"offline and the cache lacks what the Python resolution needs:\n{summary}")
     if _UNREACHABLE.search(text) and "No solution found" not in text and "ResolutionImpossible" not in text:
         indexes = [job.index_url or "https://pypi.org/simple", *job.extra_index_urls]
@@ -156,7 +157,9 @@ def pylock_hashes_with_uv(job: CompileJob, pins: list[str]) -> dict[str, tuple[s
     with tempfile.TemporaryDirectory(prefix="envman-uv-") as tmp:
         work = Path(tmp)
         output = work / "pylock.toml"
-        narrowed = CompileJob(**{**job.__dict__, "requirements": pins, "constraints": [], "preferences": [], "upgrade": False, "upgrade_packages": []})
+        narrowed = CompileJob(
+            **{**job.__dict__, "requirements": pins, "constraints": [], "preferences": [], "upgrade": False, "upgrade_packages": []}
+        )
         # The resolution just fetched every page this pass needs: read them from uv's cache
         # (offline, ~1 s for 50 pins) instead of revalidating each one (~8 s); go online only
         # when the cache cannot answer.

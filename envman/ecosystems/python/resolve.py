@@ -8,20 +8,22 @@ present in two environments always has one version.
 from __future__ import annotations
 
 import os
-from typing import Callable
-
-from packaging.utils import canonicalize_name
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.python.compiled import parse_compiled
 from envman.ecosystems.python.compilers import CompileJob, compile_with_piptools, compile_with_uv, pylock_hashes_with_uv
-from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION, uv_platform
 from envman.ecosystems.python.entry import PythonEntry
+from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION, uv_platform
+
+if TYPE_CHECKING:
+    from envman.ecosystems.python.section import PythonSection
 
 __all__ = ["resolve_python", "python_version_of"]
 
 
-def python_version_of(section) -> str:
+def python_version_of(section: PythonSection) -> str:
     return section.version or DEFAULT_PYTHON_VERSION
 
 

@@ -39,7 +39,9 @@ def _install(base: list[str], py: list[str], wanted: list[Any], by_key: dict[str
     entries = [by_key[normalize_name(a.name)] for a in wanted]
     missing_hashes = [e.name for e in entries if not e.hashes]
     if missing_hashes:
-        raise SyncError(f"{request.target}: the lock has no hashes for {', '.join(missing_hashes)}; refusing to install unverified artifacts")
+        raise SyncError(
+            f"{request.target}: the lock has no hashes for {', '.join(missing_hashes)}; refusing to install unverified artifacts"
+        )
     section = request.section
     text = requirements_text(
         entries,

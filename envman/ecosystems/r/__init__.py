@@ -49,6 +49,7 @@ class REcosystem(Ecosystem):
     target_kinds = ("rlib", "rscript")
     syncable_kinds = ("rlib",)
     place_flag = "--rlib"
+    place_help = "R library folder to probe (repeatable; default: R's .libPaths())."
     image_labels = ("org.envman.r-libs", "org.envman.r-library", "envman.r.library", "envman.r.libs")
     probe_module = "probe_target.py"
     probe_function = "r_section"
@@ -182,7 +183,7 @@ def _split(value: str | None) -> list[str]:
     return [p for p in (value or "").split(":") if p]
 
 
-def _version_key(value: str) -> Any:
+def _version_key(value: str) -> tuple[int, ...] | str:
     """R's `1.2-3` equals `1.2.3`, and trailing zeros do not count."""
     parts = re.split(r"[.\-]", value.strip())
     if all(p.isdigit() for p in parts):
@@ -199,7 +200,8 @@ def _mark_shadowed(rows: list[InstalledPackage]) -> list[InstalledPackage]:
     out = []
     for pkg in rows:
         if pkg.name in seen and "shadowed-by" not in pkg.extra:
-            pkg = InstalledPackage(pkg.ecosystem, pkg.name, pkg.version, pkg.location, pkg.sha256, {**pkg.extra, "shadowed-by": seen[pkg.name]})
+            extra = {**pkg.extra, "shadowed-by": seen[pkg.name]}
+            pkg = InstalledPackage(pkg.ecosystem, pkg.name, pkg.version, pkg.location, pkg.sha256, extra)
         else:
             seen.setdefault(pkg.name, pkg.location or "")
         out.append(pkg)

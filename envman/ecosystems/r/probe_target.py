@@ -181,7 +181,7 @@ def probe_r(libs, rscript, deep, problems):
         for row in packages:
             if row["name"] == "base":
                 version = row["version"]
-    return {"version": version, "libraries": [l for l in libs if os.path.isdir(l)], "packages": packages}
+    return {"version": version, "libraries": [folder for folder in libs if os.path.isdir(folder)], "packages": packages}
 
 
 def r_section(options, deep, problems):

@@ -21,9 +21,10 @@ import re
 import tarfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from envman.ecosystems.r.dcf import decode_dcf_bytes
@@ -261,7 +262,8 @@ class RepositorySet:
         got_md5 = hashlib.md5(data).hexdigest()
         if md5 and got_md5 != md5.lower():
             raise ChecksumMismatchError(
-                f"{redact_url(url)}: MD5 {got_md5} does not match the repository's MD5sum {md5}; refusing this tarball (nothing was written)"
+                f"{redact_url(url)}: MD5 {got_md5} does not match the repository's MD5sum {md5}; "
+                "refusing this tarball (nothing was written)"
             )
         sha256, path = self.cache.put_artifact(data)
         self.cache.put_index(self._hash_key(url, md5), json.dumps({"sha256": sha256, "md5": got_md5}).encode())

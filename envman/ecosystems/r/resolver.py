@@ -16,8 +16,9 @@ I/O (archive listings, reading an archived tarball's DESCRIPTION) is behind the
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol
 
 from envman.ecosystems.r.constants import BASE_PACKAGES, RECOMMENDED_PACKAGES
 from envman.ecosystems.r.index import Candidate, IndexReadError, RepoIndex
@@ -27,6 +28,7 @@ from envman.errors import ResolutionError
 __all__ = [
     "Root",
     "CandidateSource",
+    "ArchiveSource",
     "IndexSource",
     "Resolution",
     "resolve",
@@ -60,10 +62,18 @@ class CandidateSource(Protocol):
         """Why an index entry for name could not be read, if one could not."""
 
 
+class ArchiveSource(Protocol):
+    """Where archived versions are listed and read (I/O), for IndexSource."""
+
+    def archived_versions(self, name: str, wanted: Sequence[str] = ()) -> list[tuple[str, str]]: ...
+
+    def load_archived(self, name: str, repository: str, version: str) -> Candidate | None: ...
+
+
 class IndexSource:
     """Candidates from parsed indexes; archive lookups are delegated to `archive` (I/O)."""
 
-    def __init__(self, indexes: Sequence[RepoIndex], archive: object | None = None) -> None:
+    def __init__(self, indexes: Sequence[RepoIndex], archive: ArchiveSource | None = None) -> None:
         self.indexes = list(indexes)
         self.archive = archive
         self._current: dict[str, list[Candidate]] = {}
@@ -78,12 +88,12 @@ class IndexSource:
     def archived_versions(self, name: str, wanted: Sequence[str] = ()) -> list[tuple[str, str]]:
         if self.archive is None:
             return []
-        return self.archive.archived_versions(name, wanted)  # type: ignore[attr-defined]
+        return self.archive.archived_versions(name, wanted)
 
     def load_archived(self, name: str, repository: str, version: str) -> Candidate | None:
         if self.archive is None:
             return None
-        return self.archive.load_archived(name, repository, version)  # type: ignore[attr-defined]
+        return self.archive.load_archived(name, repository, version)
 
     def known_names(self) -> list[str]:
         names: dict[str, None] = {}
@@ -117,7 +127,8 @@ class _Req:
 class _Options:
     """Lazy, ordered candidates of one package under the constraints known at decision time."""
 
-    def __init__(self, name: str, source: CandidateSource, constraints: list[Constraint], r_key, prefer: str | None, os_types: frozenset[str] = frozenset()) -> None:
+    def __init__(self, name: str, source: CandidateSource, constraints: list[Constraint], r_key: tuple[int, ...] | None,
+                 prefer: str | None, os_types: frozenset[str] = frozenset()) -> None:
         self.name = name
         self.os_types = os_types
         self.source = source
@@ -167,7 +178,7 @@ class _Options:
                 yield cand
         yield from self._archived(seen, only=None, skip_versions=({self.prefer} if archived_done else set()))
 
-    def _archived(self, seen: set, only: str | None, skip_versions: set | frozenset = frozenset()) -> Iterator[Candidate]:
+    def _archived(self, seen: set[tuple[str, str]], only: str | None, skip_versions: Set[str | None] = frozenset()) -> Iterator[Candidate]:
         wanted = [c.version for c in self.constraints if c.op == "=="]
         if self.prefer:
             wanted.append(self.prefer)
@@ -303,7 +314,9 @@ def resolve(
     for root in roots:
         if root.name == "R":
             if r_version_key is not None and not satisfies(r_version_key, root.constraints):
-                raise ResolutionError(f"{root.origin} needs R ({format_constraints(root.constraints)}) but r.version is {'.'.join(map(str, r_version_key))}")
+                raise ResolutionError(
+                    f"{root.origin} needs R ({format_constraints(root.constraints)}) but r.version is {'.'.join(map(str, r_version_key))}"
+                )
             continue
         if is_skipped(root.name):
             continue
@@ -312,6 +325,7 @@ def resolve(
 
     no_version: list[str] = []
     conflicts: list[str] = []
+    steps = 0  # candidates tried (try_next counts them)
 
     def describe_reqs(name: str) -> list[str]:
         return [
@@ -322,7 +336,8 @@ def resolve(
     def describe_no_version(name: str, options: _Options) -> str:
         lines = [f"no version of R package `{name}` satisfies every requirement:", *describe_reqs(name)]
         available = [f"{c.version} ({c.repository})" for c in source.current(name)]
-        lines.append(f"  available: {', '.join(available) or 'none'}" + (f"; archived: {', '.join(options.archived_listed)}" if options.archived_listed else ""))
+        archived = f"; archived: {', '.join(options.archived_listed)}" if options.archived_listed else ""
+        lines.append(f"  available: {', '.join(available) or 'none'}" + archived)
         for reason in options.rejected:
             lines.append(f"  rejected: {reason}")
         return "\n".join(lines)
@@ -349,7 +364,9 @@ def resolve(
                 return False
             steps += 1
             if steps > max_steps:
-                raise ResolutionError(f"gave up after {max_steps} attempts to resolve the R packages; add version constraints to narrow the search")
+                raise ResolutionError(
+                    f"gave up after {max_steps} attempts to resolve the R packages; add version constraints to narrow the search"
+                )
             chosen[frame.name] = cand
             trail.append(("choose", frame.name))
             clash = None
@@ -365,13 +382,13 @@ def resolve(
                 return True
             conflicts.append(clash)
 
-    steps = 0
     frames: list[_Frame] = []
     cursor = 0
     while cursor < len(order):
         name = order[cursor]
         constraints = [c for req in reqs[name] for c in req.constraints]
-        frame = _Frame(name, _Options(name, source, constraints, r_version_key, preferences.get(name), os_types), len(trail), len(order), cursor)
+        options = _Options(name, source, constraints, r_version_key, preferences.get(name), os_types)
+        frame = _Frame(name, options, len(trail), len(order), cursor)
         frames.append(frame)
         while not try_next(frames[-1]):
             failed = frames.pop()

@@ -9,14 +9,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from envman.ecosystems.r.section import parse_r_spec
+from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.r.constants import DEFAULT_REPOSITORIES
+from envman.ecosystems.r.entry import REntry
 from envman.ecosystems.r.index import Candidate
 from envman.ecosystems.r.repository import Artifact, RepositorySet
 from envman.ecosystems.r.resolver import IndexSource, Resolution, Root, closure, resolve
+from envman.ecosystems.r.section import parse_r_spec
 from envman.ecosystems.r.versions import VersionError, parse_constraint, version_key
 from envman.errors import BadInputError, ResolutionError
-from envman.ecosystems.r.entry import REntry
 from envman.redact import redact_url
 
 __all__ = ["resolve_request", "roots_from_specs", "repositories_of"]
@@ -106,17 +107,21 @@ def os_types_of(platforms: list[str]) -> frozenset[str]:
     return frozenset("windows" if p.startswith("win") else "unix" for p in platforms)
 
 
-def _resolve_with_refresh(repos, union, r_key, preferences, repositories, request, services) -> tuple[RepositorySet, Resolution]:
+def _resolve_with_refresh(repos: RepositorySet, union: list[Root], r_key: tuple[int, ...] | None, preferences: dict[str, str],
+                          repositories: dict[str, str], request: ResolveRequest, services: Services) -> tuple[RepositorySet, Resolution]:
+    os_types = os_types_of(list(request.platforms))
     indexes = repos.load_indexes()
     try:
-        return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences, repositories=list(repositories), os_types=os_types_of(list(request.platforms)))
+        return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences,
+                              repositories=list(repositories), os_types=os_types)
     except ResolutionError:
         if request.offline or not repos.used_cached_index:
             raise
     # a cached index may predate a package just published: fetch the indexes and retry once
     repos = RepositorySet(repositories, services, offline=False, refresh=True)
     indexes = repos.load_indexes()
-    return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences, repositories=list(repositories), os_types=os_types_of(list(request.platforms)))
+    return repos, resolve(union, IndexSource(indexes, archive=repos), r_version_key=r_key, preferences=preferences,
+                          repositories=list(repositories), os_types=os_types)
 
 
 def _artifacts(repos: RepositorySet, resolution: Resolution, previous: dict[str, Any]) -> dict[str, Artifact]:
@@ -143,8 +148,8 @@ def _artifacts(repos: RepositorySet, resolution: Resolution, previous: dict[str,
             continue
         todo.append((name, cand, url))
     if todo:
-        from envman.http import NotFound
         from envman.errors import UnreachableError
+        from envman.http import NotFound
 
         def fetch(item: tuple[str, Candidate, str]) -> tuple[str, Artifact]:
             name, cand, url = item
