@@ -20,9 +20,10 @@ def cache_root_text() -> str:
     if sys.platform.startswith("linux"):
         base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
         return os.path.join(base, "envman")
-    from platformdirs import user_cache_dir
+    else:  # (an else block: mypy skips it as another platform's code instead of calling it unreachable)
+        from platformdirs import user_cache_dir
 
-    return str(user_cache_dir("envman", appauthor=False))
+        return str(user_cache_dir("envman", appauthor=False))
 
 
 def index_file(root: str, key: str) -> str:

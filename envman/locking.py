@@ -140,7 +140,9 @@ def stale_changes(manifest_path: Path) -> tuple[Path, list[str] | None]:
     return lock_path, stale_sections(read_lock(lock_path).manifest_hash, current)
 
 
-def update_lock(manifest_path: Path, options: LockOptions, progress: Callable[[str], None] = lambda message: None) -> tuple[Path, bool, LockOutcome]:
+def update_lock(
+    manifest_path: Path, options: LockOptions, progress: Callable[[str], None] = lambda message: None
+) -> tuple[Path, bool, LockOutcome]:
     """Resolve what changed and write the lock atomically: (lock path, written?, outcome)."""
     from envman.cache import ArtifactCache
     from envman.http import HttpClient

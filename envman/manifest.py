@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, create_model, field_validator, model_validator
 
 from envman.errors import LocatedError
 from envman.lockfile.paths import DEFAULT_ENVIRONMENT, default_environment
 from envman.sections import AptName, Strict, hyphen
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 __all__ = [
     "Manifest",
@@ -131,24 +134,25 @@ class Manifest(Strict):
         return default_environment(self.environment_names(), requested, where="envman.yaml")
 
 
-_built: dict[int, type[Manifest]] = {}
+_built: dict[tuple[tuple[str, int], ...], type[Manifest]] = {}
 
 
 def manifest_model() -> type[Manifest]:
     """The manifest model for the ecosystems registered now (sections in registry order)."""
     from envman import ecosystems
 
-    key = ecosystems.generation()
+    key = ecosystems.signature()
     if key not in _built:
         known = ecosystems.all_ecosystems()
         overlay_fields: dict[str, Any] = {eco.name: (eco.overlay_model() | None, None) for eco in known}
         overlay_fields["system"] = (_SystemOverlay | None, None)
-        overlay = create_model("EnvironmentOverlay", __base__=Strict, __doc__="What an environment adds to the top-level sets.", **overlay_fields)
+        overlay = create_model(
+            "EnvironmentOverlay", __base__=Strict, __doc__="What an environment adds to the top-level sets.", **overlay_fields
+        )
         fields: dict[str, Any] = {eco.name: (eco.section_model() | None, None) for eco in known}
         fields["system"] = (SystemSection | None, None)
         fields["image"] = (ImageSection | None, None)
-        fields["environments"] = (dict[Annotated[str, Field(pattern=_NAME)], overlay | None], {})  # type: ignore[valid-type]
-        _built.clear()
+        fields["environments"] = (dict[Annotated[str, Field(pattern=_NAME)], overlay | None], {})
         _built[key] = create_model("Manifest", __base__=Manifest, **fields)
     return _built[key]
 
@@ -276,7 +280,8 @@ def parse_manifest(text: str, filename: str = "envman.yaml") -> Manifest:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise LocatedError(filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None, f"invalid YAML: {problem}") from None
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise LocatedError(filename, line, column, f"invalid YAML: {problem}") from None
     except YAMLError as exc:
         raise LocatedError(filename, None, None, f"invalid YAML: {exc}") from None
     if data is None:
@@ -296,12 +301,12 @@ def parse_manifest(text: str, filename: str = "envman.yaml") -> Manifest:
         raise LocatedError(filename, line, col, _message({**first, "loc": loc})) from None
 
 
-def _sort_key(data: Any, error: dict[str, Any]) -> tuple[int, int]:
+def _sort_key(data: Any, error: ErrorDetails) -> tuple[int, int]:
     line, col = _position(data, _clean_loc(tuple(error["loc"])))
     return (line or 0, col or 0)
 
 
-def _best_error(errors: list[dict[str, Any]]) -> dict[str, Any]:
+def _best_error(errors: list[ErrorDetails]) -> ErrorDetails:
     """Union members each report an error for the same place; prefer the most telling one."""
     first_loc = _clean_loc(tuple(errors[0]["loc"]))
     same_place = [e for e in errors if _clean_loc(tuple(e["loc"]))[: len(first_loc)] == first_loc]

@@ -101,7 +101,11 @@ def parse_snapshot(text: str, source: str = "snapshot.json") -> Snapshot:
     ecosystems = data.get("ecosystems", [])
     _require(isinstance(ecosystems, list) and all(e in known for e in ecosystems), source, f"`ecosystems` must list {', '.join(known)}")
     runtimes = data.get("runtimes", {})
-    _require(isinstance(runtimes, dict) and all(isinstance(v, str) for v in runtimes.values()), source, "`runtimes` must map names to version strings")
+    _require(
+        isinstance(runtimes, dict) and all(isinstance(v, str) for v in runtimes.values()),
+        source,
+        "`runtimes` must map names to version strings",
+    )
     environment = data.get("environment", {})
     _require(isinstance(environment, dict), source, "`environment` must be an object")
     problems = data.get("problems", [])

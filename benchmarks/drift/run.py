@@ -203,15 +203,15 @@ def main() -> None:
         freeze = timed([str(python), "-m", "pip", "freeze", "--disable-pip-version-check"], args.runs)
         freeze_all = timed([str(python), "-m", "pip", "freeze", "--all", "--disable-pip-version-check"], args.runs)
 
-        from envman.cli.drift_cmds import run_check
         from envman.targets import Places, ProbeContext, Project, parse_target, probe_target
+        from envman.targets.checking import run_check
 
         specs = [parse_target(t) for t in targets]
 
         def api_check() -> None:
             ctx = ProbeContext(places=Places(), project=Project(manifest))
-            result = run_check(specs, ctx)
-            assert result.in_sync, [f for t in result.targets for f in t.findings][:3]
+            result, errors = run_check(specs, ctx)
+            assert not errors and result.in_sync, [f for t in result.targets for f in t.findings][:3]
 
         api_check()
         api = timed_call(api_check, args.runs)

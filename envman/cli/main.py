@@ -1,6 +1,6 @@
 """The command line: argparse subcommands from the command modules; errors -> exit codes.
 
-argparse (standard library) instead of Typer: Typer with click and rich took 0.13–0.25 s to
+argparse (standard library) instead of Typer: Typer with click and rich took 0.13 to 0.25 s to
 import, more than `envman check` or a warm `envman lock` take to do their work. Each command
 module registers its subcommands; a handler imports what it needs when it runs.
 """

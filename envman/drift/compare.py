@@ -8,7 +8,7 @@ those rules to any ecosystem the registry lists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,14 +150,21 @@ def check(expected: Snapshot, installed: Snapshot, deep: bool = False) -> list[F
             for row in rows:
                 detail = _duplicate_detail(row, primary) if row is not primary else rules.extra_detail(row)
                 findings.append(Finding(eco, row.name, "extra", None, shown(row), detail))
+    for eco, label, want, got in _runtime_mismatches(names, expected, installed):
+        findings.append(Finding(eco, label, "runtime", want, got))
+    return findings
+
+
+def _runtime_mismatches(names: list[str], a: Snapshot, b: Snapshot) -> Iterator[tuple[str, str, str, str]]:
+    """(ecosystem, runtime label, version in a, version in b) where both know the runtime
+    and the versions do not match by that ecosystem's rule."""
     for eco in names:
         rules = ecosystems.get(eco)
         if rules.runtime is None:
             continue
-        want, got = expected.runtimes.get(rules.runtime), installed.runtimes.get(rules.runtime)
-        if want and got and not rules.runtime_matches(want, got):
-            findings.append(Finding(eco, rules.runtime_label or rules.runtime, "runtime", want, got))
-    return findings
+        left, right = a.runtimes.get(rules.runtime), b.runtimes.get(rules.runtime)
+        if left and right and not rules.runtime_matches(left, right):
+            yield eco, rules.runtime_label or rules.runtime, left, right
 
 
 # -- diff -----------------------------------------------------------------------------
@@ -179,11 +186,6 @@ def diff(left: Snapshot, right: Snapshot) -> list[Difference]:
             if lp is not None and rp is not None and rules.same_version(lp, rp):
                 continue
             out.append(Difference(eco, either.name, shown(lp), shown(rp)))
-    for eco in names:
-        rules = ecosystems.get(eco)
-        if rules.runtime is None:
-            continue
-        lv, rv = left.runtimes.get(rules.runtime), right.runtimes.get(rules.runtime)
-        if lv and rv and not rules.runtime_matches(lv, rv):
-            out.append(Difference("runtime", rules.runtime, lv, rv))
+    for eco, _label, lv, rv in _runtime_mismatches(names, left, right):
+        out.append(Difference("runtime", ecosystems.get(eco).runtime or eco, lv, rv))
     return out

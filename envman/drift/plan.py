@@ -46,11 +46,13 @@ def plan_sync(findings: list[Finding]) -> list[Action]:
             actions.append(Action("reinstall", f.ecosystem, f.name, f.actual, f.expected))
         elif f.kind == "extra":
             if f.detail and f.detail.startswith("second copy"):
-                actions.append(Action("none", f.ecosystem, f.name, f.actual, None, f"a duplicate outside the target's own folder ({f.detail})"))
+                why = f"a duplicate outside the target's own folder ({f.detail})"
+                actions.append(Action("none", f.ecosystem, f.name, f.actual, None, why))
             else:
                 actions.append(Action("remove", f.ecosystem, f.name, f.actual, None))
         else:
-            actions.append(Action("none", f.ecosystem, f.name, f.actual, f.expected, f"{f.name} is {f.actual}, expected {f.expected}: envman installs packages, not runtimes"))
+            why = f"{f.name} is {f.actual}, expected {f.expected}: envman installs packages, not runtimes"
+            actions.append(Action("none", f.ecosystem, f.name, f.actual, f.expected, why))
     order = {"remove": 0, "change": 1, "install": 2, "reinstall": 3, "none": 4}
     return sorted(actions, key=lambda a: (order[a.op], a.ecosystem, a.name.lower()))
 

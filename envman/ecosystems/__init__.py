@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from envman.ecosystems.base import Ecosystem
 
-__all__ = ["BUILTIN", "names", "get", "all_ecosystems", "register", "unregister", "generation", "export_formats", "find"]
+__all__ = ["BUILTIN", "names", "get", "all_ecosystems", "register", "unregister", "generation", "signature", "export_formats", "find"]
 
 # name -> module holding ECOSYSTEM (an envman.ecosystems.base.Ecosystem); the order is the
 # order of the manifest's sections, of the lock's lists and of reports.
@@ -70,8 +70,15 @@ def unregister(name: str) -> None:
 
 
 def generation() -> int:
-    """Changes whenever the registry does (caches of derived models key on it)."""
+    """Changes whenever the registry does."""
     return _generation
+
+
+def signature() -> tuple[tuple[str, int], ...]:
+    """Which ecosystem objects are registered, in order: models derived from the registry are
+    cached under it, so the same registry always gives the same model classes (also after a
+    test registers an ecosystem and removes it again)."""
+    return tuple((eco.name, id(eco)) for eco in all_ecosystems())
 
 
 def export_formats() -> dict[str, str]:

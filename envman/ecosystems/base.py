@@ -211,18 +211,28 @@ class Ecosystem(ABC):
     probe_function: ClassVar[str | None] = None  # its function (options, deep, problems) -> section
     probe_interpreter: ClassVar[bool] = False  # its targets are the interpreter the probe script runs with
 
-    # -- manifest ---------------------------------------------------------------------------
-    @abstractmethod
+    # -- models: "module:Class" inside the ecosystem's package, imported on first use -------
+    section_class: ClassVar[str] = ""  # the manifest section (validates every spec)
+    overlay_class: ClassVar[str] = ""  # what an environment adds (`environments.E.<name>`)
+    entry_class: ClassVar[str] = ""  # one lock entry
+
     def section_model(self) -> type[BaseModel]:
-        """The pydantic model of the manifest section (validates every spec)."""
+        return self._model(self.section_class)
 
-    @abstractmethod
     def overlay_model(self) -> type[BaseModel]:
-        """The model of what an environment adds (`environments.E.<name>`)."""
+        return self._model(self.overlay_class)
 
-    @abstractmethod
     def entry_model(self) -> type[BaseModel]:
-        """The model of one lock entry."""
+        return self._model(self.entry_class)
+
+    def _model(self, where: str) -> type[BaseModel]:
+        import importlib
+
+        module, _, name = where.partition(":")
+        if not module or not name:
+            raise NotImplementedError(f"{type(self).__name__}: set section_class, overlay_class and entry_class, or override *_model()")
+        model: type[BaseModel] = getattr(importlib.import_module(f"{type(self).__module__}.{module}"), name)
+        return model
 
     def platform_fields(self) -> dict[str, Any]:
         """Extra per-platform lock fields this ecosystem owns: name -> (type, default)."""
@@ -299,6 +309,7 @@ class Ecosystem(ABC):
 
     def check_probe(self, kind: str, options: Mapping[str, Any], data: Mapping[str, Any], what: str) -> None:
         """Raise UnreachableError when a single-ecosystem target could not be read at all."""
+        return None
 
     def file_folders(self, places: tuple[str, ...], label: str | None, env: Sequence[str]) -> list[str]:
         """Folders to copy out of a target without Python, to read its files here."""

@@ -12,6 +12,7 @@ Names are loaded on first use, so `import envman.lockfile.fastpath` stays light.
 from __future__ import annotations
 
 import importlib
+
 TYPE_CHECKING = False  # typing costs ~7 ms to import; annotations here are strings
 if TYPE_CHECKING:
     from typing import Any

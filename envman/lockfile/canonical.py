@@ -131,7 +131,8 @@ def parse_lock(text: str, filename: str = "envman.lock") -> LockBase:
         data = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        raise LocatedError(filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None, f"invalid YAML: {exc.problem}") from None
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise LocatedError(filename, line, column, f"invalid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise LocatedError(filename, None, None, f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -146,7 +147,9 @@ def parse_lock(text: str, filename: str = "envman.lock") -> LockBase:
         loc = tuple(error["loc"])
         line, col = _node_position(text, loc)
         where = ".".join(str(p) for p in loc)
-        raise LocatedError(filename, line, col, f"invalid lock at {where}: {error['msg']} (the lock was edited by hand? run `envman lock`)") from None
+        raise LocatedError(
+            filename, line, col, f"invalid lock at {where}: {error['msg']} (the lock was edited by hand? run `envman lock`)"
+        ) from None
 
 
 def read_lock(path: str | Path) -> LockBase:

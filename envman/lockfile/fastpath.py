@@ -11,6 +11,7 @@ when it was locked. Anything unexpected returns None and the caller takes the fu
 from __future__ import annotations
 
 import hashlib
+
 TYPE_CHECKING = False  # typing costs ~7 ms to import; annotations here are strings
 if TYPE_CHECKING:
     from typing import Any

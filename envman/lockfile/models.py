@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, create_model
 
-from envman.errors import BadInputError
 from envman.lockfile.entry_base import LockModel
+from envman.lockfile.paths import no_such_platform
 
 __all__ = ["ImagePin", "PlatformLockBase", "LockBase", "Lock", "PlatformLock", "lock_model"]
 
@@ -39,20 +39,17 @@ class LockBase(LockModel):
         try:
             return self.environments[environment][platform]
         except KeyError:
-            known = ", ".join(f"{e}@{p}" for e, ps in sorted(self.environments.items()) for p in sorted(ps))
-            raise BadInputError(
-                f"the lock has no environment {environment!r} for platform {platform!r} (it has: {known or 'none'})"
-            ) from None
+            raise no_such_platform(self.environments, environment, platform) from None
 
 
-_built: dict[int, tuple[type[LockBase], type[PlatformLockBase]]] = {}
+_built: dict[tuple[tuple[str, int], ...], tuple[type[LockBase], type[PlatformLockBase]]] = {}
 
 
 def lock_model() -> tuple[type[LockBase], type[PlatformLockBase]]:
     """(Lock, PlatformLock) for the ecosystems registered now."""
     from envman import ecosystems
 
-    key = ecosystems.generation()
+    key = ecosystems.signature()
     if key not in _built:
         fields: dict[str, Any] = {}
         for eco in ecosystems.all_ecosystems():
@@ -65,7 +62,6 @@ def lock_model() -> tuple[type[LockBase], type[PlatformLockBase]]:
             __base__=LockBase,
             environments=(dict[str, dict[str, platform]], Field(default_factory=dict)),
         )
-        _built.clear()
         _built[key] = (lock, platform)
     return _built[key]
 

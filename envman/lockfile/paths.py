@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from envman.errors import BadInputError
 
-__all__ = ["LOCK_NAME", "DEFAULT_ENVIRONMENT", "lock_path_for", "default_environment"]
+__all__ = ["LOCK_NAME", "DEFAULT_ENVIRONMENT", "lock_path_for", "default_environment", "no_such_platform"]
 
 LOCK_NAME = "envman.lock"
 DEFAULT_ENVIRONMENT = "default"  # the one environment of a manifest without `environments:`
@@ -31,3 +31,9 @@ def default_environment(names: Iterable[str], requested: str | None = None, wher
     if not ordered:
         raise BadInputError(f"{where} has no environments")
     raise BadInputError(f"{where}: several environments ({', '.join(ordered)}) and none is `production`; pass --env")
+
+
+def no_such_platform(environments: Mapping[str, Mapping[str, object]], environment: str, platform: str) -> BadInputError:
+    """The error for an environment/platform the lock does not have, naming what it has."""
+    known = ", ".join(f"{e}@{p}" for e, ps in sorted(environments.items()) for p in sorted(ps))
+    return BadInputError(f"the lock has no environment {environment!r} for platform {platform!r} (it has: {known or 'none'})")

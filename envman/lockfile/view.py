@@ -17,7 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from envman.errors import BadInputError
+from envman.lockfile.paths import no_such_platform
 
 __all__ = ["LockView", "read_lock_fast"]
 
@@ -64,8 +64,7 @@ class LockView:
         try:
             return self.environments[environment][platform]
         except KeyError:
-            known = ", ".join(f"{e}@{p}" for e, ps in sorted(self.environments.items()) for p in sorted(ps))
-            raise BadInputError(f"the lock has no environment {environment!r} for platform {platform!r} (it has: {known or 'none'})") from None
+            raise no_such_platform(self.environments, environment, platform) from None
 
 
 def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envman.report.model import CheckResult, DiffResult, TargetResult
+
+if TYPE_CHECKING:
+    from envman.drift.compare import Finding
 
 __all__ = ["CHECK_FORMATS", "DIFF_FORMATS", "render_check", "render_diff"]
 
@@ -127,13 +130,14 @@ def _check_markdown(result: CheckResult) -> str:
             continue
         lines += ["", "| ecosystem | name | kind | expected | actual | detail |", "|---|---|---|---|---|---|"]
         for f in _sorted_findings(target):
-            lines.append(f"| {f.ecosystem} | {_md(f.name)} | {f.kind} | {_md(f.expected)} | {_md(f.actual)} | {_md(f.detail) if f.detail else ''} |")
+            detail = _md(f.detail) if f.detail else ""
+            lines.append(f"| {f.ecosystem} | {_md(f.name)} | {f.kind} | {_md(f.expected)} | {_md(f.actual)} | {detail} |")
         for problem in target.problems:
             lines.append(f"\n> note: {_md(problem)}")
     return "\n".join(lines) + "\n"
 
 
-def _finding_message(f: Any) -> str:
+def _finding_message(f: Finding) -> str:
     text = {
         "missing": f"{f.name} {f.expected} is locked but not installed",
         "extra": f"{f.name} {f.actual} is installed but not locked",
@@ -150,7 +154,7 @@ def _check_junit(result: CheckResult) -> str:
     total = failures = 0
     for target in result.targets:
         cases = []
-        by_name: dict[tuple[str, str], list[Any]] = {}
+        by_name: dict[tuple[str, str], list[Finding]] = {}
         for f in target.findings:
             by_name.setdefault((f.ecosystem, f.name), []).append(f)
         names = [(eco, name) for eco, items in sorted(target.checked.items()) for name in sorted(items)]
@@ -199,7 +203,8 @@ def render_diff(result: DiffResult, fmt: str, color: bool | None = None) -> str:
         if result.identical:
             lines.append("Identical.")
         else:
-            lines += [f"{len(ordered)} difference(s).", "", f"| ecosystem | name | `{_md(result.left)}` | `{_md(result.right)}` |", "|---|---|---|---|"]
+            header = f"| ecosystem | name | `{_md(result.left)}` | `{_md(result.right)}` |"
+            lines += [f"{len(ordered)} difference(s).", "", header, "|---|---|---|---|"]
             lines += [f"| {d.ecosystem} | {_md(d.name)} | {_md(d.left)} | {_md(d.right)} |" for d in ordered]
         return "\n".join(lines) + "\n"
     from rich.table import Table

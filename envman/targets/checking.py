@@ -8,7 +8,7 @@ from typing import Any
 
 from envman.errors import EnvmanError
 from envman.snapshot import Snapshot
-from envman.targets.context import DEFAULT_PLATFORM, ProbeContext, known_artifacts, platform_of
+from envman.targets.context import DEFAULT_PLATFORM, ProbeContext, known_artifacts, owner_of_kind, platform_of
 from envman.targets.spec import TargetSpec
 
 __all__ = ["run_check", "run_diff", "take_snapshot", "with_known_artifacts"]
@@ -19,8 +19,6 @@ _NAMED_BY_HASH = ("docker", "image", "local")
 
 def with_known_artifacts(ctx: ProbeContext, specs: list[TargetSpec]) -> ProbeContext:
     """The context with the lock's sha256 -> (name, version) when a target may need it."""
-    from envman.targets.probe import owner_of_kind
-
     needs = any(s.kind in _NAMED_BY_HASH or owner_of_kind(s.kind) is not None for s in specs)
     if ctx.project is None or not needs or not ctx.project.lock_path.is_file():
         return ctx

@@ -180,7 +180,10 @@ def _probe_files(container: Any, env: list[str], labels: dict[str, str], ctx: Pr
         if eco.name not in data and empty is not None:
             data[eco.name] = empty
     problems = data.setdefault("problems", [])
-    problems.append(f"no Python interpreter ({interpreter}) in the target: its files were read instead; Python packages and runtime versions were not inspected (set --python if one exists elsewhere)")
+    problems.append(
+        f"no Python interpreter ({interpreter}) in the target: its files were read instead; "
+        "Python packages and runtime versions were not inspected (set --python if one exists elsewhere)"
+    )
     if ctx.deep:
         problems.append("--deep without Python in the target: jar and conda hashes are checked, Python RECORD hashes cannot be")
     return dict(data)
@@ -213,7 +216,9 @@ def probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     try:
         data = _run_probe_in_image(client, image, interpreter, options, spec.text)
     except NoInterpreter:
-        container = client.containers.create(image.id, entrypoint=["/envman-never-started"], network_disabled=True, labels={"org.envman.probe": "1"})
+        container = client.containers.create(
+            image.id, entrypoint=["/envman-never-started"], network_disabled=True, labels={"org.envman.probe": "1"}
+        )
         try:
             env = (image.attrs.get("Config") or {}).get("Env") or []
             data = _probe_files(container, env, labels, ctx, interpreter)

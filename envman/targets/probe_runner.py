@@ -21,7 +21,13 @@ from envman.errors import UnreachableError
 
 __all__ = ["probe_source", "encode_options", "run_probe", "in_process", "probe_functions"]
 
-_source_cache: dict[int, str] = {}
+_source_cache: dict[tuple[tuple[str, int], ...], str] = {}
+
+# probe_script is untyped by design (Python 3.6, standard library only): the signatures of
+# the functions called from here, declared where they are bound.
+_Probe = tuple[str, Callable[..., Any]]
+_Encode = Callable[[dict[str, Any]], list[str]]
+_Collect = Callable[[dict[str, Any], list[_Probe]], dict[str, Any]]
 
 
 def _probing() -> list[Any]:
@@ -34,16 +40,17 @@ def _module_file(eco: Any) -> Path:
 
 
 def encode_options(options: dict[str, Any]) -> list[str]:
-    from envman.targets.probe_script import encode_options as encode
+    from envman.targets.probe_script import encode_options as untyped_encode
 
+    encode: _Encode = untyped_encode
     return list(encode(options))
 
 
 def probe_source() -> str:
-    """The probe script as sent to targets (cached per registry generation)."""
+    """The probe script as sent to targets (cached per registry signature)."""
     import ast
 
-    key = ecosystems.generation()
+    key = ecosystems.signature()
     if key in _source_cache:
         return _source_cache[key]
     probing = _probing()
@@ -57,19 +64,18 @@ def probe_source() -> str:
             isinstance(body, list)
             and body
             and isinstance(body[0], ast.Expr)
-            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)
         ):
             node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
     tree.body = [
         n for n in tree.body if not (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets))
     ]
-    _source_cache.clear()
     _source_cache[key] = ast.unparse(tree) + "\n"
     return _source_cache[key]
 
 
-def probe_functions() -> list[tuple[str, Callable[..., Any]]]:
+def probe_functions() -> list[_Probe]:
     """(ecosystem, section function) pairs from the imported probe_target modules."""
     found = []
     for eco in _probing():
@@ -81,10 +87,10 @@ def probe_functions() -> list[tuple[str, Callable[..., Any]]]:
 def in_process(options: dict[str, Any]) -> dict[str, Any]:
     """The probe's result computed here, by the same modules the in-target script is
     assembled from (local folders: no interpreter to start)."""
-    from envman.targets.probe_script import collect
+    from envman.targets.probe_script import collect as untyped_collect
 
-    result: dict[str, Any] = collect(options, probe_functions())
-    return result
+    collect: _Collect = untyped_collect
+    return collect(options, probe_functions())
 
 
 def run_probe(runner: Runner, interpreter: str, options: dict[str, Any], what: str, timeout: float = 300) -> dict[str, Any]:

@@ -15,7 +15,8 @@ __all__ = ["Project"]
 @dataclass
 class Project:
     manifest_path: Path
-    _manifest: dict[str | None, Any] = field(default_factory=dict)
+    _manifest: dict[str | None, Any] = field(default_factory=dict)  # rev -> Manifest or None
+    _manifest_data: dict[str | None, dict[str, Any] | None] = field(default_factory=dict)  # rev -> plain data or None
     _lock: dict[tuple[str | None, bool], Any] = field(default_factory=dict)
 
     @property
@@ -71,8 +72,7 @@ class Project:
         check needs only `r.version`, `jvm.java` and which sections exist; a fast YAML read
         keeps ruamel and the manifest models out of its path. None when absent or unreadable.
         """
-        key = ("data", rev)
-        if key not in self._manifest:
+        if rev not in self._manifest_data:
             try:
                 if rev is None:
                     text = self.manifest_path.read_text(encoding="utf-8") if self.manifest_path.is_file() else None
@@ -81,8 +81,8 @@ class Project:
                 data = _yaml_data_cached(text) if text else None
             except (EnvmanError, OSError, UnicodeDecodeError, ValueError):
                 data = None
-            self._manifest[key] = data if isinstance(data, dict) else None
-        return self._manifest[key]
+            self._manifest_data[rev] = data if isinstance(data, dict) else None
+        return self._manifest_data[rev]
 
     def environment(self, requested: str | None, rev: str | None = None) -> str:
         """--env, else the only environment, else `production` (the lock has the manifest's
@@ -102,8 +102,7 @@ class Project:
         try:
             proc = subprocess.run(
                 ["git", "-C", str(folder), "show", f"{rev}:./{name}"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                capture_output=True,
                 timeout=60,
             )
         except FileNotFoundError:

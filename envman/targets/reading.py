@@ -14,7 +14,9 @@ from envman.targets.spec import TargetSpec
 __all__ = ["snapshot_from_probe", "snapshot_from_lock"]
 
 
-def snapshot_from_probe(target: str, names: Sequence[str], data: Mapping[str, Any], known: Mapping[str, tuple[str, str]] | None = None) -> Snapshot:
+def snapshot_from_probe(
+    target: str, names: Sequence[str], data: Mapping[str, Any], known: Mapping[str, tuple[str, str]] | None = None
+) -> Snapshot:
     """Snapshot of a target from the probe script's JSON (pure).
 
     The JSON comes from inside the target (a container may be hostile): anything of the

@@ -24,7 +24,7 @@ class LocalRunner:
 
     def run(self, argv: Sequence[str], input: bytes | None = None, timeout: float = 120) -> RunResult:
         try:
-            proc = subprocess.run(list(argv), input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, env=self.env)
+            proc = subprocess.run(list(argv), input=input, capture_output=True, timeout=timeout, env=self.env)
         except subprocess.TimeoutExpired:
             raise UnreachableError(f"{argv[0]} did not answer within {timeout:.0f} s") from None
         return RunResult(proc.returncode, proc.stdout, proc.stderr)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from envman.ecosystems.base import (
     Ecosystem,
@@ -23,9 +23,6 @@ from envman.ecosystems.base import (
     Services,
     SyncRequest,
 )
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
 
 __all__ = ["ECOSYSTEM", "CondaEcosystem"]
 
@@ -43,24 +40,12 @@ class CondaEcosystem(Ecosystem):
     place_help = "Conda prefix to probe (repeatable; default: labels, /opt/*)."
     image_labels = ("org.envman.conda", "envman.conda.prefix", "envman.conda")
     probe_module = "probe_target.py"
+    section_class = "section:CondaSection"
+    overlay_class = "section:CondaOverlay"
+    entry_class = "entry:CondaEntry"
     probe_function = "conda_section"
 
     # -- manifest and lock -------------------------------------------------------------
-    def section_model(self) -> type[BaseModel]:
-        from envman.ecosystems.conda.section import CondaSection
-
-        return CondaSection
-
-    def overlay_model(self) -> type[BaseModel]:
-        from envman.ecosystems.conda.section import CondaOverlay
-
-        return CondaOverlay
-
-    def entry_model(self) -> type[BaseModel]:
-        from envman.ecosystems.conda.entry import CondaEntry
-
-        return CondaEntry
-
     def root_names(self, requirements: Sequence[Any]) -> set[str]:
         import re
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from envman.ecosystems.base import (
     Ecosystem,
@@ -26,9 +26,6 @@ from envman.ecosystems.base import (
     Services,
     SyncRequest,
 )
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
 
 __all__ = ["ECOSYSTEM", "JvmEcosystem", "JARS_DIR", "DEFAULT_JAR_DIRS"]
 
@@ -50,24 +47,12 @@ class JvmEcosystem(Ecosystem):
     place_help = "Jar folder to probe (repeatable; default: labels, /opt, /usr/share/java)."
     image_labels = ("org.envman.jars", "envman.jvm.jars", "envman.jars")
     probe_module = "probe_target.py"
+    section_class = "section:JvmSection"
+    overlay_class = "section:JvmOverlay"
+    entry_class = "entry:JvmEntry"
     probe_function = "jvm_section"
 
     # -- manifest and lock -------------------------------------------------------------
-    def section_model(self) -> type[BaseModel]:
-        from envman.ecosystems.jvm.section import JvmSection
-
-        return JvmSection
-
-    def overlay_model(self) -> type[BaseModel]:
-        from envman.ecosystems.jvm.section import JvmOverlay
-
-        return JvmOverlay
-
-    def entry_model(self) -> type[BaseModel]:
-        from envman.ecosystems.jvm.entry import JvmEntry
-
-        return JvmEntry
-
     def root_names(self, requirements: Sequence[Any]) -> set[str]:
         from envman.ecosystems.jvm.section import parse_jvm_coordinates
 

@@ -28,7 +28,6 @@ from envman.ecosystems.python.probe import normalize_name
 
 if TYPE_CHECKING:
     from packaging.version import Version
-    from pydantic import BaseModel
 
 __all__ = ["ECOSYSTEM", "PythonEcosystem", "VENV_DIR"]
 
@@ -52,25 +51,13 @@ class PythonEcosystem(Ecosystem):
     place_repeatable = False
     image_labels = ("org.envman.python", "org.envman.venv-python", "envman.python")
     probe_module = "probe_target.py"
+    section_class = "section:PythonSection"
+    overlay_class = "section:PythonOverlay"
+    entry_class = "entry:PythonEntry"
     probe_function = "python_section"
     probe_interpreter = True  # the probe script runs with this ecosystem's interpreter
 
     # -- manifest and lock -------------------------------------------------------------
-    def section_model(self) -> type[BaseModel]:
-        from envman.ecosystems.python.section import PythonSection
-
-        return PythonSection
-
-    def overlay_model(self) -> type[BaseModel]:
-        from envman.ecosystems.python.section import PythonOverlay
-
-        return PythonOverlay
-
-    def entry_model(self) -> type[BaseModel]:
-        from envman.ecosystems.python.entry import PythonEntry
-
-        return PythonEntry
-
     def platform_fields(self) -> dict[str, Any]:
         return {"python_version": (str | None, None)}
 

@@ -27,14 +27,6 @@ def python_version_of(section: PythonSection) -> str:
     return section.version or DEFAULT_PYTHON_VERSION
 
 
-def _union(lists: list[list[str]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for items in lists:
-        for item in items:
-            seen.setdefault(item, None)
-    return list(seen)
-
-
 def _preferences(request: ResolveRequest, platform: str) -> list[str]:
     """Old pins of this platform from every environment; names being upgraded are dropped."""
     return [f"{name}=={version}" for name, version in request.preferences(platform).items()]
@@ -59,7 +51,7 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
             cache_dir=cache_dir,
         )
         services.progress(f"python: resolving {platform}")
-        union_requirements = _union([[str(r) for r in request.environments[env]] for env in environments])
+        union_requirements = [str(r) for r in request.union()]
         union_job = CompileJob(**{
             **base.__dict__,
             "requirements": union_requirements,

@@ -14,7 +14,7 @@ import re
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from envman.ecosystems.base import (
     Ecosystem,
@@ -28,9 +28,6 @@ from envman.ecosystems.base import (
     SyncRequest,
 )
 from envman.ecosystems.r.constants import BASE_PACKAGES
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
 
 __all__ = ["ECOSYSTEM", "REcosystem", "R_BASE"]
 
@@ -52,24 +49,12 @@ class REcosystem(Ecosystem):
     place_help = "R library folder to probe (repeatable; default: R's .libPaths())."
     image_labels = ("org.envman.r-libs", "org.envman.r-library", "envman.r.library", "envman.r.libs")
     probe_module = "probe_target.py"
+    section_class = "section:RSection"
+    overlay_class = "section:ROverlay"
+    entry_class = "entry:REntry"
     probe_function = "r_section"
 
     # -- manifest and lock -------------------------------------------------------------
-    def section_model(self) -> type[BaseModel]:
-        from envman.ecosystems.r.section import RSection
-
-        return RSection
-
-    def overlay_model(self) -> type[BaseModel]:
-        from envman.ecosystems.r.section import ROverlay
-
-        return ROverlay
-
-    def entry_model(self) -> type[BaseModel]:
-        from envman.ecosystems.r.entry import REntry
-
-        return REntry
-
     def root_names(self, requirements: Sequence[Any]) -> set[str]:
         from envman.ecosystems.r.section import parse_r_spec
 
