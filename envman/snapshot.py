@@ -15,7 +15,6 @@ found there is known to be empty rather than not inspected.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,15 +27,34 @@ __all__ = ["SNAPSHOT_VERSION", "Snapshot", "load_snapshot", "dump_snapshot", "pa
 SNAPSHOT_VERSION = 1
 
 
-@dataclass
 class Snapshot:
-    target: str
-    ecosystems: list[str]
-    packages: dict[str, list[InstalledPackage]] = field(default_factory=dict)
-    runtimes: dict[str, str] = field(default_factory=dict)
-    environment: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    created: str = ""
+    """What one target holds: packages per ecosystem, runtime versions, facts, problems."""
+
+    __slots__ = ("target", "ecosystems", "packages", "runtimes", "environment", "problems", "created")
+
+    def __init__(
+        self,
+        target: str,
+        ecosystems: list[str],
+        packages: dict[str, list[InstalledPackage]] | None = None,
+        runtimes: dict[str, str] | None = None,
+        environment: dict[str, Any] | None = None,
+        problems: list[str] | None = None,
+        created: str = "",
+    ) -> None:
+        self.target = target
+        self.ecosystems = ecosystems
+        self.packages: dict[str, list[InstalledPackage]] = packages if packages is not None else {}
+        self.runtimes: dict[str, str] = runtimes if runtimes is not None else {}
+        self.environment: dict[str, Any] = environment if environment is not None else {}
+        self.problems: list[str] = problems if problems is not None else []
+        self.created = created
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Snapshot) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"Snapshot(target={self.target!r}, ecosystems={self.ecosystems!r}, {self.count()} packages)"
 
     def of(self, ecosystem: str) -> list[InstalledPackage]:
         return self.packages.get(ecosystem, [])

@@ -14,6 +14,7 @@ pulls it in and what that first import costs.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -23,8 +24,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import importlib.util
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("bench_startup_run", HERE / "run.py")
@@ -42,8 +41,8 @@ class Node:
     self_us: int
     cum_us: int
     level: int
-    children: list["Node"] = field(default_factory=list)
-    parent: "Node | None" = None
+    children: list[Node] = field(default_factory=list)
+    parent: Node | None = None
 
     def chain(self) -> list[str]:
         out, node = [], self
@@ -60,7 +59,7 @@ def parse_importtime(stderr: str) -> dict[str, Node]:
     for line in stderr.splitlines():
         if not line.startswith("import time:") or line.count("|") != 2:
             continue
-        self_s, cum_s, name_field = line[len("import time:"):].split("|")
+        self_s, cum_s, name_field = line[len("import time:") :].split("|")
         if not self_s.strip().isdigit():
             continue  # the header line
         name = name_field.strip()
@@ -89,8 +88,12 @@ def trace_first_importers(argv_tail: list[str], env: dict[str, str], before=None
         if before:
             before()
         entry = startup.ENVMAN[-1:] if startup.ENVMAN[0] != startup.PYTHON else startup.ENVMAN[1:]
-        proc = subprocess.run([startup.PYTHON, str(HERE / "trace_importers.py"), str(out), *entry, *argv_tail],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.run(
+            [startup.PYTHON, str(HERE / "trace_importers.py"), str(out), *entry, *argv_tail],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
         if proc.returncode != 0:
             raise SystemExit(f"traced run failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-800:]}")
         return json.loads(out.read_text())
@@ -133,8 +136,12 @@ def analyse(argv: list[str], env: dict[str, str], runs: int, before=None, traced
     for name, node in first.items():
         cums = [p[name].cum_us for p in parsed if name in p]
         selfs = [p[name].self_us for p in parsed if name in p]
-        med[name] = {"cum_ms": statistics.median(cums) / 1000, "self_ms": statistics.median(selfs) / 1000,
-                     "level": node.level, "chain": node.chain()}
+        med[name] = {
+            "cum_ms": statistics.median(cums) / 1000,
+            "self_ms": statistics.median(selfs) / 1000,
+            "level": node.level,
+            "chain": node.chain(),
+        }
     top_level = [n for n, v in med.items() if v["level"] == 0]
     total = sum(med[n]["cum_ms"] for n in top_level)
     by_pkg: dict[str, float] = {}
@@ -148,11 +155,20 @@ def analyse(argv: list[str], env: dict[str, str], runs: int, before=None, traced
         if pkg not in med:
             heavy[pkg] = None
             continue
-        heavy[pkg] = {"own_ms": by_pkg.get(pkg, 0.0), "modules": count_pkg.get(pkg, 0), "first_cum_ms": med[pkg]["cum_ms"],
-                      "chain": med[pkg]["chain"], **first_importer(traced or {}, pkg)}
-    return {"modules": len(med), "total_ms": total, "top": [{"module": n, **med[n]} for n in top],
-            "by_package": sorted(([p, round(c, 2), count_pkg[p]] for p, c in by_pkg.items()), key=lambda x: -x[1])[:12],
-            "heavy": heavy}
+        heavy[pkg] = {
+            "own_ms": by_pkg.get(pkg, 0.0),
+            "modules": count_pkg.get(pkg, 0),
+            "first_cum_ms": med[pkg]["cum_ms"],
+            "chain": med[pkg]["chain"],
+            **first_importer(traced or {}, pkg),
+        }
+    return {
+        "modules": len(med),
+        "total_ms": total,
+        "top": [{"module": n, **med[n]} for n in top],
+        "by_package": sorted(([p, round(c, 2), count_pkg[p]] for p, c in by_pkg.items()), key=lambda x: -x[1])[:12],
+        "heavy": heavy,
+    }
 
 
 def fmt_chain(chain: list[str]) -> str:
@@ -167,7 +183,7 @@ def render(data: dict) -> str:
         f"Run: {data['date_utc']}, envman at commit {data['commit']} ({data['tree']}); load average (1 min) "
         f"{data['load'][0]:.2f} at the start, {data['load'][1]:.2f} at the end.  ",
         f"Each command run {data['runs']} times as `python -X importtime <envman entry> ARGS`; per-module medians. "
-        "`-X importtime` inflates times (roughly 1.2–1.5x): read them as shares; RESULTS.md has the wall clock. "
+        "`-X importtime` inflates times (roughly 1.2-1.5x): read them as shares; RESULTS.md has the wall clock. "
         "One more run per command under trace_importers.py names the code that first imports each package "
         "(module:line, and the function when the import runs inside one).",
         "",
@@ -185,10 +201,15 @@ def render(data: dict) -> str:
                 where = eager if h["at_import_time"] else lazy
                 where.setdefault((pkg, " → ".join(h["envman_chain"])), {})[key] = (h["own_ms"], h["first_cum_ms"])
     if eager or lazy:
-        lines += ["## Summary: heavy packages and the envman code that first imports them", "",
-                  "Import chain: the envman frames on the stack when the package was first imported, outermost first "
-                  "(`module:line (function)`; no function = module-level code, i.e. an import statement running at import time).", "",
-                  "| package | import chain | when the package is imported | own / first-import cumulative, per command |", "|---|---|---|---|"]
+        lines += [
+            "## Summary: heavy packages and the envman code that first imports them",
+            "",
+            "Import chain: the envman frames on the stack when the package was first imported, outermost first "
+            "(`module:line (function)`; no function = module-level code, i.e. an import statement running at import time).",
+            "",
+            "| package | import chain | when the package is imported | own / first-import cumulative, per command |",
+            "|---|---|---|---|",
+        ]
         for table, when in ((eager, "at module import (eager)"), (lazy, "inside a function (lazy)")):
             for (pkg, chain), per in sorted(table.items(), key=lambda kv: -max(v[0] for v in kv[1].values())):
                 costs = "; ".join(f"{k} {own:.0f} / {cum:.0f} ms" for k, (own, cum) in per.items())
@@ -202,7 +223,8 @@ def render(data: dict) -> str:
             f"`{' '.join(cmd['argv'])}`",
             "",
             f"{res['modules']} modules, {res['total_ms']:.0f} ms of imports in all. Own import time by package: "
-            + ", ".join(f"{p} {c:.0f} ms ({n})" for p, c, n in res["by_package"]) + " (module counts in parentheses).",
+            + ", ".join(f"{p} {c:.0f} ms ({n})" for p, c, n in res["by_package"])
+            + " (module counts in parentheses).",
             "",
             f"Top {TOP} cumulative import costs:",
             "",
@@ -225,8 +247,10 @@ def render(data: dict) -> str:
                 lines.append(f"| {pkg} | not imported | | | | |")
                 continue
             who = f"`{h['envman']}`" + ("" if h["at_import_time"] else " at run time") if h["envman"] else "(no envman frame)"
-            lines.append(f"| {pkg} | {h['own_ms']:.1f} ms ({h['modules']}) | {h['first_cum_ms']:.1f} ms | {who} | "
-                         f"{'`' + h['via'] + '`' if h['via'] else 'directly'} | {fmt_chain(h['chain'])} |")
+            lines.append(
+                f"| {pkg} | {h['own_ms']:.1f} ms ({h['modules']}) | {h['first_cum_ms']:.1f} ms | {who} | "
+                f"{'`' + h['via'] + '`' if h['via'] else 'directly'} | {fmt_chain(h['chain'])} |"
+            )
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -241,24 +265,45 @@ def main() -> None:
         lock_path = load.r_manifest.with_name("envman.lock")
         root = str(load.root)
         specs = {
-            "check": ("`envman check` (drift workload: python:V rlib:D jars:J)", load.check_argv[len(startup.ENVMAN):], os.environ.copy(), None),
-            "r_lock": ("warm `envman lock` (R workload, lock deleted first: full CLI path)", load.lock_argv[len(startup.ENVMAN):], load.r_env,
-                       lambda: lock_path.unlink(missing_ok=True)),
-            "lock_check": ("`envman lock --check` on a fresh lock (fast path)", load.lock_check_argv[len(startup.ENVMAN):], load.r_env, None),
+            "check": (
+                "`envman check` (drift workload: python:V rlib:D jars:J)",
+                load.check_argv[len(startup.ENVMAN) :],
+                os.environ.copy(),
+                None,
+            ),
+            "r_lock": (
+                "warm `envman lock` (R workload, lock deleted first: full CLI path)",
+                load.lock_argv[len(startup.ENVMAN) :],
+                load.r_env,
+                lambda: lock_path.unlink(missing_ok=True),
+            ),
+            "lock_check": (
+                "`envman lock --check` on a fresh lock (fast path)",
+                load.lock_check_argv[len(startup.ENVMAN) :],
+                load.r_env,
+                None,
+            ),
         }
         commands = {}
         for key, (title, args_, env, before) in specs.items():
             argv = py + args_
             traced = trace_first_importers(args_, env, before)
             result = analyse(argv, env, args.runs, before, traced)
-            commands[key] = {"title": title, "argv": [a.replace(root, "$TMP").replace(str(startup.REPO) + "/", "") for a in argv], "result": result}
+            commands[key] = {
+                "title": title,
+                "argv": [a.replace(root, "$TMP").replace(str(startup.REPO) + "/", "") for a in argv],
+                "result": result,
+            }
     m = startup.machine()
     data = {
         "command": f"{Path(startup.PYTHON).relative_to(startup.REPO) if startup.PYTHON.startswith(str(startup.REPO)) else startup.PYTHON} "
-                   f"benchmarks/startup/imports.py --runs {args.runs}",
+        f"benchmarks/startup/imports.py --runs {args.runs}",
         "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": m["envman_commit"], "tree": "working tree under envman/: " + m["envman_tree"],
-        "load": [load_start, os.getloadavg()[0]], "runs": args.runs, "commands": commands,
+        "commit": m["envman_commit"],
+        "tree": "working tree under envman/: " + m["envman_tree"],
+        "load": [load_start, os.getloadavg()[0]],
+        "runs": args.runs,
+        "commands": commands,
     }
     (HERE / "imports.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     text = render(data)

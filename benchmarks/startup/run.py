@@ -21,7 +21,7 @@ every round (the 2-core machine is shared, so noise spreads over all rows alike)
    tools::package_dependencies over the same server), whole process;
 3. `envman lock --check` on the fresh lock that (2) leaves (the stdlib-only fast path);
 4. `python -c pass` with the venv's interpreter: the floor (and `python -S -c pass`, the floor
-   without site: .pth files and the editable-install finder).
+   without site: the .pth files of the venv).
 Commands are the venv's console script `.venv/bin/envman` (envman.cli.entry:run), as a user runs it.
 
 Writes benchmarks/startup/RESULTS.md and results.json. The import-time analysis of the same
@@ -43,9 +43,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -56,6 +56,7 @@ VENV_ENVMAN = REPO / ".venv" / "bin" / "envman"
 PYTHON = str(VENV_PY) if VENV_PY.exists() else sys.executable
 ENVMAN = [str(VENV_ENVMAN)] if VENV_ENVMAN.exists() else [PYTHON, "-m", "envman"]
 
+PY_XY = "{}.{}".format(*sys.version_info[:2])
 GOALS: dict[str, float] = {"check": 0.12, "r_ratio": 3.0, "lock_check": 0.05}
 
 
@@ -110,7 +111,7 @@ class Workload:
 
 
 def run_checked(argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.run(argv, capture_output=True, env=env)
     if proc.returncode not in ok:
         raise SystemExit(f"{' '.join(argv[:5])} … failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-800:]}")
     return proc
@@ -132,6 +133,7 @@ class _DriftMirror:
 
     def build_venv(self, root: Path):
         import uv
+
         from tests.drift.builders import make_wheel, sha256_file
 
         wheels, entries = root / "wheels", []
@@ -142,8 +144,22 @@ class _DriftMirror:
         venv = root / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         python = venv / "bin" / "python"
-        subprocess.run([uv.find_uv_bin(), "pip", "install", "-q", "--python", str(python), "--no-deps", "--no-index", "--link-mode", "copy",
-                        *[str(w) for w in sorted(wheels.iterdir())]], check=True)
+        subprocess.run(
+            [
+                uv.find_uv_bin(),
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                str(python),
+                "--no-deps",
+                "--no-index",
+                "--link-mode",
+                "copy",
+                *[str(w) for w in sorted(wheels.iterdir())],
+            ],
+            check=True,
+        )
         return python, entries
 
     def build_rlib(self, root: Path):
@@ -155,8 +171,10 @@ class _DriftMirror:
             pkg = lib / name
             (pkg / "R").mkdir(parents=True)
             files = {
-                "DESCRIPTION": (f"Package: {name}\nVersion: {version}\nTitle: Bench\nDescription: Benchmark package.\nLicense: MIT\n"
-                                f"Imports: stats, utils\nNeedsCompilation: no\nBuilt: R 4.2.2; ; 2024-01-01 00:00:00 UTC; unix\n"),
+                "DESCRIPTION": (
+                    f"Package: {name}\nVersion: {version}\nTitle: Bench\nDescription: Benchmark package.\nLicense: MIT\n"
+                    f"Imports: stats, utils\nNeedsCompilation: no\nBuilt: R 4.2.2; ; 2024-01-01 00:00:00 UTC; unix\n"
+                ),
                 "NAMESPACE": "export(f)\n",
                 f"R/{name}": "f <- function() 1\n",
             }
@@ -165,8 +183,15 @@ class _DriftMirror:
                 (pkg / rel).write_text(text)
                 md5.append(f"{hashlib.md5(text.encode()).hexdigest()} *{rel}")
             (pkg / "MD5").write_text("\n".join(md5) + "\n")
-            entries.append({"name": name, "version": version.replace("-", "."), "sha256": "0" * 64, "repository": "CRAN",
-                            "url": f"https://cran.invalid/{name}_{version}.tar.gz"})
+            entries.append(
+                {
+                    "name": name,
+                    "version": version.replace("-", "."),
+                    "sha256": "0" * 64,
+                    "repository": "CRAN",
+                    "url": f"https://cran.invalid/{name}_{version}.tar.gz",
+                }
+            )
         return lib, entries
 
     def build_jars(self, root: Path):
@@ -176,11 +201,13 @@ class _DriftMirror:
         for i in range(self.N_JAR):
             group, artifact, version = f"org.bench.g{i % 17}", f"artifact-{i:03d}", f"{1 + i % 5}.{i % 11}.0"
             jar = make_jar(folder, group, artifact, version)
-            entries.append({"name": f"{group}:{artifact}", "version": version, "sha256": sha256_file(jar), "url": f"https://repo.invalid/{jar.name}"})
+            entries.append(
+                {"name": f"{group}:{artifact}", "version": version, "sha256": sha256_file(jar), "url": f"https://repo.invalid/{jar.name}"}
+            )
         return folder, entries
 
     @staticmethod
-    def PlatformLock(**fields):  # noqa: N802  (stands in for the model class)
+    def PlatformLock(**fields):
         return {k.replace("_", "-"): v for k, v in fields.items()}
 
     def write_project(self, root: Path, plock: dict) -> Path:
@@ -188,10 +215,12 @@ class _DriftMirror:
         project = root / "project"
         project.mkdir()
         (project / "envman.yaml").write_text(
-            "version: 1\npython:\n  version: '%d.%d'\n  packages: [bench-pkg-000]\nr:\n  packages: [benchR000]\njvm:\n  dependencies: ['org.bench.g0:artifact-000:1.0.0']\n"
-            % sys.version_info[:2]
+            f"version: 1\npython:\n  version: '{PY_XY}'\n  packages: [bench-pkg-000]\nr:\n  packages: [benchR000]\n"
+            "jvm:\n  dependencies: ['org.bench.g0:artifact-000:1.0.0']\n" % sys.version_info[:2]
         )
-        lock = Lock.model_validate({"version": 1, "manifest-hash": {"all": "sha256:" + "0" * 64}, "environments": {"default": {"linux-64": plock}}})
+        lock = Lock.model_validate(
+            {"version": 1, "manifest-hash": {"all": "sha256:" + "0" * 64}, "environments": {"default": {"linux-64": plock}}}
+        )
         (project / "envman.lock").write_text(dump_lock(lock))
         return project / "envman.yaml"
 
@@ -203,8 +232,11 @@ def _top_roots_from_source(packages_records) -> Callable[[int], list[str]]:
     import random
 
     tree = ast.parse((REPO / "tests" / "r" / "test_debian_graph.py").read_text())
-    popular = next(ast.literal_eval(node.value) for node in tree.body
-                   if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "POPULAR" for t in node.targets))
+    popular = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "POPULAR" for t in node.targets)
+    )
 
     def top_roots(n: int = 100) -> list[str]:
         names = sorted(r["Package"] for r in packages_records())
@@ -226,6 +258,7 @@ def workload() -> Iterator[Workload]:
         drift = _DriftMirror()
     from tests.r.debian_index import packages_records, write_repository
     from tests.r.r_helpers import Server
+
     try:
         from tests.r.test_debian_graph import top_roots
     except ImportError as exc:  # that test module imports envman names the restructuring moves
@@ -239,7 +272,7 @@ def workload() -> Iterator[Workload]:
         python, py_entries = drift.build_venv(root)
         rlib, r_entries = drift.build_rlib(root)
         jars, jar_entries = drift.build_jars(root)
-        plock = drift.PlatformLock(python_version="%d.%d" % sys.version_info[:2], python=py_entries, r=r_entries, jvm=jar_entries)
+        plock = drift.PlatformLock(python_version=PY_XY, python=py_entries, r=r_entries, jvm=jar_entries)
         check_manifest = drift.write_project(root, plock)
 
         records = packages_records()
@@ -250,15 +283,23 @@ def workload() -> Iterator[Workload]:
         proj.mkdir()
         r_manifest = proj / "envman.yaml"
         r_manifest.write_text(
-            "version: 1\nr:\n  version: \"4.2.2\"\n"
-            f"  repositories: {{CRAN: \"{server.url}\"}}\n"
+            'version: 1\nr:\n  version: "4.2.2"\n'
+            f'  repositories: {{CRAN: "{server.url}"}}\n'
             "  packages: [" + ", ".join(f'"{r}"' for r in roots) + "]\n"
         )
         r_env = {**os.environ, "ENVMAN_CACHE_DIR": str(root / "cache")}
         r_env.pop("ENVMAN_NO_FAST_PATH", None)
-        load = Workload(root, check_manifest, [f"python:{python}", f"rlib:{rlib}", f"jars:{jars}"], r_manifest, r_env,
-                        server.url, roots, 0.0,
-                        {"python": len(py_entries), "r": len(r_entries), "jars": len(jar_entries), "cran_index": len(records), "r_roots": len(roots)})
+        load = Workload(
+            root,
+            check_manifest,
+            [f"python:{python}", f"rlib:{rlib}", f"jars:{jars}"],
+            r_manifest,
+            r_env,
+            server.url,
+            roots,
+            0.0,
+            {"python": len(py_entries), "r": len(r_entries), "jars": len(jar_entries), "cran_index": len(records), "r_roots": len(roots)},
+        )
         # cold lock once: fills the cache (index + tarball hashes), so every timed lock is warm
         run_checked(load.lock_argv, r_env)
         load.counts["r_locked"] = (proj / "envman.lock").read_text().count("repository: CRAN")
@@ -270,13 +311,15 @@ def workload() -> Iterator[Workload]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-# --- in-process variants of the check --------------------------------------------------------
+# --- in-process variants of the commands --------------------------------------------------------
+
 
 def api_check_fn(load: Workload) -> Callable[[], None] | str:
     """run_check + render_check, as check_cmd calls them; a reason string when the API moved."""
     try:
         from envman.report import render_check
         from envman.targets import Places, ProbeContext, Project, parse_target
+
         try:  # since the restructuring: (result, errors) always
             from envman.targets.checking import run_check as _run_check
 
@@ -301,7 +344,7 @@ def api_check_fn(load: Workload) -> Callable[[], None] | str:
 
 
 def cli_inproc_fn(argv: list[str], env: dict[str, str] | None = None, before: Callable[[], None] | None = None) -> Callable[[], None] | str:
-    """The whole CLI function in this process (typer parsing + command), imports already loaded."""
+    """The whole CLI function in this process (argument parsing + command), imports already loaded."""
     try:
         from envman.cli.main import run as cli_run
     except ImportError as exc:
@@ -327,8 +370,10 @@ def cli_inproc_fn(argv: list[str], env: dict[str, str] | None = None, before: Ca
 
 # --- measurement -----------------------------------------------------------------------------
 
-def proc_measure(argv: list[str], env: dict[str, str] | None = None, before: Callable[[], None] | None = None,
-                 after: Callable[[], None] | None = None) -> Callable[[], float]:
+
+def proc_measure(
+    argv: list[str], env: dict[str, str] | None = None, before: Callable[[], None] | None = None, after: Callable[[], None] | None = None
+) -> Callable[[], float]:
     def measure() -> float:
         if before:
             before()
@@ -371,18 +416,25 @@ def envman_python_argv(*flags: str) -> list[str]:
 
 
 def imported_modules(importtime_stderr: str) -> set[str]:
-    return {line.rsplit("|", 1)[1].strip() for line in importtime_stderr.splitlines() if line.startswith("import time:") and line.count("|") == 2}
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in importtime_stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
 
 
 def fast_path_used(load: Workload) -> bool:
-    """True when `lock --check` answered without importing the CLI stack (no typer)."""
+    """True when `lock --check` answered without importing the full CLI (envman.cli.main)."""
     proc = run_checked(envman_python_argv("-X", "importtime") + ["lock", "--check", "-f", str(load.r_manifest)], load.r_env)
-    return "typer" not in imported_modules(proc.stderr.decode())
+    return "envman.cli.main" not in imported_modules(proc.stderr.decode())
 
 
 def machine() -> dict[str, object]:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), platform.processor())
-    mem = next((int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")), 0)
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0)
     r_version = subprocess.run(["Rscript", "-e", "cat(R.version.string)"], capture_output=True, text=True).stdout.strip()
     git = lambda *a: subprocess.run(["git", "-C", str(REPO), *a], capture_output=True, text=True).stdout.strip()  # noqa: E731
     dirty = git("status", "--porcelain", "--", "envman")
@@ -426,8 +478,8 @@ def main() -> None:
             lock_path.unlink(missing_ok=True)
 
         api = api_check_fn(load)
-        cli_inproc = cli_inproc_fn(load.check_argv[len(ENVMAN):])
-        lock_inproc = cli_inproc_fn(load.lock_argv[len(ENVMAN):], {"ENVMAN_CACHE_DIR": load.r_env["ENVMAN_CACHE_DIR"]}, before=unlink_lock)
+        cli_inproc = cli_inproc_fn(load.check_argv[len(ENVMAN) :])
+        lock_inproc = cli_inproc_fn(load.lock_argv[len(ENVMAN) :], {"ENVMAN_CACHE_DIR": load.r_env["ENVMAN_CACHE_DIR"]}, before=unlink_lock)
         in_process = {"check_api": api, "check_cli_inproc": cli_inproc, "r_lock_cli_inproc": lock_inproc}
         for key, fn in list(in_process.items()):
             if callable(fn):
@@ -456,13 +508,18 @@ def main() -> None:
         r_out = run_checked(load.rscript_argv).stdout.decode().split()
         r_count, r_inner = int(r_out[0]), float(r_out[-1])
         setup_s, counts = load.setup_s, load.counts
-        argvs = {"check": load.check_argv, "r_lock": load.lock_argv, "lock_check": load.lock_check_argv, "rscript": load.rscript_argv[:2] + ["<the R program of benchmarks/r_lock/run.py>"]}
+        argvs = {
+            "check": load.check_argv,
+            "r_lock": load.lock_argv,
+            "lock_check": load.lock_check_argv,
+            "rscript": load.rscript_argv[:2] + ["<the R program of benchmarks/r_lock/run.py>"],
+        }
         root = str(load.root)
     load_end = os.getloadavg()
 
     s = {name: stats(values) for name, values in times.items()}
     data = {
-        "command": f"{Path(PYTHON).relative_to(REPO) if PYTHON.startswith(str(REPO)) else PYTHON} benchmarks/startup/run.py --runs {args.runs}",
+        "command": f"{_show(PYTHON)} benchmarks/startup/run.py --runs {args.runs}",
         "machine": machine(),
         "load_average": {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in load_end]},
         "workload": {**counts, "r_locked_by_R": r_count, "setup_s": round(setup_s, 1)},
@@ -499,37 +556,70 @@ def render(d: dict) -> str:
             reason = d["in_process"].get(key, "not measured")
             return f"| {label} | {reason} | | | | {note} |"
         x = s[key]
-        return f"| {label} | **{ms(x['median'])}** | {ms(x['min'])} – {ms(x['max'])} | {ms(x['median'] - floor) if key in ('check', 'r_lock', 'lock_check') else ''} | {goal} | {note} |"
+        minus_floor = ms(x["median"] - floor) if key in ("check", "r_lock", "lock_check") else ""
+        return f"| {label} | **{ms(x['median'])}** | {ms(x['min'])} - {ms(x['max'])} | {minus_floor} | {goal} | {note} |"
 
     met = lambda ok: "**met**" if ok else "**NOT met**"  # noqa: E731
     lines = [
         "# benchmarks/startup: results",
         "",
         f"Command: `{d['command']}` (from the repository root)  ",
-        f"Run: {m['date_utc']}. Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, {m['os']}, Python {m['python']}, {m['r']}; "
+        f"Run: {m['date_utc']}. Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, {m['os']}, "
+        f"Python {m['python']}, {m['r']}; "
         f"envman at commit {m['envman_commit']} (working tree under envman/: {m['envman_tree']}).  ",
         f"Load average (1/5/15 min): {' / '.join(map(str, d['load_average']['start']))} at the start, "
         f"{' / '.join(map(str, d['load_average']['end']))} at the end (2 cores: above 2 means the CPU was contended).",
         "",
-        f"Workloads: the drift benchmark's {w['python']} Python distributions + {w['r']} R packages + {w['jars']} jars with a lock of all of them "
-        f"(checked as `python:V rlib:D jars:J`, no containers); the r_lock benchmark's {w['cran_index']}-package CRAN-like index on 127.0.0.1 "
+        f"Workloads: the drift benchmark's {w['python']} Python distributions + {w['r']} R packages + {w['jars']} jars "
+        "with a lock of all of them (checked as `python:V rlib:D jars:J`, no containers); "
+        f"the r_lock benchmark's {w['cran_index']}-package CRAN-like index on 127.0.0.1 "
         f"and {w['r_roots']} roots -> {w['r_locked']} locked packages (R finds {w['r_locked_by_R']}). Setup {w['setup_s']} s.",
         f"Every row is a median of {d['runs']} runs, wall clock; each round runs every row once, the order rotating every round. "
         f"envman runs as `{d['envman_invocation']}` (envman.cli.entry:run, what users run).",
         "",
-        "| measurement | median | min – max | minus floor | goal | note |",
+        "| measurement | median | min - max | minus floor | goal | note |",
         "|---|---:|---:|---:|---|---|",
-        row("`python -c pass` (venv interpreter): the floor", "floor", note="includes site: the venv's .pth files and the editable-install finder"),
+        row(
+            "`python -c pass` (venv interpreter): the floor",
+            "floor",
+            note="includes site: the venv's .pth files (the editable install's path entry or finder)",
+        ),
         row("`python -S -c pass` (no site)", "floor_nosite", note="the interpreter alone"),
-        row("`envman check -f M --format json python:V rlib:D jars:J`", "check", f"< {GOALS['check']} s: {met(g['check_met'])}", "process: start-up + imports + probe of 1,000 packages + compare"),
+        row(
+            "`envman check -f M --format json python:V rlib:D jars:J`",
+            "check",
+            f"< {GOALS['check']} s: {met(g['check_met'])}",
+            "process: start-up + imports + probe of 1,000 packages + compare",
+        ),
         row("same check in-process: `run_check` + `render_check` (the API check_cmd calls)", "check_api", note="the work alone"),
-        row("same check in-process: `envman.cli.main.run(argv)` (whole CLI, imports loaded)", "check_cli_inproc", note="the work + typer dispatch"),
-        row("warm `envman lock -f M` of the R manifest (lock deleted before each run)", "r_lock", f"Rscript / envman ≥ {GOALS['r_ratio']:.0f}x: {met(g['r_ratio_met'])} ({g['r_ratio']:.2f}x)",
-            "full CLI path: re-resolves 100 roots from the cached index; same lock bytes every run"),
-        row("same lock in-process: `envman.cli.main.run(argv)` (imports loaded, lock deleted first)", "r_lock_cli_inproc", note="the work + typer dispatch"),
-        row("`Rscript -e '<available.packages + package_dependencies>'` (r_lock's R side)", "rscript", note=f"whole R process; R's own timer inside: {d['rscript_inner_s'] * 1000:.0f} ms"),
-        row("`envman lock --check -f M` on the fresh R lock", "lock_check", f"< {GOALS['lock_check']} s: {met(g['lock_check_met'])}",
-            "fast path (stdlib only) " + ("confirmed: typer not imported" if d["lock_check_fast_path"] else "NOT taken: typer was imported")),
+        row(
+            "same check in-process: `envman.cli.main.run(argv)` (whole CLI, imports loaded)",
+            "check_cli_inproc",
+            note="the work + argument parsing and dispatch",
+        ),
+        row(
+            "warm `envman lock -f M` of the R manifest (lock deleted before each run)",
+            "r_lock",
+            f"Rscript / envman ≥ {GOALS['r_ratio']:.0f}x: {met(g['r_ratio_met'])} ({g['r_ratio']:.2f}x)",
+            "full CLI path: re-resolves 100 roots from the cached index; same lock bytes every run",
+        ),
+        row(
+            "same lock in-process: `envman.cli.main.run(argv)` (imports loaded, lock deleted first)",
+            "r_lock_cli_inproc",
+            note="the work + argument parsing and dispatch",
+        ),
+        row(
+            "`Rscript -e '<available.packages + package_dependencies>'` (r_lock's R side)",
+            "rscript",
+            note=f"whole R process; R's own timer inside: {d['rscript_inner_s'] * 1000:.0f} ms",
+        ),
+        row(
+            "`envman lock --check -f M` on the fresh R lock",
+            "lock_check",
+            f"< {GOALS['lock_check']} s: {met(g['lock_check_met'])}",
+            "fast path (stdlib only) "
+            + ("confirmed: envman.cli.main not imported" if d["lock_check_fast_path"] else "NOT taken: envman.cli.main was imported"),
+        ),
         "",
     ]
     if "check_api" in s:
@@ -537,21 +627,26 @@ def render(d: dict) -> str:
         total = s["check"]["median"]
         lines += [
             f"Split of `envman check`: {ms(total)} in all = {ms(floor)} interpreter floor + {ms(work)} work (API in-process) + "
-            f"**{ms(total - floor - work)} envman's own start-up** (imports of envman, typer/click/rich, pydantic, YAML, … and CLI set-up). "
+            f"**{ms(total - floor - work)} envman's own start-up** (imports of envman and the libraries it loads, CLI set-up). "
             f"The work is {work / total * 100:.0f}% of the process.",
             "",
         ]
     lines += [
-        (f"Split of the warm R lock: {ms(s['r_lock']['median'])} in all = {ms(floor)} interpreter floor + {ms(s['r_lock_cli_inproc']['median'])} work "
-         f"(the whole `lock` command in-process, imports loaded) + **{ms(s['r_lock']['median'] - floor - s['r_lock_cli_inproc']['median'])} start-up**. "
-         f"At that work, the 3x goal needs the process under {ms(s['rscript']['median'] / GOALS['r_ratio'])}."
-         if "r_lock_cli_inproc" in s else "Split of the warm R lock: in-process run not available."),
+        (
+            f"Split of the warm R lock: {ms(s['r_lock']['median'])} in all = {ms(floor)} interpreter floor + "
+            f"{ms(s['r_lock_cli_inproc']['median'])} work (the whole `lock` command in-process, imports loaded) + "
+            f"**{ms(s['r_lock']['median'] - floor - s['r_lock_cli_inproc']['median'])} start-up**. "
+            f"At that work, the 3x goal needs the process under {ms(s['rscript']['median'] / GOALS['r_ratio'])}."
+            if "r_lock_cli_inproc" in s
+            else "Split of the warm R lock: in-process run not available."
+        ),
         "Where the start-up goes, module by module: [IMPORTS.md](IMPORTS.md) (`python benchmarks/startup/imports.py`).",
         "",
         "Exact commands ($TMP = the run's temporary folder; M = the workload's envman.yaml):",
         "",
         *[f"- {k}: `{' '.join(v)}`" for k, v in d["argv"].items()],
-        "- R lock: `ENVMAN_CACHE_DIR=$TMP/cache` (filled by one cold `envman lock` before timing); `envman.lock` deleted before each run, as benchmarks/r_lock does.",
+        "- R lock: `ENVMAN_CACHE_DIR=$TMP/cache` (filled by one cold `envman lock` before timing); "
+        "`envman.lock` deleted before each run, as benchmarks/r_lock does.",
         "",
         "Raw times per run: results.json. The machine is shared: single runs vary by up to 2x; compare medians and same-run ratios only.",
         "",

@@ -24,7 +24,7 @@ EXTRA = {"ruamel.yaml"}  # ruamel is a namespace; the package that matters is ru
 
 class _FirstImportTracer:
     @staticmethod
-    def find_spec(fullname, path=None, target=None):  # noqa: ARG004
+    def find_spec(fullname, path=None, target=None):
         if ("." in fullname and fullname not in EXTRA and not fullname.startswith("envman.")) or fullname in RECORDS:
             return None
         frames = []

@@ -10,7 +10,7 @@ from typing import Any
 from envman.cli.common import add_manifest_option, add_place_options, check_format, color, places_from
 from envman.errors import EXIT_DIFFERS, EXIT_OK
 
-__all__ = ["register"]
+__all__ = ["PARSERS"]
 
 DEFAULT_PLATFORM = "linux-64"
 
@@ -81,7 +81,7 @@ def sync(args: argparse.Namespace) -> int:
     return EXIT_DIFFERS if remaining else EXIT_OK
 
 
-def register(commands: Any) -> None:
+def _snapshot_parser(commands: Any) -> None:
     parser = commands.add_parser("snapshot", help="What is installed in TARGET, as JSON that `check` and `diff` accept later.")
     parser.add_argument("target", metavar="TARGET", help="python:PATH, docker:NAME, image:REF, lock:ENV, … (see the README)")
     parser.add_argument("-o", "--output", metavar="FILE", help="Write the JSON here (default: stdout).")
@@ -92,6 +92,8 @@ def register(commands: Any) -> None:
     add_place_options(parser)
     parser.set_defaults(handler=snapshot)
 
+
+def _check_parser(commands: Any) -> None:
     parser = commands.add_parser("check", help="Check TARGETs against the lock. Exit 0 in sync, 1 drift.")
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="TARGETs to check (default: local). Probed concurrently.")
     parser.add_argument("--env", help="Environment of the lock (default: the only one, or production).")
@@ -107,6 +109,8 @@ def register(commands: Any) -> None:
     add_place_options(parser)
     parser.set_defaults(handler=check)
 
+
+def _diff_parser(commands: Any) -> None:
     parser = commands.add_parser("diff", help="Differences between two targets. Exit 0 identical, 1 different.")
     parser.add_argument("left", metavar="A", help="TARGET A")
     parser.add_argument("right", metavar="B", help="TARGET B")
@@ -117,6 +121,8 @@ def register(commands: Any) -> None:
     add_place_options(parser)
     parser.set_defaults(handler=diff)
 
+
+def _sync_parser(commands: Any) -> None:
     parser = commands.add_parser("sync", help="Install, upgrade and remove until TARGET matches the lock.")
     parser.add_argument("target", metavar="TARGET", help="python:PATH (a venv), rlib:DIR, jars:DIR or conda:PREFIX")
     parser.add_argument("--env", help="Environment of the lock.")
@@ -124,3 +130,7 @@ def register(commands: Any) -> None:
     add_manifest_option(parser)
     parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of the lock (default: {DEFAULT_PLATFORM}).")
     parser.set_defaults(handler=sync)
+
+
+# command name -> the function that adds its subparser (envman.cli.main builds only the one run)
+PARSERS = {"snapshot": _snapshot_parser, "check": _check_parser, "diff": _diff_parser, "sync": _sync_parser}

@@ -10,7 +10,7 @@ from typing import Any
 from envman.cli.common import add_manifest_option, emit_json, progress, stderr_line
 from envman.errors import EXIT_DIFFERS, EXIT_OK
 
-__all__ = ["register"]
+__all__ = ["PARSERS"]
 
 
 def lock(args: argparse.Namespace) -> int:
@@ -89,7 +89,7 @@ def _export_formats() -> str:
     return ", ".join(ecosystems.export_formats())
 
 
-def register(commands: Any) -> None:
+def _lock_parser(commands: Any) -> None:
     parser = commands.add_parser("lock", help="Resolve envman.yaml into envman.lock (only the sections that changed).")
     add_manifest_option(parser)
     parser.add_argument("--check", action="store_true", help="Offline lock-parity gate: exit 1 when the lock is stale.")
@@ -99,6 +99,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="Print a JSON summary.")
     parser.set_defaults(handler=lock)
 
+
+def _export_parser(commands: Any) -> None:
     parser = commands.add_parser("export", help="Write the lock in another tool's format.")
     parser.add_argument("--format", required=True, metavar="FORMAT", help=f"One of: {_export_formats()}.")
     parser.add_argument("--env", help="Environment (default: the only one, or production).")
@@ -107,6 +109,8 @@ def register(commands: Any) -> None:
     add_manifest_option(parser)
     parser.set_defaults(handler=export)
 
+
+def _why_parser(commands: Any) -> None:
     parser = commands.add_parser("why", help="Show the chains of requirements that bring NAME into the lock.")
     parser.add_argument("name", metavar="NAME", help="Package name (any ecosystem).")
     parser.add_argument("--env", help="Environment (default: the only one, or production).")
@@ -114,3 +118,7 @@ def register(commands: Any) -> None:
     add_manifest_option(parser)
     parser.add_argument("--json", action="store_true", help="Print the chains as JSON.")
     parser.set_defaults(handler=why)
+
+
+# command name -> the function that adds its subparser (envman.cli.main builds only the one run)
+PARSERS = {"lock": _lock_parser, "export": _export_parser, "why": _why_parser}

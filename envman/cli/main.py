@@ -17,20 +17,32 @@ from envman.errors import EnvmanError
 
 __all__ = ["build_parser", "run"]
 
-COMMAND_MODULES = (
-    "envman.cli.project_cmds",  # init, validate
-    "envman.cli.lock_cmds",  # lock, export, why
-    "envman.cli.drift_cmds",  # snapshot, check, diff, sync
-)
+# command -> the module with its handler and subparser (in `envman --help` order)
+COMMANDS = {
+    "init": "envman.cli.project_cmds",
+    "validate": "envman.cli.project_cmds",
+    "lock": "envman.cli.lock_cmds",
+    "export": "envman.cli.lock_cmds",
+    "why": "envman.cli.lock_cmds",
+    "snapshot": "envman.cli.drift_cmds",
+    "check": "envman.cli.drift_cmds",
+    "diff": "envman.cli.drift_cmds",
+    "sync": "envman.cli.drift_cmds",
+}
 DESCRIPTION = "One manifest, one lock across Python, R, JVM and conda; images that are the lock; drift checks."
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, only that command's subparser is built in full (the
+    others are names only), since a process runs one command."""
     parser = argparse.ArgumentParser(prog="envman", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="Show tracebacks (exit codes are unchanged).")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands)
+    for name, module in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(module).PARSERS[name](commands)
+        else:
+            commands.add_parser(name)
     return parser
 
 
@@ -43,7 +55,8 @@ def run(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
     args = [a for a in args if a != "--debug"]
-    parser = build_parser()
+    first = next((a for a in args if not a.startswith("-")), None)
+    parser = build_parser(first if first in COMMANDS else None)
     if not args:
         parser.print_help()
         sys.exit(2)

@@ -10,7 +10,7 @@ from typing import Any
 
 from envman.cli.common import add_manifest_option, emit_json, stderr_line
 
-__all__ = ["register"]
+__all__ = ["PARSERS"]
 
 
 def init(args: argparse.Namespace) -> int:
@@ -51,7 +51,7 @@ def validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
+def _init_parser(commands: Any) -> None:
     parser = commands.add_parser("init", help="Write a commented envman.yaml (optionally imported from other tools' files).")
     parser.add_argument(
         "--from", dest="from_", action="append", metavar="FILE",
@@ -61,7 +61,13 @@ def register(commands: Any) -> None:
     parser.add_argument("--force", action="store_true", help="Overwrite an existing manifest.")
     parser.set_defaults(handler=init)
 
+
+def _validate_parser(commands: Any) -> None:
     parser = commands.add_parser("validate", help="Check the manifest: exit 0 when valid, 2 with FILE:LINE:COL otherwise.")
     add_manifest_option(parser)
     parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
     parser.set_defaults(handler=validate)
+
+
+# command name -> the function that adds its subparser (envman.cli.main builds only the one run)
+PARSERS = {"init": _init_parser, "validate": _validate_parser}

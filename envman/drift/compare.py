@@ -9,8 +9,7 @@ those rules to any ecosystem the registry lists.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from envman import ecosystems
 from envman.ecosystems.base import InstalledPackage
@@ -31,8 +30,7 @@ __all__ = [
 KINDS = ("missing", "extra", "changed", "modified", "runtime")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     ecosystem: str
     name: str
     kind: str
@@ -53,8 +51,7 @@ class Finding:
         return data
 
 
-@dataclass(frozen=True)
-class Difference:
+class Difference(NamedTuple):
     ecosystem: str
     name: str
     left: str | None

@@ -80,8 +80,10 @@ def lock_to_data(lock: LockBase) -> dict[str, Any]:
 
 
 def full_data(lock: LockBase) -> dict[str, Any]:
-    """The lock as plain data with every field, defaults included (for envman.lockfile.view)."""
-    return lock.model_dump(mode="json", by_alias=True)
+    """The lock as plain data with every field, defaults included, under the models'
+    attribute names (for envman.lockfile.view)."""
+    data: dict[str, Any] = lock.model_dump(mode="json")
+    return data
 
 
 def dump_lock(lock: LockBase) -> str:

@@ -3,15 +3,17 @@
 `check` reads the lock on every run; the YAML parse (~55 ms for 1,000 entries) and the
 import of the lock models (~95 ms with pydantic) were most of its time. After one full,
 validated parse (envman.lockfile.read_lock), the lock's data with every field (defaults
-included) is kept as JSON in the envman cache under the sha256 of the lock's bytes; later
-runs with the same bytes load the JSON into these plain objects, with the attribute names
-of the models. Anything that changes environments (sync) uses the full models.
+included, under the models' attribute names) is kept in the envman cache under the sha256
+of the lock's bytes, in `marshal` format (the format of .pyc files: 10x faster to load than
+JSON, and the cache is the user's own, as trusted as their .pyc files); later runs with the
+same bytes load it into these plain objects. Anything that changes environments (sync)
+uses the full models.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,25 +23,22 @@ from envman.lockfile.paths import no_such_platform
 
 __all__ = ["LockView", "read_lock_fast"]
 
-def _names(data: dict[str, Any]) -> dict[str, Any]:
-    return {key.replace("-", "_"): value for key, value in data.items()}
-
 
 class PlatformView:
     """Attributes as on PlatformLock: image, apt, each ecosystem's list and platform fields."""
 
     def __init__(self, body: dict[str, Any]) -> None:
         image = body.get("image")
-        self.image = SimpleNamespace(**_names(image)) if isinstance(image, dict) else None
+        self.image = SimpleNamespace(**image) if isinstance(image, dict) else None
         self.apt: list[str] = list(body.get("apt") or [])
         self._entries: dict[str, list[SimpleNamespace]] = {}
         for key, value in body.items():
             if key in ("image", "apt"):
                 continue
             if isinstance(value, list):
-                self._entries[key] = [SimpleNamespace(**_names(entry)) for entry in value]
+                self._entries[key] = [SimpleNamespace(**entry) for entry in value]
             else:
-                setattr(self, key.replace("-", "_"), value)
+                setattr(self, key, value)
 
     def entries(self, ecosystem: str) -> list[Any]:
         return list(self._entries.get(ecosystem, []))
@@ -54,7 +53,7 @@ class PlatformView:
 class LockView:
     def __init__(self, data: dict[str, Any]) -> None:
         self.version = data["version"]
-        self.manifest_hash = dict(data.get("manifest-hash", {}))
+        self.manifest_hash = dict(data.get("manifest_hash", {}))
         self.environments = {
             env: {platform: PlatformView(body or {}) for platform, body in platforms.items()}
             for env, platforms in data.get("environments", {}).items()
@@ -68,12 +67,12 @@ class LockView:
 
 
 def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
-    """A LockView from the cached JSON of these exact bytes, else full_read(path) (and cache it)."""
+    """A LockView from the cached data of these exact bytes, else full_read(path) (and cache it)."""
     try:
         raw = path.read_bytes()
     except OSError:
         return full_read(path)
-    key = "envman-lock-json-full:" + hashlib.sha256(raw).hexdigest()
+    key = "envman-lock-view-v1:" + hashlib.sha256(raw).hexdigest()
     cache = None
     try:
         from envman.cache import ArtifactCache
@@ -81,7 +80,7 @@ def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
         cache = ArtifactCache()
         cached = cache.get_index(key)
         if cached is not None:
-            data = json.loads(cached)
+            data = marshal.loads(cached)
             if isinstance(data, dict) and data.get("version") == 1:
                 return LockView(data)
     except Exception:  # a damaged cache entry is ignored: the lock itself is read below
@@ -91,7 +90,7 @@ def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
         try:
             from envman.lockfile.canonical import full_data
 
-            cache.put_index(key, json.dumps(full_data(lock), separators=(",", ":")).encode())
+            cache.put_index(key, marshal.dumps(full_data(lock)))
         except Exception:
             pass
     return lock

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from envman.drift.compare import Difference, Finding
 
 __all__ = ["TargetResult", "CheckResult", "DiffResult"]
 
 
-@dataclass
-class TargetResult:
+class TargetResult(NamedTuple):
     target: str
     environment: str
     platform: str
     findings: list[Finding]
-    checked: dict[str, list[str]] = field(default_factory=dict)  # ecosystem -> expected names (for junit)
-    problems: list[str] = field(default_factory=list)
+    checked: dict[str, list[str]] | None = None  # ecosystem -> expected names (for junit)
+    problems: Sequence[str] = ()
 
     @property
     def in_sync(self) -> bool:
@@ -33,8 +32,7 @@ class TargetResult:
         }
 
 
-@dataclass
-class CheckResult:
+class CheckResult(NamedTuple):
     targets: list[TargetResult]
 
     @property
@@ -45,8 +43,7 @@ class CheckResult:
         return {"in_sync": self.in_sync, "targets": [t.to_data() for t in self.targets]}
 
 
-@dataclass
-class DiffResult:
+class DiffResult(NamedTuple):
     left: str
     right: str
     differences: list[Difference]

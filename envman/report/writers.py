@@ -157,7 +157,7 @@ def _check_junit(result: CheckResult) -> str:
         by_name: dict[tuple[str, str], list[Finding]] = {}
         for f in target.findings:
             by_name.setdefault((f.ecosystem, f.name), []).append(f)
-        names = [(eco, name) for eco, items in sorted(target.checked.items()) for name in sorted(items)]
+        names = [(eco, name) for eco, items in sorted((target.checked or {}).items()) for name in sorted(items)]
         names += sorted(k for k in by_name if k not in set(names))
         suite_failures = 0
         for eco, name in names:

@@ -3,7 +3,6 @@ lock's platform for each, compare. The CLI only parses and prints."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from envman.errors import EnvmanError
@@ -23,7 +22,7 @@ def with_known_artifacts(ctx: ProbeContext, specs: list[TargetSpec]) -> ProbeCon
     if ctx.project is None or not needs or not ctx.project.lock_path.is_file():
         return ctx
     lock = ctx.project.lock()
-    return replace(ctx, known=known_artifacts([p for ps in lock.environments.values() for p in ps.values()]))
+    return ctx._replace(known=known_artifacts([p for ps in lock.environments.values() for p in ps.values()]))
 
 
 def take_snapshot(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
@@ -57,7 +56,7 @@ def run_check(specs: list[TargetSpec], ctx: ProbeContext) -> tuple[Any, list[Env
     environment = project.environment(ctx.environment)
     if environment not in lock.environments:
         lock.platform_lock(environment, ctx.platform or DEFAULT_PLATFORM)  # raises, naming what the lock has
-    ctx = replace(ctx, environment=environment, known=known_artifacts([p for ps in lock.environments.values() for p in ps.values()]))
+    ctx = ctx._replace(environment=environment, known=known_artifacts([p for ps in lock.environments.values() for p in ps.values()]))
     locked_platforms = sorted(lock.environments[environment])
     expected_by_platform: dict[str, Snapshot] = {}
     results = []

@@ -4,8 +4,8 @@ artifacts; and which ecosystem owns a TARGET kind."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from envman import ecosystems
 from envman.ecosystems.base import Ecosystem
@@ -36,12 +36,11 @@ def platform_of(markers: Mapping[str, Any]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Places:
+class Places(NamedTuple):
     """Where to look inside docker:/image:/local targets, per ecosystem (overrides labels
     and defaults). Built from the command line's place options (Ecosystem.place_flag)."""
 
-    by_ecosystem: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    by_ecosystem: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
     @classmethod
     def from_flags(cls, flags: Mapping[str, str | Sequence[str] | None]) -> Places:
@@ -57,14 +56,15 @@ class Places:
         return tuple(self.by_ecosystem.get(ecosystem, ()))
 
 
-@dataclass(frozen=True)
-class ProbeContext:
+class ProbeContext(NamedTuple):
+    """What every probe is given (immutable: derive a changed one with `_replace`)."""
+
     deep: bool = False
-    places: Places = field(default_factory=Places)
+    places: Places = Places()
     project: Any = None  # targets.project.Project, for lock: targets
     platform: str | None = None  # None: linux-64, or (check) the target's own platform
     environment: str | None = None
-    known: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # sha256 -> (name, version) of locked artifacts
+    known: Mapping[str, tuple[str, str]] = MappingProxyType({})  # sha256 -> (name, version) of locked artifacts
 
 
 def known_artifacts(platform_locks: Sequence[Any]) -> dict[str, tuple[str, str]]:

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envman import ecosystems
 from envman.ecosystems.base import Runner
 from envman.errors import UnreachableError
 
+if TYPE_CHECKING:
+    from envman.cache import ArtifactCache
+
 __all__ = ["probe_source", "encode_options", "run_probe", "in_process", "probe_functions"]
 
-_source_cache: dict[tuple[tuple[str, int], ...], str] = {}
+_source_cache: dict[tuple[tuple[tuple[str, int], ...], tuple[str, ...] | None], str] = {}
 
 # probe_script is untyped by design (Python 3.6, standard library only): the signatures of
 # the functions called from here, declared where they are bound.
@@ -46,18 +49,51 @@ def encode_options(options: dict[str, Any]) -> list[str]:
     return list(encode(options))
 
 
-def probe_source() -> str:
-    """The probe script as sent to targets (cached per registry signature)."""
-    import ast
-
-    key = ecosystems.signature()
+def probe_source(only: Collection[str] | None = None) -> str:
+    """The probe script as sent to targets, with the probe modules of `only` those
+    ecosystems (default: all): cached in this process, and on disk in the envman cache under
+    the sha256 of its inputs (stripping docstrings with ast costs ~40 ms, more than probing
+    a container)."""
+    key = (ecosystems.signature(), tuple(sorted(only)) if only is not None else None)
     if key in _source_cache:
         return _source_cache[key]
-    probing = _probing()
+    import hashlib
+
+    probing = [eco for eco in _probing() if only is None or eco.name in only]
     parts = [_module_file(eco).read_text(encoding="utf-8") for eco in probing]
     parts.append("_PROBES = [" + ", ".join(f"({eco.name!r}, {eco.probe_function})" for eco in probing) + "]")
     parts.append(Path(__file__).with_name("probe_script.py").read_text(encoding="utf-8"))
-    tree = ast.parse("\n\n".join(parts))
+    text = "\n\n".join(parts)
+    memo = "envman-probe-source-v1:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    cache = _cache()
+    found: bytes | None = cache.get_index(memo) if cache is not None else None
+    if found is not None:
+        source = found.decode("utf-8")
+    else:
+        source = _strip_docstrings(text)
+        if cache is not None:
+            try:
+                cache.put_index(memo, source.encode("utf-8"))
+            except OSError:
+                pass  # a read-only cache: strip again next time
+    _source_cache[key] = source
+    return source
+
+
+def _cache() -> ArtifactCache | None:
+    try:
+        from envman.cache import ArtifactCache
+
+        return ArtifactCache()
+    except OSError:
+        return None
+
+
+def _strip_docstrings(text: str) -> str:
+    """The script without docstrings and `__all__` lists (the target compiles it every run)."""
+    import ast
+
+    tree = ast.parse(text)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (
@@ -71,8 +107,7 @@ def probe_source() -> str:
     tree.body = [
         n for n in tree.body if not (isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets))
     ]
-    _source_cache[key] = ast.unparse(tree) + "\n"
-    return _source_cache[key]
+    return ast.unparse(tree) + "\n"
 
 
 def probe_functions() -> list[_Probe]:
@@ -97,7 +132,8 @@ def run_probe(runner: Runner, interpreter: str, options: dict[str, Any], what: s
     """Run the probe script with `interpreter` through `runner`; the parsed JSON result.
 
     `what` names the target in errors (an interpreter that cannot run is exit 4)."""
-    argv: Sequence[str] = [interpreter, "-c", probe_source(), *encode_options(options)]
+    wanted = [name for name, value in options.items() if isinstance(value, dict)]
+    argv: Sequence[str] = [interpreter, "-c", probe_source(wanted), *encode_options(options)]
     try:
         result = runner.run(argv, timeout=timeout)
     except FileNotFoundError:

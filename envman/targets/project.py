@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,14 @@ from envman.errors import BadInputError, EnvmanError, UnreachableError
 __all__ = ["Project"]
 
 
-@dataclass
 class Project:
-    manifest_path: Path
-    _manifest: dict[str | None, Any] = field(default_factory=dict)  # rev -> Manifest or None
-    _manifest_data: dict[str | None, dict[str, Any] | None] = field(default_factory=dict)  # rev -> plain data or None
-    _lock: dict[tuple[str | None, bool], Any] = field(default_factory=dict)
+    """envman.yaml and its lock, read once each (per git revision) and kept."""
+
+    def __init__(self, manifest_path: Path) -> None:
+        self.manifest_path = manifest_path
+        self._manifest: dict[str | None, Any] = {}  # rev -> Manifest or None
+        self._manifest_data: dict[str | None, dict[str, Any] | None] = {}  # rev -> plain data or None
+        self._lock: dict[tuple[str | None, bool], Any] = {}
 
     @property
     def lock_path(self) -> Path:

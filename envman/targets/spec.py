@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from envman.errors import BadInputError
 
@@ -26,8 +26,7 @@ def _kinds() -> tuple[str, ...]:
     return (*(kind for eco in ecosystems.all_ecosystems() for kind in eco.target_kinds), *_GENERAL_KINDS)
 
 
-@dataclass(frozen=True)
-class TargetSpec:
+class TargetSpec(NamedTuple):
     """kind: an ecosystem's own kind (python, rlib, jars, …) | docker | image | lock | snapshot | local.
 
     value: the path, container, image reference or (for lock) the environment name ("" for

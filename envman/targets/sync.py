@@ -7,7 +7,6 @@ name is never touched.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, TextIO
 
 from envman import ecosystems
@@ -49,7 +48,7 @@ def sync_target(spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO)
     environment = project.environment(ctx.environment)
     platform = ctx.platform or DEFAULT_PLATFORM
     plock = lock.platform_lock(environment, platform)
-    ctx = replace(ctx, environment=environment, platform=platform, deep=True, known=known_artifacts([plock]))
+    ctx = ctx._replace(environment=environment, platform=platform, deep=True, known=known_artifacts([plock]))
     expected = snapshot_from_lock(TargetSpec(f"lock:{environment}", "lock", environment, platform), ctx)
     installed = probe_target(spec, ctx)
     location = eco.sync_location(spec.kind, spec.value, installed.environment)

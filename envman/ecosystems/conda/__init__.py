@@ -11,18 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from envman.ecosystems.base import (
-    Ecosystem,
-    Importer,
-    InstalledPackage,
-    LockedEntries,
-    ProbedSection,
-    ResolveRequest,
-    Services,
-    SyncRequest,
-)
+from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
+
+if TYPE_CHECKING:
+    from envman.ecosystems.base import Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
 __all__ = ["ECOSYSTEM", "CondaEcosystem"]
 
@@ -66,6 +60,7 @@ class CondaEcosystem(Ecosystem):
 
     # -- import, SBOM -----------------------------------------------------------------------
     def importers(self) -> list[Importer]:
+        from envman.ecosystems.base import Importer
         from envman.ecosystems.conda.importers import read_environment_yml
 
         return [Importer("environment.yml (conda)", lambda name: name.endswith((".yml", ".yaml")), read_environment_yml)]

@@ -13,19 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from envman.ecosystems.base import (
-    Ecosystem,
-    Fragment,
-    Importer,
-    InstalledPackage,
-    LockedEntries,
-    ProbedSection,
-    ResolveRequest,
-    Services,
-    SyncRequest,
-)
+from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
+
+if TYPE_CHECKING:
+    from envman.ecosystems.base import Fragment, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
 __all__ = ["ECOSYSTEM", "JvmEcosystem", "JARS_DIR", "DEFAULT_JAR_DIRS"]
 
@@ -80,6 +73,7 @@ class JvmEcosystem(Ecosystem):
         return export_maven(entries, context)
 
     def importers(self) -> list[Importer]:
+        from envman.ecosystems.base import Importer
         from envman.ecosystems.jvm.importers import read_pom
 
         return [Importer("pom.xml (Maven)", lambda name: name.endswith(".xml"), read_pom)]
@@ -103,6 +97,8 @@ class JvmEcosystem(Ecosystem):
         ordered = classpath_order(entries, [])
         downloads = [{"url": e.url, "sha256": e.sha256, "path": f"{JARS_DIR}/{library_path(e)}"} for e in ordered]
         classpath = ":".join(d["path"] for d in downloads if d["path"].endswith(".jar"))
+        from envman.ecosystems.base import Fragment
+
         return Fragment(
             ecosystem=self.name,
             steps=[{"kind": "download", "artifacts": downloads}] if downloads else [],

@@ -13,21 +13,13 @@ import shutil
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from envman.ecosystems.base import (
-    Ecosystem,
-    Fragment,
-    Importer,
-    InstalledPackage,
-    LockedEntries,
-    ProbedSection,
-    ResolveRequest,
-    Services,
-    SyncRequest,
-)
+from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
 from envman.ecosystems.python.probe import normalize_name
 
 if TYPE_CHECKING:
     from packaging.version import Version
+
+    from envman.ecosystems.base import Fragment, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
 __all__ = ["ECOSYSTEM", "PythonEcosystem", "VENV_DIR"]
 
@@ -74,7 +66,8 @@ class PythonEcosystem(Ecosystem):
         return normalize_name(name)
 
     def same_version(self, a: InstalledPackage, b: InstalledPackage) -> bool:
-        return _version(a.version) == _version(b.version)
+        # equal text is the common case and needs no PEP 440 parse; `1.0` == `1.0.0` does
+        return a.version == b.version or _version(a.version) == _version(b.version)
 
     # -- resolution -----------------------------------------------------------------------
     def resolve(self, request: ResolveRequest, services: Services) -> LockedEntries:
@@ -107,6 +100,7 @@ class PythonEcosystem(Ecosystem):
         )
 
     def importers(self) -> list[Importer]:
+        from envman.ecosystems.base import Importer
         from envman.ecosystems.python.importers import read_requirements
 
         return [Importer("requirements.txt (pip)", lambda name: True, read_requirements, fallback=True)]
@@ -120,6 +114,7 @@ class PythonEcosystem(Ecosystem):
         return [h.removeprefix("sha256:") for h in entry.hashes]
 
     def fragment(self, entries: list[Any]) -> Fragment:
+        from envman.ecosystems.base import Fragment
         from envman.ecosystems.python.export import requirements_text
 
         return Fragment(

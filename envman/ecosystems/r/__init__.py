@@ -14,20 +14,13 @@ import re
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from envman.ecosystems.base import (
-    Ecosystem,
-    Fragment,
-    Importer,
-    InstalledPackage,
-    LockedEntries,
-    ProbedSection,
-    ResolveRequest,
-    Services,
-    SyncRequest,
-)
+from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
 from envman.ecosystems.r.constants import BASE_PACKAGES
+
+if TYPE_CHECKING:
+    from envman.ecosystems.base import Fragment, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
 __all__ = ["ECOSYSTEM", "REcosystem", "R_BASE"]
 
@@ -84,6 +77,7 @@ class REcosystem(Ecosystem):
         return to_renv_lock(entries, getattr(section, "version", None), repositories_of(section))
 
     def importers(self) -> list[Importer]:
+        from envman.ecosystems.base import Importer
         from envman.ecosystems.r.importers import read_description, read_renv_lock
 
         return [

@@ -1,0 +1,120 @@
+"""The data passed to an ecosystem to resolve, sync and import, and returned for images.
+
+Kept apart from envman.ecosystems.base so that `envman check` does not pay for them (they are
+reachable as envman.ecosystems.base.<Name> too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envman.ecosystems.base import InstalledPackage
+
+__all__ = ["LockedEntries", "Services", "ResolveRequest", "Importer", "SyncRequest", "Fragment"]
+
+# environment -> platform -> lock entries (pydantic models of the ecosystem's entry_model())
+LockedEntries = dict[str, dict[str, list[Any]]]
+
+
+@dataclass(frozen=True)
+class Services:
+    """I/O handed to ecosystems: one HTTP client, one cache, a progress callback."""
+
+    http: Any
+    cache: Any
+    progress: Callable[[str], None] = lambda message: None
+
+
+@dataclass(frozen=True)
+class ResolveRequest:
+    """What to resolve for one ecosystem, with the policy every ecosystem shares.
+
+    environments: environment name -> its requirements (top-level set plus its additions),
+    as written in the manifest (strings or the section's requirement models).
+    previous: environment -> platform -> entries of the old lock, used as preferences
+    (keep these pins unless a requirement forbids them or an upgrade is asked for).
+    upgrade_packages: names already normalized by the ecosystem (see Ecosystem.normalize_name).
+    """
+
+    section: Any
+    environments: dict[str, list[Any]]
+    platforms: list[str]
+    previous: LockedEntries = field(default_factory=dict)
+    upgrade: bool = False
+    upgrade_packages: frozenset[str] = frozenset()
+    offline: bool = False
+    project_dir: str = "."
+
+    def union(self) -> list[Any]:
+        """Every environment's requirements, once each, in first-seen order (the union that
+        is resolved first; each environment is then constrained to the union's pins)."""
+        seen: dict[str, Any] = {}
+        for env in sorted(self.environments):
+            for item in self.environments[env]:
+                key = item if isinstance(item, str) else repr(item)
+                seen.setdefault(key, item)
+        return list(seen.values())
+
+    def old_entries(self, platform: str | None = None) -> dict[str, Any]:
+        """name -> the old lock's entry (first seen over environments), of one platform or
+        all; every entry, also those being upgraded (to reuse what is still valid, such as
+        an artifact's hash)."""
+        found: dict[str, Any] = {}
+        for platforms in self.previous.values():
+            for name_of_platform, entries in sorted(platforms.items()):
+                if platform is not None and name_of_platform != platform:
+                    continue
+                for entry in entries:
+                    name = getattr(entry, "name", None)
+                    if name:
+                        found.setdefault(name, entry)
+        return found
+
+    def previous_entries(self, platform: str | None = None) -> dict[str, Any]:
+        """The old entries the resolver should keep: without --upgrade, and without the
+        names given to --upgrade-package."""
+        if self.upgrade:
+            return {}
+        return {name: entry for name, entry in self.old_entries(platform).items() if name not in self.upgrade_packages}
+
+    def preferences(self, platform: str | None = None) -> dict[str, str]:
+        """name -> version to keep (the old pins, minus what is being upgraded)."""
+        return {name: str(entry.version) for name, entry in sorted(self.previous_entries(platform).items())}
+
+
+@dataclass(frozen=True)
+class Importer:
+    """`envman init --from FILE` support: `read(path, text)` -> manifest sections (data)."""
+
+    description: str
+    matches: Callable[[str], bool]  # lower-cased file name -> handled here
+    read: Callable[[Path, str], dict[str, Any]]
+    fallback: bool = False  # tried only when no other importer matches
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What `envman sync` asks an ecosystem to change in one target (see drift.plan)."""
+
+    target: str  # the TARGET text, for messages
+    location: str  # the folder, prefix or interpreter
+    actions: list[Any]  # drift.plan.Action, op in install | change | reinstall | remove
+    entries: list[Any]  # the lock's entries of this ecosystem for the environment/platform
+    installed: list[InstalledPackage]  # what the probe found there (this ecosystem)
+    section: Any  # the manifest section (may be None)
+    services: Services
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """Data an ecosystem contributes to an image (never Dockerfile text)."""
+
+    ecosystem: str
+    apt: list[str] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
