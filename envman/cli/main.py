@@ -11,7 +11,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 
 from envman.errors import EnvmanError
 
@@ -71,6 +70,8 @@ def run(argv: list[str] | None = None) -> None:
         from envman.redact import redact_text
 
         if debug:  # the traceback too, and the same exit code
+            import traceback
+
             traceback.print_exc()
         sys.stderr.write(f"envman: error: {redact_text(str(exc))}\n")
         sys.exit(exc.exit_code)
@@ -79,6 +80,8 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         sys.stderr.write(f"envman: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)\n")
         sys.exit(70)
