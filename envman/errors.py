@@ -1,6 +1,7 @@
 """The one error hierarchy of envman; each class carries the exit code the CLI returns.
 
     EnvmanError
+    ├── StaleLockError (1)       the lock does not match the manifest, or was edited by hand
     ├── BadInputError (2)        manifest, lock, snapshot or arguments are invalid
     │   └── LocatedError (2)     ... at FILE:LINE:COL
     ├── ResolutionError (3)      requirements cannot be satisfied together
@@ -8,7 +9,9 @@
     ├── BuildError (5)           image build failed
     └── SyncError (5)            installing into a target (`envman sync`) failed
 
-Exit code 1 (differs) is not an error: commands return it as a result.
+Exit code 1 (differs) is mostly a result that commands return (drift, a stale lock for
+`lock --check`); StaleLockError carries it where a command cannot go on (`export` of a
+stale lock).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_DIFFERS",
     "EnvmanError",
+    "StaleLockError",
     "BadInputError",
     "LocatedError",
     "ResolutionError",
@@ -76,3 +80,9 @@ class SyncError(EnvmanError):
     """An install into a target failed, or an artifact did not match its locked hash."""
 
     exit_code = 5
+
+
+class StaleLockError(EnvmanError):
+    """The lock is stale or was edited by hand, and the command needs a fresh one."""
+
+    exit_code = 1

@@ -11,15 +11,26 @@ from envman.errors import BadInputError
 __all__ = ["select", "export_text"]
 
 
-def select(manifest_path: Path, env: str | None, platform: str | None) -> tuple[Any, str, str, Any]:
+def select(manifest_path: Path, env: str | None, platform: str | None, fresh: bool = False) -> tuple[Any, str, str, Any]:
     """(manifest, environment, platform, the lock's entries there). The environment is --env,
     else the only one, else `production` (an error otherwise: never a silent pick); the
-    platform is --platform, else the manifest's first."""
-    from envman.lockfile import lock_path_for, read_lock
-    from envman.manifest import load_manifest
+    platform is --platform, else the manifest's first. With fresh, a lock that is stale or
+    was edited by hand is refused (StaleLockError, exit 1)."""
+    from envman.errors import StaleLockError
+    from envman.lockfile import lock_path_for, manifest_hashes, stale_sections
+    from envman.lockfile.canonical import edited_by_hand, parse_lock, read_lock_text
+    from envman.manifest import read_manifest
 
-    manifest = load_manifest(manifest_path)
-    lock = read_lock(lock_path_for(manifest_path))
+    text, manifest = read_manifest(manifest_path)
+    lock_path = lock_path_for(manifest_path)
+    lock_text = read_lock_text(lock_path)
+    lock = parse_lock(lock_text, str(lock_path))
+    if fresh:
+        if edited_by_hand(lock_text):
+            raise StaleLockError(f"{lock_path} was edited by hand (its content no longer matches its digest); run `envman lock`")
+        changes = stale_sections(lock.manifest_hash, manifest_hashes(text))
+        if changes:
+            raise StaleLockError(f"{lock_path} is stale ({'; '.join(changes)}); run `envman lock`")
     env_name = manifest.default_environment(env)
     platform_name = platform or manifest.platforms[0]
     return manifest, env_name, platform_name, lock.platform_lock(env_name, platform_name)
@@ -30,7 +41,7 @@ def export_text(manifest_path: Path, fmt: str, env: str | None, platform: str | 
     formats = ecosystems.export_formats()
     if fmt not in formats:
         raise BadInputError(f"unknown export format {fmt!r}; choose one of {', '.join(formats)}")
-    manifest, env_name, platform_name, plock = select(manifest_path, env, platform)
+    manifest, env_name, platform_name, plock = select(manifest_path, env, platform, fresh=True)
     owner = formats[fmt]
     if owner == "*":
         from envman.sbom import cyclonedx_json

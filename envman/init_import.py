@@ -14,11 +14,14 @@ def import_file(path: Path) -> dict[str, Any]:
     """Manifest sections read from another tool's file, by the first ecosystem importer that
     claims its name (the fallback importer last)."""
     from envman import ecosystems
+    from envman.limits import read_regular_text
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path, "manifest_bytes", str(path))
+    except UnicodeDecodeError:
+        raise BadInputError(f"{path}: cannot read: not UTF-8 text") from None
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot read: {exc.strerror}") from None
+        raise BadInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     name = path.name.lower()
     importers = [imp for eco in ecosystems.all_ecosystems() for imp in eco.importers()]
     for importer in sorted(importers, key=lambda imp: imp.fallback):

@@ -16,7 +16,7 @@ from typing import Any
 
 from envman import ecosystems
 from envman.ecosystems.base import LockedEntries, ResolveRequest, Services
-from envman.errors import BadInputError
+from envman.errors import BadInputError, LocatedError
 from envman.lockfile.models import ImagePin, LockBase, lock_model
 from envman.manifest import Manifest
 
@@ -126,33 +126,58 @@ def _image_pin(manifest: Manifest, previous: LockBase | None, hashes: dict[str, 
     return ImagePin(base=image.base)
 
 
+EDITED_BY_HAND = "the lock was edited by hand: its content no longer matches the digest on its first line"
+
+
 def stale_changes(manifest_path: Path) -> tuple[Path, list[str] | None]:
     """(lock path, what changed since it was written); None when there is no lock yet.
-    The manifest is validated first: a broken manifest is exit 2, not a stale lock."""
-    from envman.lockfile import lock_path_for, manifest_hashes, read_lock, stale_sections
-    from envman.manifest import load_manifest
+    The manifest is validated first (a broken manifest is exit 2, not a stale lock), then the
+    lock (exit 2 when it does not validate); a lock edited by hand is stale."""
+    from envman.lockfile import lock_path_for, manifest_hashes, stale_sections
+    from envman.lockfile.canonical import edited_by_hand, parse_lock, read_lock_text
+    from envman.manifest import read_manifest
 
-    load_manifest(manifest_path)
+    text, _manifest = read_manifest(manifest_path)
     lock_path = lock_path_for(manifest_path)
     if not lock_path.exists():
         return lock_path, None
-    current = manifest_hashes(manifest_path.read_text(encoding="utf-8"))
-    return lock_path, stale_sections(read_lock(lock_path).manifest_hash, current)
+    lock_text = read_lock_text(lock_path)
+    lock = parse_lock(lock_text, str(lock_path))
+    changes = [EDITED_BY_HAND] if edited_by_hand(lock_text) else []
+    return lock_path, changes + stale_sections(lock.manifest_hash, manifest_hashes(text))
 
 
 def update_lock(
-    manifest_path: Path, options: LockOptions, progress: Callable[[str], None] = lambda message: None
+    manifest_path: Path,
+    options: LockOptions,
+    progress: Callable[[str], None] = lambda message: None,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> tuple[Path, bool, LockOutcome]:
-    """Resolve what changed and write the lock atomically: (lock path, written?, outcome)."""
+    """Resolve what changed and write the lock atomically: (lock path, written?, outcome).
+
+    The manifest is read once: the lock written is the lock of exactly the bytes that were
+    validated and hashed, even when the file is edited meanwhile. A lock edited by hand is
+    neither trusted as fresh nor as preferences: everything is resolved again."""
     from envman.cache import ArtifactCache
     from envman.http import HttpClient
-    from envman.lockfile import dump_lock, lock_path_for, manifest_hashes, read_lock, write_lock_atomic
-    from envman.manifest import load_manifest
+    from envman.lockfile import dump_lock, lock_path_for, manifest_hashes, write_lock_atomic
+    from envman.lockfile.canonical import edited_by_hand, parse_lock, read_lock_text
+    from envman.manifest import read_manifest
 
-    manifest = load_manifest(manifest_path)
+    text, manifest = read_manifest(manifest_path)
     lock_path = lock_path_for(manifest_path)
-    hashes = manifest_hashes(manifest_path.read_text(encoding="utf-8"))
-    previous = read_lock(lock_path) if lock_path.exists() else None
+    hashes = manifest_hashes(text)
+    previous = None
+    if lock_path.exists():
+        lock_text = read_lock_text(lock_path)
+        try:
+            previous = parse_lock(lock_text, str(lock_path))
+        except LocatedError as exc:  # not a lock envman can read: lock from scratch, say why
+            warn(f"envman: warning: {exc.message}; resolving everything again")
+        else:
+            if edited_by_hand(lock_text):
+                warn(f"envman: warning: {lock_path}: {EDITED_BY_HAND}; resolving everything again")
+                previous = None
     upgrading = options.upgrade or bool(options.upgrade_packages)
     if previous is not None and not upgrading and is_fresh(hashes, previous):
         return lock_path, False, LockOutcome(lock=previous, kept=manifest.declared_ecosystems())

@@ -21,6 +21,8 @@ __all__ = [
     "ImageSection",
     "manifest_model",
     "load_manifest",
+    "read_manifest",
+    "read_manifest_text",
     "parse_manifest",
     "DEFAULT_ENVIRONMENT",
     "KNOWN_PLATFORMS",
@@ -273,6 +275,9 @@ def parse_manifest(text: str, filename: str = "envman.yaml") -> Manifest:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from envman.yamlguard import check_yaml
+
+    check_yaml(text, filename)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -284,6 +289,8 @@ def parse_manifest(text: str, filename: str = "envman.yaml") -> Manifest:
         raise LocatedError(filename, line, column, f"invalid YAML: {problem}") from None
     except YAMLError as exc:
         raise LocatedError(filename, None, None, f"invalid YAML: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # what the guard lets through and Python still refuses
+        raise LocatedError(filename, None, None, f"invalid YAML: {str(exc)[:200]}") from None
     if data is None:
         raise LocatedError(filename, 1, 1, "the manifest is empty; `envman init` writes a starting point")
     if not isinstance(data, dict):
@@ -325,15 +332,31 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load_manifest(path: str | Path) -> Manifest:
+def read_manifest_text(path: str | Path) -> str:
+    """The manifest's text: a regular file within the manifest_bytes limit (envman.limits)."""
+    from envman.limits import LimitError, read_regular_text
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_regular_text(path, "manifest_bytes", str(path))
     except FileNotFoundError:
         raise LocatedError(str(path), None, None, "no such manifest; `envman init` writes one") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LocatedError(str(path), None, None, f"cannot read the manifest: {exc}") from None
-    return parse_manifest(text, str(path))
+    except LimitError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise LocatedError(str(path), None, None, f"cannot read the manifest: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise LocatedError(str(path), None, None, f"cannot read the manifest: {exc.strerror or exc}") from None
+
+
+def read_manifest(path: str | Path) -> tuple[str, Manifest]:
+    """(text, validated manifest), the file read once: what is hashed is what was parsed."""
+    text = read_manifest_text(path)
+    return text, parse_manifest(text, str(path))
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    return read_manifest(path)[1]
 
 
 def _section_names() -> tuple[str, ...]:

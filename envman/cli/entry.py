@@ -44,14 +44,15 @@ def _fast_lock(args: list[str]) -> int | None:
     from envman.lockfile import fastpath as lockfast
 
     lock_path = os.path.join(os.path.dirname(manifest), "envman.lock")
-    try:
-        with open(lock_path, encoding="utf-8") as handle:
-            locked = lockfast.trusted_manifest_hashes(handle.read())
+    from envman.errors import EnvmanError
+    from envman.limits import read_regular_text
+
+    try:  # regular files within their limits only (a FIFO or /dev/zero goes to the full path, which says so)
+        locked = lockfast.trusted_manifest_hashes(read_regular_text(lock_path, "lock_bytes"))
         if locked is None:
             return None
-        with open(manifest, encoding="utf-8") as handle:
-            current = lockfast.manifest_hashes_cached(handle.read())
-    except (OSError, UnicodeDecodeError):
+        current = lockfast.manifest_hashes_cached(read_regular_text(manifest, "manifest_bytes"))
+    except (OSError, UnicodeDecodeError, EnvmanError):
         return None
     if current is None or locked != current:
         return None
@@ -60,10 +61,20 @@ def _fast_lock(args: list[str]) -> int | None:
 
 
 def run() -> None:
-    args = sys.argv[1:]
-    code = _fast_lock(args)
-    if code is not None:
-        sys.exit(code)
-    from envman.cli.main import run as full_run
+    """The console script. Ctrl-C at any moment (imports included) is one line and exit 130."""
+    import signal
 
-    full_run()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on: KeyboardInterrupt, caught below
+    try:
+        args = sys.argv[1:]
+        code = _fast_lock(args)
+        if code is not None:
+            sys.exit(code)
+        from envman.cli.main import run as full_run
+
+        full_run()
+    except KeyboardInterrupt:
+        sys.stderr.write("envman: interrupted\n")
+        sys.exit(130)
+    finally:  # the answer is given: a Ctrl-C during interpreter shutdown must not change it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

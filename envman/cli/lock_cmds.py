@@ -35,7 +35,7 @@ def lock(args: argparse.Namespace) -> int:
         return EXIT_DIFFERS if changes else EXIT_OK
     options = LockOptions(upgrade=args.upgrade, upgrade_packages=frozenset(args.upgrade_package or ()), offline=args.offline)
     with progress("locking") as update:
-        lock_path, changed, outcome = update_lock(manifest_path, options, update)
+        lock_path, changed, outcome = update_lock(manifest_path, options, update, warn=stderr_line)
     if args.json:
         emit_json({"lock": str(lock_path), "changed": changed, "resolved": outcome.resolved, "kept": outcome.kept})
     elif not outcome.resolved and not changed:

@@ -33,7 +33,10 @@ def init(args: argparse.Namespace) -> int:
     text = render_manifest(name, sections)
     if sections:
         parse_manifest(text, str(path))  # what we write must validate
-    atomic_write_text(path, text)
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot write the manifest: {exc.strerror or exc}") from None
     stderr_line(f"wrote {path}; next: `envman lock`")
     return 0
 

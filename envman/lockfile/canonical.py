@@ -15,6 +15,8 @@ from envman.lockfile.models import LockBase, lock_model
 __all__ = [
     "manifest_hashes",
     "read_lock",
+    "read_lock_text",
+    "edited_by_hand",
     "parse_lock",
     "dump_lock",
     "lock_to_data",
@@ -128,6 +130,9 @@ def _node_position(text: str, path: tuple[Any, ...]) -> tuple[int | None, int | 
 def parse_lock(text: str, filename: str = "envman.lock") -> LockBase:
     import yaml
 
+    from envman.yamlguard import check_yaml
+
+    check_yaml(text, filename, "envman.lock")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         data = yaml.load(text, Loader=loader)
@@ -137,9 +142,11 @@ def parse_lock(text: str, filename: str = "envman.lock") -> LockBase:
         raise LocatedError(filename, line, column, f"invalid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise LocatedError(filename, None, None, f"invalid YAML: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise LocatedError(filename, None, None, f"invalid YAML: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise LocatedError(filename, 1, 1, "not an envman lock (expected a mapping with `version: 1`)")
-    if data.get("version") != 1:
+    if type(data.get("version")) is not int or data.get("version") != 1:  # not True, not 1.0
         line, col = _node_position(text, ("version",))
         raise LocatedError(filename, line, col, f"unsupported lock version {data.get('version')!r}; this envman reads version 1")
     try:
@@ -154,15 +161,33 @@ def parse_lock(text: str, filename: str = "envman.lock") -> LockBase:
         ) from None
 
 
-def read_lock(path: str | Path) -> LockBase:
+def read_lock_text(path: str | Path) -> str:
+    """The lock's text: a regular file within the lock_bytes limit (envman.limits)."""
+    from envman.limits import LimitError, read_regular_text
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_regular_text(path, "lock_bytes", str(path))
     except FileNotFoundError:
         raise BadInputError(f"{path}: no lock yet; run `envman lock`") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"{path}: cannot read the lock: {exc}") from None
-    return parse_lock(text, str(path))
+    except LimitError:
+        raise
+    except UnicodeDecodeError:
+        raise BadInputError(f"{path}: cannot read the lock: not UTF-8 text") from None
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read the lock: {exc.strerror or exc}") from None
+
+
+def read_lock(path: str | Path) -> LockBase:
+    return parse_lock(read_lock_text(path), str(Path(path)))
+
+
+def edited_by_hand(text: str) -> bool:
+    """True when the lock's first line does not carry the sha256 of the rest: somebody (or
+    something) changed the file after envman wrote it."""
+    from envman.lockfile.fastpath import trusted_manifest_hashes
+
+    return trusted_manifest_hashes(text) is None
 
 
 def write_lock_atomic(path: str | Path, text: str) -> bool:

@@ -105,12 +105,18 @@ def _digest(data: Any) -> str:
 
 
 def manifest_data(text: str) -> Any:
-    """The manifest's data as libyaml parses it (the input of the hashes); None if unparsable."""
+    """The manifest's data as libyaml parses it (the input of the hashes); None if it is not
+    a plain YAML document (unparsable, or refused by envman.yamlguard: the full path, which
+    validates the manifest, words the error)."""
     import yaml
 
+    from envman.errors import EnvmanError
+    from envman.yamlguard import check_yaml
+
     try:
+        check_yaml(text, "envman.yaml")
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, EnvmanError, ValueError, RecursionError):
         return None
 
 

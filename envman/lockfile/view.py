@@ -66,13 +66,73 @@ class LockView:
             raise no_such_platform(self.environments, environment, platform) from None
 
 
+def _unquote(value: str) -> str | None:
+    """A scalar as PyYAML writes it: plain, or single-quoted ('' inside); None otherwise."""
+    if value.startswith("'") and value.endswith("'") and len(value) >= 2:
+        return value[1:-1].replace("''", "'")
+    if value[:1] in ('"', "&", "*", "!", "|", ">", "{", "["):
+        return None
+    return value
+
+
+def _pins_in_text(text: str) -> set[tuple[str, ...]] | None:
+    """(environment, platform, ecosystem, name, version) of every entry, read from the lock's
+    text with a line scan of envman's canonical layout; None when the text is not laid out
+    that way (then the cached view is not used)."""
+    pins: set[tuple[str, ...]] = set()
+    env = platform = eco = name = None
+    inside = False
+    for line in text.split("\n"):
+        if line == "environments:":
+            inside = True
+            continue
+        if not inside or not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        body = line.strip()
+        if indent == 2 and body.endswith(":"):
+            env, platform, eco = body[:-1], None, None
+        elif indent == 4 and body.endswith(":"):
+            platform, eco = body[:-1], None
+        elif indent == 6 and body.endswith(":"):
+            eco = body[:-1]
+        elif indent == 6 and body.startswith("- name: "):
+            name = _unquote(body[len("- name: "):])
+        elif indent == 8 and body.startswith("version: ") and name is not None:
+            version = _unquote(body[len("version: "):])
+            if None in (env, platform, eco, version):
+                return None
+            pins.add((str(env), str(platform), str(eco), name, str(version)))
+            name = None
+        elif indent == 0:
+            return None
+    return pins
+
+
+def _pins_in_view(data: dict[str, Any]) -> set[tuple[str, ...]]:
+    pins: set[tuple[str, ...]] = set()
+    for env, platforms in data.get("environments", {}).items():
+        for platform, body in platforms.items():
+            for eco, value in body.items():
+                if isinstance(value, list):
+                    pins.update((env, platform, eco, str(e["name"]), str(e["version"])) for e in value if isinstance(e, dict))
+    return pins
+
+
 def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
-    """A LockView from the cached data of these exact bytes, else full_read(path) (and cache it)."""
+    """A LockView from the cached data of these exact bytes, else full_read(path) (and cache it).
+
+    The cached copy is keyed by the sha256 of the lock's bytes and checked against them: every
+    (environment, platform, ecosystem, name, version) it holds must be the lock's, read off
+    the text (~2 ms for 1,000 entries), so an edited cache file cannot change what `check`
+    expects."""
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if path.is_file() else None
     except OSError:
+        raw = None
+    if raw is None:
         return full_read(path)
-    key = "envman-lock-view-v1:" + hashlib.sha256(raw).hexdigest()
+    key = "envman-lock-view-v2:" + hashlib.sha256(raw).hexdigest()
     cache = None
     try:
         from envman.cache import ArtifactCache
@@ -82,8 +142,10 @@ def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
         if cached is not None:
             data = marshal.loads(cached)
             if isinstance(data, dict) and data.get("version") == 1:
-                return LockView(data)
-    except Exception:  # a damaged cache entry is ignored: the lock itself is read below
+                pins = _pins_in_text(raw.decode("utf-8"))
+                if pins is not None and pins == _pins_in_view(data):
+                    return LockView(data)
+    except Exception:  # a damaged or edited cache entry is ignored: the lock itself is read below
         pass
     lock = full_read(path)
     if cache is not None:
