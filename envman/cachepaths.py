@@ -7,7 +7,7 @@ import hashlib
 import os
 import sys
 
-__all__ = ["cache_root_text", "index_file"]
+__all__ = ["cache_root_text", "index_file", "read_index_bytes"]
 
 
 def cache_root_text() -> str:
@@ -30,3 +30,26 @@ def index_file(root: str, key: str) -> str:
     """Where the index document of `key` (a URL or any name) lives under a cache root."""
     digest = hashlib.sha256(key.encode()).hexdigest()
     return os.path.join(root, "index", digest[:2], digest)
+
+
+def read_index_bytes(key: str, max_bytes: int = 1 << 20) -> bytes | None:
+    """The cached document of `key` under the cache root, or None when it is absent, not a
+    regular file (a FIFO would block open(); a link to /dev/zero never ends), over max_bytes,
+    or unreadable. Standard library only, for the fast path."""
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(index_file(cache_root_text(), key), flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        data = os.read(fd, max_bytes + 1)
+        return data if len(data) <= max_bytes else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)

@@ -32,9 +32,11 @@ __all__ = [
 LIMITS: dict[str, tuple[str, int, str, str]] = {
     "manifest_bytes": ("ENVMAN_MAX_MANIFEST_BYTES", 1 << 20, "bytes", "envman.yaml (and any file `init --from` reads)"),
     "lock_bytes": ("ENVMAN_MAX_LOCK_BYTES", 256 << 20, "bytes", "envman.lock and snapshot files"),
-    "index_bytes": ("ENVMAN_MAX_INDEX_BYTES", 512 << 20, "bytes", "one repository index or POM after decompression"),
+    "index_bytes": ("ENVMAN_MAX_INDEX_BYTES", 512 << 20, "bytes", "one repository index after decompression"),
+    "pom_bytes": ("ENVMAN_MAX_POM_BYTES", 16 << 20, "bytes", "one POM or maven-metadata.xml (XML parses take many times their size)"),
     "decompress_ratio": ("ENVMAN_MAX_DECOMPRESS_RATIO", 200, "x", "expansion of a compressed index"),
     "member_bytes": ("ENVMAN_MAX_MEMBER_BYTES", 1 << 20, "bytes", "one metadata file read inside an archive or a target"),
+    "copied_file_bytes": ("ENVMAN_MAX_COPIED_FILE_BYTES", 256 << 20, "bytes", "one file copied out of a container without Python"),
     "probe_output_bytes": ("ENVMAN_MAX_PROBE_OUTPUT_BYTES", 256 << 20, "bytes", "what a target's probe may print"),
     "yaml_depth": ("ENVMAN_MAX_YAML_DEPTH", 64, "levels", "nesting of a manifest or lock"),
 }
@@ -102,27 +104,39 @@ def _too_big(where: str, limit_name: str, size: int) -> str:
 
 
 def gunzip_bounded(data: bytes, what: str) -> bytes:
-    """gzip data decompressed, refusing more than index_bytes or decompress_ratio x its size."""
+    """gzip data decompressed (every member), refusing more than index_bytes or
+    decompress_ratio x its size, and truncated data."""
     import zlib
 
     maximum = min(limit("index_bytes"), max(len(data), 1 << 16) * limit("decompress_ratio"))
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     out: list[bytes] = []
     total = 0
+    rest = data
     try:
-        chunk = inflater.decompress(data, maximum + 1)
         while True:
-            total += len(chunk)
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            chunk = inflater.decompress(rest, maximum + 1 - total)
+            while True:
+                total += len(chunk)
+                if total > maximum:
+                    raise LimitError(
+                        f"{what}: expands to more than {maximum:,} bytes (a decompression bomb?); "
+                        f"set {LIMITS['index_bytes'][0]} or {LIMITS['decompress_ratio'][0]} to raise the limit"
+                    )
+                out.append(chunk)
+                if not inflater.unconsumed_tail:
+                    break
+                chunk = inflater.decompress(inflater.unconsumed_tail, maximum + 1 - total)
+            tail = inflater.flush()
+            total += len(tail)
             if total > maximum:
-                raise LimitError(
-                    f"{what}: expands to more than {maximum:,} bytes (a decompression bomb?); "
-                    f"set {LIMITS['index_bytes'][0]} or {LIMITS['decompress_ratio'][0]} to raise the limit"
-                )
-            out.append(chunk)
-            if not inflater.unconsumed_tail:
+                raise LimitError(f"{what}: expands to more than {maximum:,} bytes (a decompression bomb?)")
+            out.append(tail)
+            if not inflater.eof:
+                raise EnvmanError(f"{what}: truncated gzip data")
+            rest = inflater.unused_data.lstrip(b"\x00")  # concatenated members (and trailing padding)
+            if not rest:
                 break
-            chunk = inflater.decompress(inflater.unconsumed_tail, maximum + 1 - total)
-        out.append(inflater.flush())
     except zlib.error as exc:
         raise EnvmanError(f"{what}: not valid gzip data ({exc})") from None
     return b"".join(out)

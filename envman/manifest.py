@@ -246,12 +246,18 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return [hyphen(name) for name in model.model_fields]
 
 
+def _printable(part: Any) -> str:
+    """A key or index as written, or its repr when it holds characters a terminal would act on."""
+    text = str(part)
+    return text if text.isprintable() and text.strip() == text else repr(text)
+
+
 def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "function-after"))))
-    where = ".".join(str(p) for p in loc) or "manifest"
+    where = ".".join(_printable(p) for p in loc) or "manifest"
     if kind == "extra_forbidden":
-        key = str(loc[-1])
+        key = _printable(loc[-1])
         allowed = _allowed_keys(loc)
         hint = difflib.get_close_matches(key, allowed, n=1)
         suggestion = f"; did you mean `{hint[0]}`?" if hint else (f"; allowed: {', '.join(allowed)}" if allowed else "")

@@ -466,7 +466,11 @@ def ms(v: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--report-only", action="store_true", help="re-render RESULTS.md from results.json")
     args = parser.parse_args()
+    if args.report_only:
+        (HERE / "RESULTS.md").write_text(render(json.loads((HERE / "results.json").read_text(encoding="utf-8"))), encoding="utf-8")
+        return
     if shutil.which("Rscript") is None:
         raise SystemExit("Rscript not found: apt-get install -y r-base-core")
     # Byte-code as an installed envman has it: pip compiles .pyc files at install, but an
@@ -631,7 +635,8 @@ def render(d: dict) -> str:
         total = s["check"]["median"]
         lines += [
             f"Split of `envman check`: {ms(total)} in all = {ms(floor)} interpreter floor + {ms(work)} work (API in-process) + "
-            f"**{ms(total - floor - work)} envman's own start-up** (imports of envman and the libraries it loads, CLI set-up). "
+            f"**{ms(total - floor - work)} envman's own start-up** (imports, CLI set-up, and whatever a long-lived process "
+            "has already cached: the in-process rows are warm). "
             f"The work is {work / total * 100:.0f}% of the process.",
             "",
         ]

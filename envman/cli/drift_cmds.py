@@ -3,25 +3,60 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from envman.cli.common import add_manifest_option, add_place_options, check_format, color, places_from
-from envman.errors import EXIT_DIFFERS, EXIT_OK
+from envman.errors import EXIT_DIFFERS, EXIT_OK, EnvmanError
 
 __all__ = ["PARSERS"]
 
 DEFAULT_PLATFORM = "linux-64"
+MAX_MESSAGE_CHARS = 4000  # an error line may quote a target: never megabytes of it
 
 
 def _context(args: argparse.Namespace, deep: bool, with_places: bool = True) -> Any:
     from envman.targets import Places, ProbeContext, Project
+    from envman.targets.context import probe_timeout
 
     places = places_from(args) if with_places else Places()
-    return ProbeContext(deep=deep, places=places, project=Project(Path(args.file)), platform=args.platform, environment=args.env)
+    return ProbeContext(
+        deep=deep,
+        places=places,
+        project=Project(Path(args.file)),
+        platform=args.platform,
+        environment=args.env,
+        timeout=probe_timeout(args.timeout),
+    )
 
 
+def _clean(error: EnvmanError) -> EnvmanError:
+    """The error with a message fit for a terminal: control characters from a target (ESC,
+    BEL, CSI, …) escaped, and not longer than MAX_MESSAGE_CHARS."""
+    from envman.report.text import printable_lines, shorten
+
+    message = printable_lines(shorten(error.message, MAX_MESSAGE_CHARS))
+    if message != error.message:
+        error.message = message
+        error.args = (message,)
+    return error
+
+
+def _clean_errors(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except EnvmanError as error:
+            raise _clean(error) from None
+
+    return run
+
+
+@_clean_errors
 def snapshot(args: argparse.Namespace) -> int:
     """What is installed in TARGET, as versioned JSON that `check` and `diff` accept later."""
     from envman.snapshot import dump_snapshot, write_snapshot
@@ -30,13 +65,16 @@ def snapshot(args: argparse.Namespace) -> int:
 
     text = dump_snapshot(take_snapshot(parse_target(args.target), _context(args, args.deep)))
     if args.output:
+        from envman.report.text import printable
+
         write_snapshot(Path(args.output), text)
-        sys.stderr.write(f"envman: wrote snapshot of {args.target} to {args.output}\n")
+        sys.stderr.write(f"envman: wrote snapshot of {printable(args.target)} to {printable(args.output)}\n")
     else:
         sys.stdout.write(text)
     return EXIT_OK
 
 
+@_clean_errors
 def check(args: argparse.Namespace) -> int:
     """Check TARGETs against the lock. Exit 0 in sync, 1 drift."""
     from envman.report import CHECK_FORMATS, render_check
@@ -50,16 +88,21 @@ def check(args: argparse.Namespace) -> int:
         raise errors[0]
     text = render_check(result, args.format, color=color() and not args.output)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        from envman.report.files import write_output
+
+        write_output(Path(args.output), text, "the report")
     else:
         sys.stdout.write(text)
     if errors:  # the reachable targets are reported; the exit code says some were not
+        from envman.redact import redact_text
+
         for error in errors[1:]:
-            sys.stderr.write(f"envman: error: {error}\n")
+            sys.stderr.write(f"envman: error: {redact_text(str(_clean(error)))}\n")
         raise errors[0]
     return EXIT_OK if result.in_sync else EXIT_DIFFERS
 
 
+@_clean_errors
 def diff(args: argparse.Namespace) -> int:
     """Differences between two targets. Exit 0 identical, 1 different."""
     from envman.report import DIFF_FORMATS, render_diff
@@ -72,6 +115,7 @@ def diff(args: argparse.Namespace) -> int:
     return EXIT_OK if result.identical else EXIT_DIFFERS
 
 
+@_clean_errors
 def sync(args: argparse.Namespace) -> int:
     """Install, upgrade and remove until TARGET matches the lock (hash-verified artifacts)."""
     from envman.targets import parse_target
@@ -79,6 +123,26 @@ def sync(args: argparse.Namespace) -> int:
 
     remaining = sync_target(parse_target(args.target), _context(args, True, with_places=False), dry_run=args.dry_run, out=sys.stdout)
     return EXIT_DIFFERS if remaining else EXIT_OK
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="Seconds each target has to answer; past it, it is reported unreachable (exit 4). "
+        "Default: $ENVMAN_PROBE_TIMEOUT, else 60.",
+    )
 
 
 def _snapshot_parser(commands: Any) -> None:
@@ -90,6 +154,7 @@ def _snapshot_parser(commands: Any) -> None:
     parser.add_argument("--env", help="Environment, for lock: targets.")
     parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of lock: targets (default: {DEFAULT_PLATFORM}).")
     add_place_options(parser)
+    _add_timeout(parser)
     parser.set_defaults(handler=snapshot)
 
 
@@ -107,6 +172,7 @@ def _check_parser(commands: Any) -> None:
         "-o", "--output", metavar="FILE", help="Write the report to this file instead of stdout (the exit code is unchanged)."
     )
     add_place_options(parser)
+    _add_timeout(parser)
     parser.set_defaults(handler=check)
 
 
@@ -119,6 +185,7 @@ def _diff_parser(commands: Any) -> None:
     parser.add_argument("--env", help="Environment for lock: targets written without one.")
     parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of lock: targets (default: {DEFAULT_PLATFORM}).")
     add_place_options(parser)
+    _add_timeout(parser)
     parser.set_defaults(handler=diff)
 
 
@@ -129,6 +196,7 @@ def _sync_parser(commands: Any) -> None:
     parser.add_argument("--dry-run", action="store_true", help="Print the plan, change nothing.")
     add_manifest_option(parser)
     parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of the lock (default: {DEFAULT_PLATFORM}).")
+    _add_timeout(parser)
     parser.set_defaults(handler=sync)
 
 

@@ -153,16 +153,15 @@ def manifest_hashes_cached(text: str) -> dict[str, str] | None:
     """The manifest's hashes, remembered in the envman cache under the sha256 of its text
     (so an unchanged manifest is not parsed again: no YAML import on the fast path); None
     when the text is not a YAML mapping."""
-    from envman.cachepaths import cache_root_text, index_file
+    from envman.cachepaths import read_index_bytes
 
     key = _MEMO_KEY + hashlib.sha256(text.encode("utf-8")).hexdigest()
-    path = index_file(cache_root_text(), key)
+    memo = read_index_bytes(key)  # regular files only: a FIFO in the cache must not block
     try:  # one "section sha256:…" per line
-        with open(path, encoding="utf-8") as handle:
-            found = dict(line.split(" ", 1) for line in handle.read().splitlines() if " " in line)
+        found = dict(line.split(" ", 1) for line in (memo or b"").decode("utf-8").splitlines() if " " in line)
         if found and all(v.startswith("sha256:") for v in found.values()):
             return found
-    except (OSError, ValueError):
+    except (UnicodeDecodeError, ValueError):
         pass
     data = manifest_data(text)
     if not isinstance(data, dict):

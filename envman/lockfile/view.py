@@ -75,12 +75,24 @@ def _unquote(value: str) -> str | None:
     return value
 
 
-def _pins_in_text(text: str) -> set[tuple[str, ...]] | None:
-    """(environment, platform, ecosystem, name, version) of every entry, read from the lock's
-    text with a line scan of envman's canonical layout; None when the text is not laid out
-    that way (then the cached view is not used)."""
-    pins: set[tuple[str, ...]] = set()
-    env = platform = eco = name = None
+def _scalar(value: str) -> str | None:
+    """A scalar as envman's lock writes it, as text; None for anything else (flow
+    collections other than [], double quotes, anchors, tags)."""
+    if value == "[]":
+        return "[]"
+    return _unquote(value)
+
+
+def _entries_in_text(text: str) -> dict[tuple[str, str, str], list[dict[str, Any]]] | None:
+    """(environment, platform, key) -> the entries (under key "": the platform's own scalar
+    fields, as one entry) as text values, read from the lock's text by a line scan of
+    envman's canonical layout; None when the text is not laid out that way."""
+    found: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    env: str | None = None
+    platform: str | None = None
+    key: str | None = None
+    entry: dict[str, Any] | None = None
+    field: str | None = None
     inside = False
     for line in text.split("\n"):
         if line == "environments:":
@@ -91,41 +103,109 @@ def _pins_in_text(text: str) -> set[tuple[str, ...]] | None:
         indent = len(line) - len(line.lstrip(" "))
         body = line.strip()
         if indent == 2 and body.endswith(":"):
-            env, platform, eco = body[:-1], None, None
-        elif indent == 4 and body.endswith(":"):
-            platform, eco = body[:-1], None
-        elif indent == 6 and body.endswith(":"):
-            eco = body[:-1]
-        elif indent == 6 and body.startswith("- name: "):
-            name = _unquote(body[len("- name: "):])
-        elif indent == 8 and body.startswith("version: ") and name is not None:
-            version = _unquote(body[len("version: "):])
-            if None in (env, platform, eco, version):
+            env, platform, key, entry = body[:-1], None, None, None
+        elif indent == 4 and body.endswith(":") and env is not None:
+            platform, key, entry = body[:-1], None, None
+            found[(env, platform, "")] = [{}]
+        elif indent == 6 and not body.startswith("- ") and env is not None and platform is not None:
+            name, sep, value = body.partition(":")
+            if not sep:
                 return None
-            pins.add((str(env), str(platform), str(eco), name, str(version)))
-            name = None
-        elif indent == 0:
+            if value.strip():  # a platform field (python-version: '3.11') or an empty list
+                found[(env, platform, "")][0][name] = _scalar(value.strip())
+                key, entry = None, None
+            else:
+                key, entry = name, None
+                found[(env, platform, key)] = []
+        elif indent == 6 and body.startswith("- ") and env is not None and platform is not None and key is not None:
+            name, sep, value = body[2:].partition(": ")
+            if not sep:  # a list of scalars (apt)
+                found[(env, platform, key)].append({"-": _scalar(body[2:])})
+                entry, field = None, None
+                continue
+            entry, field = {name: _scalar(value)}, None
+            found[(env, platform, key)].append(entry)
+        elif indent == 8 and entry is not None:
+            if body.startswith("- "):  # a list written at the key's own indent
+                if field is None:
+                    return None
+                entry[field].append(_scalar(body[2:]))
+                continue
+            name, sep, value = body.partition(":")
+            if not sep:
+                return None
+            if value.strip():
+                entry[name], field = _scalar(value.strip()), None
+            else:
+                entry[name], field = [], name
+        elif indent == 10 and body.startswith("- ") and entry is not None and field is not None:
+            entry[field].append(_scalar(body[2:]))
+        elif indent == 8 and key is not None and entry is None:
+            continue  # inside a mapping such as image: (not read by check)
+        else:
             return None
-    return pins
+    return found
 
 
-def _pins_in_view(data: dict[str, Any]) -> set[tuple[str, ...]]:
-    pins: set[tuple[str, ...]] = set()
+def _as_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_as_text(v) for v in value] if value else "[]"
+    return None if value is None else str(value)
+
+
+def _row_key(row: dict[str, Any]) -> tuple[str, str]:
+    return (str(row.get("name")), str(row.get("version")))
+
+
+def _same_row(written: dict[str, Any], cached: dict[str, Any]) -> bool:
+    for field, value in cached.items():
+        expected = _as_text(value)
+        got = written.get(field.replace("_", "-"))
+        if got is None and expected in (None, "[]"):
+            continue  # the lock leaves out None and empty lists (requires: [] is written)
+        if got != expected:
+            return False
+    return not (set(written) - {f.replace("_", "-") for f in cached})
+
+
+def _matches(data: dict[str, Any], text: str) -> bool:
+    """Every entry and every field of the cached view is what the lock's text says."""
+    found = _entries_in_text(text)
+    if found is None:
+        return False
+    covered: set[tuple[str, str, str]] = set()
     for env, platforms in data.get("environments", {}).items():
         for platform, body in platforms.items():
-            for eco, value in body.items():
+            own = found.get((env, platform, ""), [{}])[0]
+            covered.add((env, platform, ""))
+            for name, value in body.items():
+                if name in ("image", "apt"):
+                    covered.add((env, platform, name))
+                    continue  # not read by check
                 if isinstance(value, list):
-                    pins.update((env, platform, eco, str(e["name"]), str(e["version"])) for e in value if isinstance(e, dict))
-    return pins
+                    rows = found.get((env, platform, name), [])
+                    covered.add((env, platform, name))
+                    if len(rows) != len(value):
+                        return False
+                    pairs = zip(sorted(rows, key=_row_key), sorted(value, key=_row_key), strict=True)
+                    if not all(isinstance(c, dict) and _same_row(w, c) for w, c in pairs):
+                        return False
+                else:
+                    expected, got = _as_text(value), own.get(name.replace("_", "-"))
+                    if not (got == expected or (got is None and expected in (None, "[]"))):
+                        return False
+    return all(key in covered for key in found)
 
 
 def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
     """A LockView from the cached data of these exact bytes, else full_read(path) (and cache it).
 
     The cached copy is keyed by the sha256 of the lock's bytes and checked against them: every
-    (environment, platform, ecosystem, name, version) it holds must be the lock's, read off
-    the text (~2 ms for 1,000 entries), so an edited cache file cannot change what `check`
-    expects."""
+    field of every entry it holds must be what the lock's text says, read off the text with a
+    line scan of envman's canonical layout, so an edited cache file cannot change what
+    `check` expects."""
     try:
         raw = path.read_bytes() if path.is_file() else None
     except OSError:
@@ -141,10 +221,8 @@ def read_lock_fast(path: Path, full_read: Callable[[Path], Any]) -> Any:
         cached = cache.get_index(key)
         if cached is not None:
             data = marshal.loads(cached)
-            if isinstance(data, dict) and data.get("version") == 1:
-                pins = _pins_in_text(raw.decode("utf-8"))
-                if pins is not None and pins == _pins_in_view(data):
-                    return LockView(data)
+            if isinstance(data, dict) and data.get("version") == 1 and _matches(data, raw.decode("utf-8")):
+                return LockView(data)
     except Exception:  # a damaged or edited cache entry is ignored: the lock itself is read below
         pass
     lock = full_read(path)

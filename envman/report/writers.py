@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from envman.report.model import CheckResult, DiffResult, TargetResult
+from envman.report.text import printable, printable_lines
 
 if TYPE_CHECKING:
     from envman.drift.compare import Finding
@@ -25,12 +26,13 @@ _XML_INVALID = {i: "\ufffd" for i in range(32) if i not in (9, 10, 13)}
 
 
 def escape(text: str) -> str:
-    """XML text (xml.sax.saxutils would pull in urllib and ssl: 30 ms at start-up)."""
-    return text.translate(_XML_INVALID).translate(_XML)
+    """XML text (xml.sax.saxutils would pull in urllib and ssl: 30 ms at start-up); text
+    from outside is made printable first (C1 controls are valid XML but not safe to view)."""
+    return printable_lines(text).translate(_XML_INVALID).translate(_XML)
 
 
 def quoteattr(text: str) -> str:
-    return '"' + text.translate(_XML_INVALID).translate(_XML_ATTR) + '"'
+    return '"' + printable_lines(text).translate(_XML_INVALID).translate(_XML_ATTR) + '"'
 
 
 def _order() -> dict[str, int]:
@@ -47,15 +49,16 @@ def _dash(value: str | None) -> str:
 
 
 def _t(value: str) -> Any:
-    """Plain cell text: never parsed as rich markup (names may hold brackets)."""
+    """Plain cell text: never parsed as rich markup (names may hold brackets), and with
+    every control character escaped (names come from targets)."""
     from rich.text import Text
 
-    return Text(value)
+    return Text(printable(value))
 
 
 def _md(value: str | None) -> str:
-    text = "—" if value is None else value
-    return text.replace("|", "\\|").replace("\n", " ")
+    text = "—" if value is None else printable(value.replace("\n", " "))
+    return text.replace("|", "\\|")
 
 
 def _sorted_findings(target: TargetResult) -> list[Any]:
@@ -91,7 +94,7 @@ def _check_table(result: CheckResult, color: bool | None) -> str:
     buffer = io.StringIO()
     console = _console(buffer, color)
     for target in result.targets:
-        head = f"{target.target}  (environment {target.environment}, {target.platform})"
+        head = f"{target.target}  (environment {target.environment}, {target.platform})"  # _t escapes it
         if target.in_sync:
             console.print(_t(f"OK {head}: in sync"), style="green" if color else None)
             continue
@@ -109,7 +112,7 @@ def _check_table(result: CheckResult, color: bool | None) -> str:
                 table.add_row(kind, _t(f.name), _t(_dash(f.expected)), _t(_dash(f.actual)), _t(f.detail or ""))
             console.print(table)
         for problem in target.problems:
-            console.print(f"note: {problem}", markup=False)
+            console.print(_t(f"note: {problem}"))
     drifted = sum(1 for t in result.targets if not t.in_sync)
     if len(result.targets) > 1:
         console.print(f"{len(result.targets) - drifted} of {len(result.targets)} target(s) in sync")
@@ -124,14 +127,14 @@ def _check_markdown(result: CheckResult) -> str:
     lines = ["# envman check", ""]
     lines.append(f"**{'In sync' if result.in_sync else 'Drift found'}** — {len(result.targets)} target(s)")
     for target in result.targets:
-        lines += ["", f"## `{target.target}`", "", f"Environment `{target.environment}`, platform `{target.platform}`: "
+        lines += ["", f"## `{_md(target.target)}`", "", f"Environment `{_md(target.environment)}`, platform `{_md(target.platform)}`: "
                   + ("in sync." if target.in_sync else f"{len(target.findings)} finding(s).")]
         if target.in_sync:
             continue
         lines += ["", "| ecosystem | name | kind | expected | actual | detail |", "|---|---|---|---|---|---|"]
         for f in _sorted_findings(target):
             detail = _md(f.detail) if f.detail else ""
-            lines.append(f"| {f.ecosystem} | {_md(f.name)} | {f.kind} | {_md(f.expected)} | {_md(f.actual)} | {detail} |")
+            lines.append(f"| {_md(f.ecosystem)} | {_md(f.name)} | {f.kind} | {_md(f.expected)} | {_md(f.actual)} | {detail} |")
         for problem in target.problems:
             lines.append(f"\n> note: {_md(problem)}")
     return "\n".join(lines) + "\n"
@@ -199,20 +202,20 @@ def render_diff(result: DiffResult, fmt: str, color: bool | None = None) -> str:
     order = _order()
     ordered = sorted(result.differences, key=lambda d: (order.get(d.ecosystem, 9), d.name.lower()))
     if fmt == "markdown":
-        lines = [f"# envman diff: `{result.left}` vs `{result.right}`", ""]
+        lines = [f"# envman diff: `{_md(result.left)}` vs `{_md(result.right)}`", ""]
         if result.identical:
             lines.append("Identical.")
         else:
             header = f"| ecosystem | name | `{_md(result.left)}` | `{_md(result.right)}` |"
             lines += [f"{len(ordered)} difference(s).", "", header, "|---|---|---|---|"]
-            lines += [f"| {d.ecosystem} | {_md(d.name)} | {_md(d.left)} | {_md(d.right)} |" for d in ordered]
+            lines += [f"| {_md(d.ecosystem)} | {_md(d.name)} | {_md(d.left)} | {_md(d.right)} |" for d in ordered]
         return "\n".join(lines) + "\n"
     from rich.table import Table
 
     buffer = io.StringIO()
     console = _console(buffer, color)
     if result.identical:
-        console.print(f"{result.left} and {result.right} are identical", markup=False)
+        console.print(_t(f"{result.left} and {result.right} are identical"))
         return buffer.getvalue()
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("ecosystem")
@@ -224,7 +227,7 @@ def render_diff(result: DiffResult, fmt: str, color: bool | None = None) -> str:
         if color:
             left.stylize("red" if d.left is not None else "dim")
             right.stylize("green" if d.right is not None else "dim")
-        table.add_row(d.ecosystem, _t(d.name), left, right)
+        table.add_row(_t(d.ecosystem), _t(d.name), left, right)
     console.print(table)
     console.print(f"{len(ordered)} difference(s)")
     return _strip(buffer.getvalue())

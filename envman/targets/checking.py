@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from envman.errors import EnvmanError
+from envman.errors import EnvmanError, UnreachableError
 from envman.snapshot import Snapshot
 from envman.targets.context import DEFAULT_PLATFORM, ProbeContext, known_artifacts, owner_of_kind, platform_of
 from envman.targets.spec import TargetSpec
@@ -70,8 +70,12 @@ def run_check(specs: list[TargetSpec], ctx: ProbeContext) -> tuple[Any, list[Env
             lock_spec = TargetSpec(f"lock:{environment}@{platform}", "lock", environment, platform)
             expected_by_platform[platform] = snapshot_from_lock(lock_spec, ctx)
         expected = expected_by_platform[platform]
-        findings = check(expected, snap, deep=ctx.deep)
-        checked = {eco: expected_names(expected, snap, eco) for eco in covered(expected, snap)}
+        try:
+            findings = check(expected, snap, deep=ctx.deep)
+            checked = {eco: expected_names(expected, snap, eco) for eco in covered(expected, snap)}
+        except _COMPARE_ERRORS as exc:  # what a target reported breaks an ecosystem's rules
+            errors.append(_incomparable(spec.text, exc))
+            continue
         results.append(TargetResult(spec.text, environment, platform, findings, checked, list(snap.problems)))
     return CheckResult(results), errors
 
@@ -82,4 +86,19 @@ def run_diff(left: TargetSpec, right: TargetSpec, ctx: ProbeContext) -> Any:
     from envman.targets.probe import probe_many
 
     a, b = probe_many([left, right], with_known_artifacts(ctx, [left, right]))
-    return DiffResult(left.text, right.text, diff(a, b))
+    try:
+        differences = diff(a, b)
+    except _COMPARE_ERRORS as exc:
+        raise _incomparable(f"{left.text} and {right.text}", exc) from None
+    return DiffResult(left.text, right.text, differences)
+
+
+# a version of thousands of digits, a digit int() does not take (`²`): a target's data that
+# passes the snapshot's shape checks and still breaks an ecosystem's comparison rules
+_COMPARE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError)
+
+
+def _incomparable(what: str, exc: Exception) -> UnreachableError:
+    from envman.report.text import printable, shorten
+
+    return UnreachableError(f"{what}: the packages reported cannot be compared ({type(exc).__name__}: {printable(shorten(str(exc), 200))})")

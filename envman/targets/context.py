@@ -18,9 +18,16 @@ __all__ = [
     "owner_of_kind",
     "interpreter_ecosystem",
     "DEFAULT_PLATFORM",
+    "DEFAULT_PROBE_TIMEOUT",
+    "TIMEOUT_VARIABLE",
+    "probe_timeout",
+    "remaining",
+    "timed_out",
 ]
 
 DEFAULT_PLATFORM = "linux-64"
+DEFAULT_PROBE_TIMEOUT = 60.0  # seconds a target has to answer (--timeout, ENVMAN_PROBE_TIMEOUT)
+TIMEOUT_VARIABLE = "ENVMAN_PROBE_TIMEOUT"
 
 
 def platform_of(markers: Mapping[str, Any]) -> str | None:
@@ -65,6 +72,45 @@ class ProbeContext(NamedTuple):
     platform: str | None = None  # None: linux-64, or (check) the target's own platform
     environment: str | None = None
     known: Mapping[str, tuple[str, str]] = MappingProxyType({})  # sha256 -> (name, version) of locked artifacts
+    timeout: float = DEFAULT_PROBE_TIMEOUT  # seconds each target has to answer
+    deadline: float | None = None  # time.monotonic() by which this target must have answered (set per target)
+
+
+def probe_timeout(value: float | None = None) -> float:
+    """--timeout, else $ENVMAN_PROBE_TIMEOUT, else 60 s; anything but a positive number is bad input."""
+    import math
+    import os
+
+    from envman.errors import BadInputError
+
+    where = "--timeout"
+    if value is None:
+        raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+        if not raw:
+            return DEFAULT_PROBE_TIMEOUT
+        where = f"${TIMEOUT_VARIABLE}"
+        try:
+            value = float(raw)
+        except ValueError:
+            raise BadInputError(f"{where}: {raw[:40]!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise BadInputError(f"{where}: the probe timeout must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def remaining(ctx: ProbeContext) -> float:
+    """Seconds left before this target's deadline (its whole timeout when none is set yet)."""
+    import time
+
+    if ctx.deadline is None:
+        return ctx.timeout
+    return max(0.0, ctx.deadline - time.monotonic())
+
+
+def timed_out(what: str, timeout: float, stopped: str = "") -> str:
+    """The one message for a target past its deadline (`stopped`: what was stopped)."""
+    note = f"; {stopped} was stopped" if stopped else ""
+    return f"{what}: did not answer within {timeout:g} s{note} (set --timeout or {TIMEOUT_VARIABLE} to wait longer)"
 
 
 def known_artifacts(platform_locks: Sequence[Any]) -> dict[str, tuple[str, str]]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from envman import ecosystems
 from envman.ecosystems.base import Runner
 from envman.errors import UnreachableError
+from envman.snapshot import MAX_DEPTH, depth_over
 
 if TYPE_CHECKING:
     from envman.cache import ArtifactCache
@@ -128,31 +129,63 @@ def in_process(options: dict[str, Any]) -> dict[str, Any]:
     return collect(options, probe_functions())
 
 
-def run_probe(runner: Runner, interpreter: str, options: dict[str, Any], what: str, timeout: float = 300) -> dict[str, Any]:
+def run_probe(
+    runner: Runner, interpreter: str, options: dict[str, Any], what: str, timeout: float = 60, nominal: float | None = None
+) -> dict[str, Any]:
     """Run the probe script with `interpreter` through `runner`; the parsed JSON result.
 
-    `what` names the target in errors (an interpreter that cannot run is exit 4)."""
+    `what` names the target in errors: an interpreter that cannot run, does not answer
+    within `timeout` seconds (it is killed; the message says `nominal`, the --timeout the
+    user gave, when the time left was less), prints too much or prints something that is
+    not a probe result is exit 4, in one line."""
+    from envman.report.text import printable, tail
+    from envman.targets.context import timed_out
+    from envman.targets.runners import OutputTooLarge, RunTimeout
+
+    shown = printable(interpreter)
     wanted = [name for name, value in options.items() if isinstance(value, dict)]
     argv: Sequence[str] = [interpreter, "-c", probe_source(wanted), *encode_options(options)]
     try:
         result = runner.run(argv, timeout=timeout)
+    except RunTimeout:
+        raise UnreachableError(timed_out(what, nominal or timeout, f"the probe with {shown}")) from None
+    except OutputTooLarge as exc:
+        raise UnreachableError(f"{what}: the probe with {printable(exc)}") from None
     except FileNotFoundError:
-        raise NoInterpreter(f"{what}: no interpreter at {interpreter}") from None
+        raise NoInterpreter(f"{what}: no interpreter at {shown}") from None
     except OSError as exc:
-        raise UnreachableError(f"{what}: cannot run {interpreter}: {exc}") from None
+        raise UnreachableError(f"{what}: cannot run {shown}: {printable(exc.strerror or exc)}") from None
     if result.returncode != 0:
-        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {result.returncode}"]
-        raise UnreachableError(f"{what}: the probe failed with {interpreter}: {detail[0]}")
-    return parse_result(result.stdout, what, f"with {interpreter}")
+        detail = tail(result.stderr) or f"exit {result.returncode}"
+        raise UnreachableError(f"{what}: the probe failed with {shown}: {detail}")
+    return parse_result(result.stdout, what, f"with {shown}")
+
+
+# nesting of a probe result: envman's own is 5 levels deep ({"python": {"packages": [{"extra":
+# {"modified": [...]}}]}}); anything much deeper is not a probe result
+MAX_RESULT_DEPTH = MAX_DEPTH
 
 
 def parse_result(stdout: bytes, what: str, where: str) -> dict[str, Any]:
+    """The probe's JSON result: the last line of its output, a bounded, well-formed object.
+
+    A target may print anything: deep nesting (RecursionError in the parser), integers over
+    Python's digit limit, invalid UTF-8, a list: each is an UnreachableError naming it."""
+    end = stdout.rstrip()
+    line = end[end.rfind(b"\n") + 1 :]
+    if not line:
+        raise UnreachableError(f"{what}: the probe printed no result {where}")
     try:
-        data = json.loads(stdout.decode("utf-8", "replace").strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise UnreachableError(f"{what}: the probe printed no result {where}") from None
+        data = json.loads(line.decode("utf-8", "replace"))
+    except RecursionError:
+        raise UnreachableError(f"{what}: the probe printed a result nested too deeply {where}") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer over sys.get_int_max_str_digits()
+        reason = "" if isinstance(exc, json.JSONDecodeError) else f" ({str(exc)[:120]})"
+        raise UnreachableError(f"{what}: the probe printed no result {where}{reason}") from None
     if not isinstance(data, dict):
-        raise UnreachableError(f"{what}: the probe printed an unexpected result")
+        raise UnreachableError(f"{what}: the probe printed an unexpected result {where}")
+    if depth_over(data, MAX_RESULT_DEPTH):
+        raise UnreachableError(f"{what}: the probe printed a result nested more than {MAX_RESULT_DEPTH} levels deep {where}")
     return data
 
 

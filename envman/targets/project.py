@@ -76,11 +76,14 @@ class Project:
         if rev not in self._manifest_data:
             try:
                 if rev is None:
-                    text = self.manifest_path.read_text(encoding="utf-8") if self.manifest_path.is_file() else None
+                    from envman.limits import is_regular_file, read_regular_text
+
+                    path = self.manifest_path
+                    text = read_regular_text(path, "manifest_bytes") if is_regular_file(path) else None
                 else:
                     text = self._git_show(rev, self.manifest_path.name, f"manifest at {rev}")
-                data = _yaml_data_cached(text) if text else None
-            except (EnvmanError, OSError, UnicodeDecodeError, ValueError):
+                data = _yaml_data_cached(text, str(self.manifest_path)) if text else None
+            except (EnvmanError, OSError, UnicodeDecodeError, ValueError, RecursionError):
                 data = None
             self._manifest_data[rev] = data if isinstance(data, dict) else None
         return self._manifest_data[rev]
@@ -117,12 +120,31 @@ class Project:
 
 
 
-def _yaml_data_cached(text: str) -> Any:
-    """YAML text as data, through a JSON copy in the envman cache (keyed by the text's sha256)."""
+def _runtime_facts(data: Any) -> Any:
+    """What check reads from the manifest: which sections exist and their plain settings
+    (`r.version`, `jvm.java`). Lists (requirements) and nested settings are left out, and
+    so is every URL, which may carry credentials: nothing secret is cached."""
+    if not isinstance(data, dict):
+        return None
+    facts: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            facts[str(key)] = {
+                str(k): v for k, v in value.items() if isinstance(v, (str, int, float, bool)) and not (isinstance(v, str) and "://" in v)
+            }
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            facts[str(key)] = value
+    return facts
+
+
+def _yaml_data_cached(text: str, filename: str = "envman.yaml") -> Any:
+    """The manifest's runtime facts (see _runtime_facts), through a JSON copy in the envman
+    cache keyed by the text's sha256. Hostile YAML (aliases, deep nesting) is refused before
+    it is built (envman.yamlguard) and the copy is small whatever the manifest holds."""
     import hashlib
     import json
 
-    key = "envman-yaml-json:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    key = "envman-yaml-facts-v1:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     cache = None
     try:
         from envman.cache import ArtifactCache
@@ -135,8 +157,11 @@ def _yaml_data_cached(text: str) -> Any:
         pass
     import yaml
 
+    from envman.yamlguard import check_yaml
+
+    check_yaml(text, filename)
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = _runtime_facts(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError as exc:
         raise ValueError(str(exc)) from None
     if cache is not None:

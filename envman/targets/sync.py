@@ -40,6 +40,7 @@ def sync_target(spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO)
     from envman.drift import check
     from envman.drift.plan import format_plan, plan_sync
     from envman.http import HttpClient
+    from envman.report.text import printable, printable_lines
     from envman.targets.probe import probe_target, snapshot_from_lock
 
     eco = _owner(spec)
@@ -53,7 +54,7 @@ def sync_target(spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO)
     installed = probe_target(spec, ctx)
     location = eco.sync_location(spec.kind, spec.value, installed.environment)
     actions = plan_sync(check(expected, installed, deep=True))
-    out.write(format_plan(spec.text, actions, dry_run))
+    out.write(printable_lines(format_plan(spec.text, actions, dry_run)))
     fixable = [a for a in actions if a.op != "none"]
     if dry_run or not fixable:
         return bool(actions)
@@ -71,8 +72,10 @@ def sync_target(spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO)
     )
     after = check(expected, probe_target(spec, ctx), deep=True)
     if after:
-        out.write(f"{spec.text}: {len(after)} finding(s) remain after sync:\n")
-        out.writelines(f"  [{f.ecosystem}] {f.kind} {f.name} (expected {f.expected}, installed {f.actual})\n" for f in after)
+        out.write(f"{printable(spec.text)}: {len(after)} finding(s) remain after sync:\n")
+        out.writelines(
+            printable(f"  [{f.ecosystem}] {f.kind} {f.name} (expected {f.expected}, installed {f.actual})") + "\n" for f in after
+        )
         return True
-    out.write(f"{spec.text}: in sync\n")
+    out.write(f"{printable(spec.text)}: in sync\n")
     return False

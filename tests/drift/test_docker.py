@@ -30,11 +30,14 @@ def app_image(docker_client, base_image, wheelhouse, tmp_path_factory):
         "COPY jars /opt/app/lib\n"
         "LABEL org.envman.python=/opt/venv/bin/python\n"
         'ENTRYPOINT ["sh", "-c", "echo the entrypoint must not run; exit 3"]\n'
+        # one image per build: two test workers building the same context must not share an
+        # image id, or one removes the image the other's containers run
+        f"LABEL org.envman.test-build={uuid.uuid4().hex}\n"
     )
     tag = f"envman-test-drift:{uuid.uuid4().hex[:8]}"
     image, _ = docker_client.images.build(path=str(context), tag=tag, rm=True, forcerm=True, network_mode="none")
     yield {"tag": tag, "jar": jar}
-    docker_client.images.remove(image.id, force=True)
+    docker_client.images.remove(tag, force=True)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
 if TYPE_CHECKING:
     from envman.ecosystems.base import Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
-__all__ = ["ECOSYSTEM", "CondaEcosystem"]
+__all__ = ["ECOSYSTEM", "CondaEcosystem", "record_bytes"]
 
 _AUTO_ROOT = "/opt"  # without a place or label, prefixes are looked for under /opt
 
@@ -74,8 +74,8 @@ class CondaEcosystem(Ecosystem):
     def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:
         if where == "local":
             prefixes = list(places) or ([os.environ["CONDA_PREFIX"]] if os.environ.get("CONDA_PREFIX") else [])
-            return {"prefixes": prefixes} if prefixes else None
-        return {"prefixes": list(places) or _split(label) or "auto"}
+            return {"prefixes": prefixes, "max_bytes": _max_bytes()} if prefixes else None
+        return {"prefixes": list(places) or _split(label) or "auto", "max_bytes": _max_bytes()}
 
     def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
         from envman.errors import UnreachableError
@@ -83,7 +83,7 @@ class CondaEcosystem(Ecosystem):
         meta = os.path.join(value, "conda-meta")
         if not os.path.isdir(meta):
             raise UnreachableError(f"{what}: not a conda prefix (no {meta})")
-        return {"prefixes": [value]}
+        return {"prefixes": [value], "max_bytes": _max_bytes()}
 
     def file_folders(self, places: tuple[str, ...], label: str | None, env: Sequence[str]) -> list[str]:
         return list(places) or _split(label) or [_AUTO_ROOT]
@@ -94,14 +94,14 @@ class CondaEcosystem(Ecosystem):
 
     def files_options(self, folders: list[str], copied_root: Path) -> dict[str, Any] | None:
         if folders != [_AUTO_ROOT]:
-            return {"prefixes": [str(copied_root / d.lstrip("/")) for d in folders]}
+            return {"prefixes": [str(copied_root / d.lstrip("/")) for d in folders], "max_bytes": _max_bytes()}
         from envman.ecosystems.conda.probe_target import CONDA_AUTO
 
         candidates = [d for d in CONDA_AUTO if (copied_root / d.lstrip("/") / "conda-meta").is_dir()]
         opt = copied_root / _AUTO_ROOT.lstrip("/")
         if opt.is_dir():
             candidates += [f"{_AUTO_ROOT}/{p.name}" for p in sorted(opt.iterdir()) if (p / "conda-meta").is_dir()]
-        return {"prefixes": [str(copied_root / d.lstrip("/")) for d in dict.fromkeys(candidates)]}
+        return {"prefixes": [str(copied_root / d.lstrip("/")) for d in dict.fromkeys(candidates)], "max_bytes": _max_bytes()}
 
     def empty_section(self) -> dict[str, Any] | None:
         return {"prefixes": [], "packages": []}
@@ -123,7 +123,11 @@ class CondaEcosystem(Ecosystem):
 
     # -- sync -------------------------------------------------------------------------------
     def sync(self, request: SyncRequest) -> None:
-        from envman.ecosystems.conda.install import install_package, remove_package
+        """Every package is fetched, verified, unpacked and checked whole (paths, links,
+        index.json) before anything in the prefix is removed or written."""
+        from contextlib import ExitStack
+
+        from envman.ecosystems.conda.install import check_destinations, link_package, prepared, remove_package
         from envman.fetch import fetch_verified
 
         root = Path(request.location)
@@ -131,11 +135,28 @@ class CondaEcosystem(Ecosystem):
         http, cache = request.services.http, request.services.cache
         wanted = [a for a in request.actions if a.op in ("install", "change", "reinstall")]
         artifacts = {a.name: fetch_verified(by_name[a.name].url, by_name[a.name].sha256, http, cache) for a in wanted}
-        for action in request.actions:
-            if action.op in ("remove", "change", "reinstall"):
-                remove_package(root, action.name, request.target)
-        for action in wanted:
-            install_package(root, artifacts[action.name], by_name[action.name], request.target)
+        with ExitStack() as stack:
+            packages = [stack.enter_context(prepared(artifacts[a.name], by_name[a.name], request.target)) for a in wanted]
+            for package in packages:
+                check_destinations(root, package)
+            for action in request.actions:
+                if action.op in ("remove", "change", "reinstall"):
+                    remove_package(root, action.name, request.target)
+            for package in packages:
+                link_package(root, package)
+
+
+def record_bytes() -> int:
+    """The size limit of one conda-meta record (in a target, or removed by sync):
+    member_bytes (envman.limits), but never under CONDA_MAX_RECORD_BYTES, 64 MiB (a record
+    lists every file of its package: python's is several MB)."""
+    from envman.ecosystems.conda.probe_target import CONDA_MAX_RECORD_BYTES
+    from envman.limits import limit
+
+    return max(limit("member_bytes"), CONDA_MAX_RECORD_BYTES)
+
+
+_max_bytes = record_bytes
 
 
 def _split(value: str | None) -> list[str]:

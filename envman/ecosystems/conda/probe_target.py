@@ -5,24 +5,79 @@ concatenated into the in-target probe script (envman/targets/probe_runner.py ass
 3.6 syntax, no relative imports, no name another probe module defines differently.
 Each `conda-meta/*.json` record gives a package; with deep, its files' sha256 are checked
 against the record's paths_data (never following a path outside the prefix).
+
+A target's files are untrusted: a record is read only when it is a regular file (opened
+without blocking, so a FIFO cannot hang the probe) of at most CONDA_MAX_RECORD_BYTES (the
+host passes its own limit in the options); others are skipped with a problem line. --deep
+hashes only regular files (a FIFO or a link to /dev/zero is reported, never read).
 """
 
 import os
+import stat
 
-__all__ = ["CONDA_AUTO", "probe_conda", "conda_section"]
+__all__ = ["CONDA_AUTO", "CONDA_MAX_RECORD_BYTES", "read_conda_record", "probe_conda", "conda_section"]
 
 CONDA_AUTO = ("/opt/conda", "/opt/miniconda3", "/opt/miniforge3", "/opt/mambaforge", "/opt/env", "/opt/pixi")
 
 _CONDA_MAX_LISTED = 20
+# a record lists every file of its package (python's is several MB): 64 MiB, or the host's
+# member_bytes limit (envman.limits) when that is larger
+CONDA_MAX_RECORD_BYTES = 64 << 20
+
+
+def _conda_open_regular(path):
+    """A descriptor of path when it is a regular file, opened without blocking, else None.
+    OSError when it cannot be opened."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        return None
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between the two looks
+        os.close(fd)
+        return None
+    return fd
+
+
+def read_conda_record(path, maximum=CONDA_MAX_RECORD_BYTES):
+    """(bytes, None) of a regular file of at most maximum bytes, else (None, why).
+    OSError when it cannot be read."""
+    fd = _conda_open_regular(path)
+    if fd is None:
+        return None, "not a regular file"
+    chunks = []
+    total = 0
+    try:
+        size = os.fstat(fd).st_size
+        if size > maximum:
+            return None, "%d bytes, over the limit of %d" % (size, maximum)
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > maximum:
+                return None, "over the limit of %d bytes" % maximum
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks), None
 
 
 def _conda_sha256(path):
+    """sha256 of a regular file, read in blocks; None when it is not a regular file."""
     import hashlib
 
+    fd = _conda_open_regular(path)
+    if fd is None:
+        return None
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+    try:
+        while True:
+            block = os.read(fd, 1 << 20)
+            if not block:
+                break
             digest.update(block)
+    finally:
+        os.close(fd)
     return digest.hexdigest()
 
 
@@ -45,7 +100,9 @@ def _verify_conda(prefix, record):
         except OSError:
             bad.append(rel + " (missing)")
             continue
-        if actual != expected:
+        if actual is None:
+            bad.append(rel + " (not a regular file)")
+        elif actual != expected:
             bad.append(rel)
     return bad
 
@@ -60,8 +117,9 @@ def _auto_prefixes():
     return prefixes
 
 
-def probe_conda(prefixes, deep, problems):
-    """The probe's "conda" section: {prefixes found, packages} ("auto": the usual places)."""
+def probe_conda(prefixes, deep, problems, maximum=CONDA_MAX_RECORD_BYTES):
+    """The probe's "conda" section: {prefixes found, packages} ("auto": the usual places);
+    maximum: the size limit of one conda-meta record, in bytes."""
     if prefixes == "auto":
         prefixes = _auto_prefixes()
     packages = []
@@ -77,11 +135,15 @@ def probe_conda(prefixes, deep, problems):
                 continue
             import json  # here: a probe of a target without conda never pays for it
 
+            path = os.path.join(meta, fname)
             try:
-                with open(os.path.join(meta, fname), "r", encoding="utf-8") as handle:
-                    record = json.load(handle)
-            except (OSError, ValueError) as exc:
-                problems.append("unreadable %s: %s" % (os.path.join(meta, fname), exc))
+                data, why = read_conda_record(path, maximum)
+                if data is None:
+                    problems.append("skipped %s: %s" % (path, why))
+                    continue
+                record = json.loads(data.decode("utf-8"))
+            except (OSError, ValueError, RecursionError) as exc:
+                problems.append("unreadable %s: %s" % (path, str(exc)[:200]))
                 continue
             if not isinstance(record, dict) or not isinstance(record.get("name"), str):
                 problems.append("not a conda package record: " + os.path.join(meta, fname))
@@ -100,5 +162,9 @@ def probe_conda(prefixes, deep, problems):
 
 
 def conda_section(options, deep, problems):
-    """The probe's "conda" section; options: prefixes (a list, or "auto")."""
-    return probe_conda(options.get("prefixes") or [], deep, problems)
+    """The probe's "conda" section; options: prefixes (a list, or "auto"), max_bytes (the
+    size limit of one record)."""
+    maximum = options.get("max_bytes")
+    if not isinstance(maximum, int) or isinstance(maximum, bool) or maximum <= 0:
+        maximum = CONDA_MAX_RECORD_BYTES
+    return probe_conda(options.get("prefixes") or [], deep, problems, maximum)

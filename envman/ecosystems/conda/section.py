@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from envman.sections import Strict
-from envman.specs import reject_shell_meta
+from envman.specs import reject_shell_meta, validate_name
 
 __all__ = ["CondaSection", "CondaOverlay", "validate_conda_spec"]
 
@@ -30,7 +30,7 @@ CondaSpec = Annotated[str, AfterValidator(validate_conda_spec)]
 
 
 class CondaSection(Strict):
-    channels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-/:]+$")]] = ["conda-forge"]
+    channels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-/:]+$"), AfterValidator(validate_name)]] = ["conda-forge"]
     packages: list[CondaSpec] = []
 
 

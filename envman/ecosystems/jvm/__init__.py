@@ -110,15 +110,15 @@ class JvmEcosystem(Ecosystem):
     def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:
         if where == "local":
             dirs = list(places) or [d for d in os.environ.get("ENVMAN_JARS", "").split(os.pathsep) if d]
-            return {"dirs": dirs, "java": "auto"} if dirs else None
-        return {"dirs": list(places) or _split(label) or list(DEFAULT_JAR_DIRS), "java": "auto"}
+            return {"dirs": dirs, "java": "auto", "max_bytes": _max_bytes()} if dirs else None
+        return {"dirs": list(places) or _split(label) or list(DEFAULT_JAR_DIRS), "java": "auto", "max_bytes": _max_bytes()}
 
     def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
         from envman.errors import UnreachableError
 
         if not os.path.isdir(value):
             raise UnreachableError(f"{what}: no such folder {value}")
-        return {"dirs": [value]}
+        return {"dirs": [value], "max_bytes": _max_bytes()}
 
     def file_folders(self, places: tuple[str, ...], label: str | None, env: Sequence[str]) -> list[str]:
         return list(places) or _split(label) or list(DEFAULT_JAR_DIRS)
@@ -127,7 +127,7 @@ class JvmEcosystem(Ecosystem):
         return rel_parts[-1].endswith(".jar")
 
     def files_options(self, folders: list[str], copied_root: Path) -> dict[str, Any] | None:
-        return {"dirs": [str(copied_root / d.lstrip("/")) for d in folders]}
+        return {"dirs": [str(copied_root / d.lstrip("/")) for d in folders], "max_bytes": _max_bytes()}
 
     def read_probe(self, section: Mapping[str, Any], known: Mapping[str, tuple[str, str]]) -> ProbedSection:
         rows = []
@@ -170,6 +170,13 @@ class JvmEcosystem(Ecosystem):
         from envman.ecosystems.jvm.sync import sync_jars
 
         sync_jars(request)
+
+
+def _max_bytes() -> int:
+    """The size limit of one pom.properties read in a jar (member_bytes, envman.limits)."""
+    from envman.limits import limit
+
+    return limit("member_bytes")
 
 
 def _split(value: str | None) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from envman.ecosystems.jvm.artifacts import Artifact, Dependency, Descriptor, GraphError
+from envman.ecosystems.jvm.coordinates import InvalidCoordinate, check_part, check_version
 from envman.ecosystems.jvm.versions import InvalidVersionSpec, Version, VersionConstraint, parse_constraint
 
 __all__ = ["Node", "Collector"]
@@ -33,6 +34,22 @@ class Node:
 
 def _excluded(artifact: Artifact, exclusions: frozenset[tuple[str, str]]) -> bool:
     return any((group == "*" or group == artifact.group) and (name == "*" or name == artifact.artifact) for group, name in exclusions)
+
+
+def _check_coordinates(art: Artifact, path: tuple[str, ...], version: bool = True) -> None:
+    """GraphError naming the artifact and its path when a part is outside the Maven grammar
+    (`../../x`, `/`, NUL, control characters): nothing is fetched, locked or written for it."""
+    try:
+        check_part("groupId", art.group)
+        check_part("artifactId", art.artifact)
+        check_part("classifier", art.classifier, optional=True)
+        check_part("type", art.type)
+        check_part("extension", art.extension)
+        if version:
+            check_version(art.version)
+    except InvalidCoordinate as exc:
+        where = " -> ".join(path + (repr(str(art))[1:-1],))
+        raise GraphError(f"dependency {repr(str(art))[1:-1]}: {exc} (path: {where})") from None
 
 
 class Collector:
@@ -79,6 +96,7 @@ class Collector:
             if "${" in value or (label in ("groupId", "artifactId") and not value):
                 where = " -> ".join(path + (str(art),))
                 raise GraphError(f"dependency {art} has an unresolvable {label} {value!r} (path: {where})")
+        _check_coordinates(art, path, version=False)
         try:
             constraint = parse_constraint(art.version)
         except InvalidVersionSpec as exc:
@@ -99,8 +117,11 @@ class Collector:
             chosen = [art.version]
         for version in chosen:
             original = art.with_version(version)
+            _check_coordinates(original, path)  # a version from maven-metadata.xml, too
             desc = self._describe(original)
             current = desc.artifact
+            if current is not original:
+                _check_coordinates(current, path)  # where a relocation leads
             d = Dependency(current, dep.scope, dep.optional, dep.exclusions)
             node_path = path + (str(current),)
             cycle = self._find(current)

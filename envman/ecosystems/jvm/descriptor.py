@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from envman.ecosystems.jvm.coordinates import InvalidCoordinate
 from envman.ecosystems.jvm.graph import Artifact, Dependency, Descriptor, GraphError, type_to_artifact
 from envman.ecosystems.jvm.model import ModelBuilder, ModelError
 from envman.ecosystems.jvm.pom import PomError
@@ -30,7 +31,7 @@ class DescriptorReader:
     def __call__(self, artifact: Artifact, path: tuple[str, ...]) -> Descriptor:
         try:
             return self._read(artifact)
-        except (ModelError, PomError, *self.missing) as exc:  # type: ignore[misc]
+        except (ModelError, PomError, InvalidCoordinate, *self.missing) as exc:  # type: ignore[misc]
             trail = " -> ".join(path + (str(artifact),))
             raise GraphError(f"{artifact}: {exc} (path: {trail})") from None
 

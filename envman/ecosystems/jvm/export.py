@@ -24,6 +24,17 @@ def _split(name: str) -> tuple[str, str, str]:
 
 
 def library_path(entry: Any) -> str:
+    """`lib/<group>/<artifact>-<version>[-<classifier>].<ext>`; BadInputError (exit 2) for an
+    entry outside the Maven grammar (a tampered lock), so no path leaves `lib/`."""
+    from envman.ecosystems.jvm.coordinates import InvalidCoordinate, check_name, check_part, check_version
+    from envman.errors import BadInputError
+
+    try:
+        check_name(entry.name)
+        check_version(entry.version)
+        check_part("type", entry.type)
+    except InvalidCoordinate as exc:
+        raise BadInputError(f"lock entry {entry.name!r}: {exc} (run `envman lock`)") from None
     group, artifact, classifier = _split(entry.name)
     extension = ARTIFACT_TYPES.get(entry.type, (entry.type, ""))[0]
     suffix = f"-{classifier}" if classifier else ""

@@ -16,10 +16,28 @@ from dataclasses import dataclass
 from envman.ecosystems.jvm.activation import ActivationContext, active_profiles
 from envman.ecosystems.jvm.pom import RawDependency, RawPom
 
-__all__ = ["ModelError", "EffectiveModel", "ModelBuilder", "Gav"]
+__all__ = [
+    "ModelError",
+    "EffectiveModel",
+    "ModelBuilder",
+    "Gav",
+    "MAX_INTERPOLATION_DEPTH",
+    "MAX_INTERPOLATED_CHARS",
+    "MAX_MODEL_INTERPOLATED_CHARS",
+]
 
 Gav = tuple[str, str, str]
 _EXPR = re.compile(r"\$\{([^}]*)\}")
+
+# Bounds of `${…}` interpolation (docs/security.md): nesting of references, length of one
+# interpolated value, and all the interpolated values of one effective model together.
+MAX_INTERPOLATION_DEPTH = 32
+MAX_INTERPOLATED_CHARS = 64 * 1024
+MAX_MODEL_INTERPOLATED_CHARS = 4 * 1024 * 1024
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class ModelError(ValueError):
@@ -71,18 +89,29 @@ def _dedupe(deps: list[RawDependency]) -> list[RawDependency]:
 
 
 class _Interpolator:
+    """`${…}` expansion over one effective model, bounded: references nest at most
+    MAX_INTERPOLATION_DEPTH levels, no value grows past MAX_INTERPOLATED_CHARS, and all the
+    values of one model together stay under MAX_MODEL_INTERPOLATED_CHARS (a 2 KB POM of
+    nested references must not expand to gigabytes). Past a bound: ModelError naming the POM."""
+
     def __init__(self, model: dict[str, str | None], properties: dict[str, str], system: dict[str, str], where: str):
         self.model = model
         self.properties = properties
         self.system = system
         self.where = where
         self.memo: dict[str, str | None] = {}
+        self.total = 0
 
     def _lookup(self, expr: str, stack: tuple[str, ...]) -> str | None:
         if expr in self.memo:
             return self.memo[expr]
         if expr in stack:
             raise ModelError(f"expression cycle in {self.where}: ${{{expr}}} refers to itself ({' -> '.join(stack + (expr,))})")
+        if len(stack) >= MAX_INTERPOLATION_DEPTH:
+            raise ModelError(
+                f"{self.where}: property references nest deeper than {MAX_INTERPOLATION_DEPTH} levels "
+                f"(${{{_short(stack[0])}}} -> … -> ${{{_short(expr)}}})"
+            )
         raw: str | None = None
         for prefix in ("project.", "pom."):
             if expr.startswith(prefix):
@@ -102,12 +131,32 @@ class _Interpolator:
     def interpolate(self, text: str | None, stack: tuple[str, ...] = ()) -> str | None:
         if text is None or "${" not in text:
             return text
-
-        def replace(match: re.Match[str]) -> str:
+        pieces: list[str] = []
+        size = 0
+        end = 0
+        for match in _EXPR.finditer(text):
             value = self._lookup(match.group(1), stack)
-            return match.group(0) if value is None else value
-
-        return _EXPR.sub(replace, text)
+            for piece in (text[end:match.start()], match.group(0) if value is None else value):
+                size += len(piece)
+                if size > MAX_INTERPOLATED_CHARS:
+                    what = f"${{{_short(stack[0])}}}" if stack else repr(_short(text))
+                    raise ModelError(
+                        f"{self.where}: {what} expands to more than {MAX_INTERPOLATED_CHARS:,} characters "
+                        "(nested property references?)"
+                    )
+                pieces.append(piece)
+            end = match.end()
+        pieces.append(text[end:])
+        size += len(text) - end
+        if size > MAX_INTERPOLATED_CHARS:
+            raise ModelError(f"{self.where}: {_short(text)!r} expands to more than {MAX_INTERPOLATED_CHARS:,} characters")
+        self.total += size
+        if self.total > MAX_MODEL_INTERPOLATED_CHARS:
+            raise ModelError(
+                f"{self.where}: its interpolated values exceed {MAX_MODEL_INTERPOLATED_CHARS:,} characters in all "
+                "(nested property references?)"
+            )
+        return "".join(pieces)
 
     def dependency(self, dep: RawDependency) -> RawDependency:
         f = self.interpolate

@@ -16,6 +16,7 @@ __all__ = [
     "RawPom",
     "parse_pom",
     "parse_metadata_versions",
+    "parent_relative_path",
     "pom_to_json",
     "pom_from_json",
 ]
@@ -223,6 +224,24 @@ def parse_pom(data: bytes, where: str) -> RawPom:
     return pom
 
 
+def parent_relative_path(data: bytes, where: str) -> str | None:
+    """`<parent><relativePath>` of a project's POM (None when absent), read as XML."""
+    import xml.etree.ElementTree as ET
+
+    import defusedxml.ElementTree as DET
+    from defusedxml import DefusedXmlException
+
+    try:
+        root = DET.fromstring(data)
+    except (ET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise PomError(f"malformed POM {where}: {exc}") from None
+    parent = _children(root).get("parent")
+    if parent is None:
+        return None
+    relative = _children(parent).get("relativePath")
+    return None if relative is None else _text(relative)
+
+
 def parse_metadata_versions(data: bytes, where: str) -> list[str]:
     """Versions listed by a `maven-metadata.xml` (versioning/versions/version)."""
     import xml.etree.ElementTree as ET
@@ -255,31 +274,72 @@ def pom_to_json(pom: RawPom) -> bytes:
     return json.dumps(dataclasses.asdict(pom), separators=(",", ":")).encode()
 
 
+def _text_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError("not text")
+
+
+def _texts(mapping: Any) -> dict[str, str]:
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise TypeError("not a mapping of text")
+    return mapping
+
+
 def _dep_from(data: dict[str, Any]) -> RawDependency:
-    dep = RawDependency(**{k: v for k, v in data.items() if k != "exclusions"})
-    dep.exclusions = [tuple(e) for e in data.get("exclusions", [])]
+    fields: dict[str, Any] = {k: _text_or_none(v) for k, v in data.items() if k != "exclusions"}
+    dep = RawDependency(**fields)
+    for exclusion in data.get("exclusions", []):
+        group, artifact = exclusion
+        if not (isinstance(group, str) and isinstance(artifact, str)):
+            raise TypeError("bad exclusion")
+        dep.exclusions.append((group, artifact))
     return dep
+
+
+def _activation_from(activation: Any) -> dict[str, Any]:
+    if not isinstance(activation, dict):
+        raise TypeError("bad activation")
+    if "jdk" in activation and not isinstance(activation["jdk"], str):
+        raise TypeError("bad activation")
+    for key in ("os", "file"):
+        if key in activation:
+            _texts(activation[key])
+    if "property" in activation:
+        name, value = activation["property"]
+        if not isinstance(name, str):
+            raise TypeError("bad activation")
+        activation["property"] = (name, _text_or_none(value))
+    return activation
 
 
 def pom_from_json(data: bytes) -> RawPom:
     import json
 
-    raw = json.loads(data)
+    raw = json.loads(data)  # the cache is untrusted too: wrong types are TypeError, a stale entry
+    parent: tuple[str, str, str] | None = None
+    if raw["parent"]:
+        pg, pa, pv = (_text_or_none(p) or "" for p in raw["parent"])
+        parent = (pg, pa, pv)
+    relocation = raw["relocation"]
+    if relocation is not None:
+        _texts({k: v or "" for k, v in relocation.items()})
     pom = RawPom(
-        group=raw["group"], artifact=raw["artifact"], version=raw["version"], packaging=raw["packaging"],
-        parent=tuple(raw["parent"]) if raw["parent"] else None,
-        properties=raw["properties"], relocation=raw["relocation"],
+        group=_text_or_none(raw["group"]), artifact=_text_or_none(raw["artifact"]), version=_text_or_none(raw["version"]),
+        packaging=_text_or_none(raw["packaging"]),
+        parent=parent,
+        properties=_texts(raw["properties"]), relocation=relocation,
         dependencies=[_dep_from(d) for d in raw["dependencies"]],
         managed=[_dep_from(d) for d in raw["managed"]],
     )
     for profile in raw["profiles"]:
-        activation = profile["activation"]
-        if "property" in activation:
-            activation["property"] = tuple(activation["property"])
+        activation = _activation_from(profile["activation"])
+        if not isinstance(profile["id"], str):
+            raise TypeError("bad profile")
         pom.profiles.append(
             RawProfile(
-                id=profile["id"], active_by_default=profile["active_by_default"], activation=activation,
-                properties=profile["properties"],
+                id=profile["id"], active_by_default=profile["active_by_default"] is True, activation=activation,
+                properties=_texts(profile["properties"]),
                 dependencies=[_dep_from(d) for d in profile["dependencies"]],
                 managed=[_dep_from(d) for d in profile["managed"]],
             )

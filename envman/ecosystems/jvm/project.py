@@ -15,8 +15,9 @@ from typing import Any
 
 from envman.ecosystems.jvm.activation import ActivationContext
 from envman.ecosystems.jvm.model import Gav, ModelBuilder, ModelError
-from envman.ecosystems.jvm.pom import PomError, RawPom, parse_pom
+from envman.ecosystems.jvm.pom import PomError, RawPom, parent_relative_path, parse_pom
 from envman.errors import BadInputError
+from envman.limits import read_regular_file
 
 __all__ = ["dependencies_from_pom"]
 
@@ -27,29 +28,23 @@ def _local_lineage(path: Path) -> dict[Gav, RawPom]:
     seen: set[Path] = set()
     while current not in seen and current.is_file():
         seen.add(current)
-        try:
-            raw = parse_pom(current.read_bytes(), str(current))
+        try:  # a regular file within the manifest_bytes limit (a FIFO or /dev/zero is refused)
+            data = read_regular_file(current, "manifest_bytes", str(current))
         except OSError as exc:
             raise BadInputError(f"{current}: cannot read: {exc.strerror}") from None
+        raw = parse_pom(data, str(current))
         parent = raw.parent
         group = raw.group or (parent[0] if parent else "")
         version = raw.version or (parent[2] if parent else "")
         poms[(group, raw.artifact or "", version)] = raw
         if parent is None:
             break
-        relative = _relative_path(current) or "../pom.xml"
+        relative = parent_relative_path(data, str(current)) or "../pom.xml"
         candidate = (current.parent / relative).resolve()
         if candidate.is_dir():
             candidate = candidate / "pom.xml"
         current = candidate
     return poms
-
-
-def _relative_path(path: Path) -> str | None:
-    import re
-
-    match = re.search(rb"<parent>.*?<relativePath>\s*([^<]*?)\s*</relativePath>.*?</parent>", path.read_bytes(), re.S)
-    return match.group(1).decode("utf-8", "replace") if match else None
 
 
 def dependencies_from_pom(path: Path, java: str = "17") -> dict[str, Any]:

@@ -10,16 +10,19 @@ index document, so a warm lock needs no network at all.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from envman.ecosystems.jvm.coordinates import InvalidCoordinate, check_part, check_version
 from envman.ecosystems.jvm.graph import Artifact
-from envman.ecosystems.jvm.pom import RawPom, parse_metadata_versions, parse_pom, pom_from_json, pom_to_json
+from envman.ecosystems.jvm.pom import PomError, RawPom, parse_metadata_versions, parse_pom, pom_from_json, pom_to_json
 from envman.errors import ResolutionError, UnreachableError
 from envman.http import HttpClient, NotFound
+from envman.limits import LIMITS, LimitError, limit
 from envman.redact import redact_url
 
 if TYPE_CHECKING:
@@ -29,6 +32,9 @@ __all__ = ["DEFAULT_REPOSITORY", "MissingArtifact", "MavenRepositories", "artifa
 
 DEFAULT_REPOSITORY = "https://repo.maven.apache.org/maven2"
 NEGATIVE_TTL = 24 * 3600  # a POM missing from a repository is asked for again after a day
+_HEX = re.compile(r"[0-9a-f]{32,128}")
+MAX_CHECKSUM_BYTES = 4096  # a published `.sha1`/`.sha256` file: one digest and maybe a file name
+MAX_METADATA_VERSIONS = 100_000  # versions listed by the maven-metadata.xml of one artifact
 
 
 class MissingArtifact(ValueError):
@@ -47,8 +53,42 @@ def _fresh(marker: bytes) -> bool:
 
 
 def artifact_path(group: str, artifact: str, version: str, extension: str, classifier: str = "") -> str:
+    """The repository path of one file; InvalidCoordinate (a ValueError, so errors name the
+    artifact and its path) for a part outside the Maven grammar, before any URL is built."""
+    check_part("groupId", group)
+    check_part("artifactId", artifact)
+    check_version(version)
+    check_part("extension", extension)
+    check_part("classifier", classifier, optional=True)
     suffix = f"-{classifier}" if classifier else ""
     return f"{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}{suffix}.{extension}"
+
+
+def _valid_gav(gav: tuple[str, str, str]) -> bool:
+    try:
+        check_part("groupId", gav[0])
+        check_part("artifactId", gav[1])
+        check_version(gav[2])
+    except InvalidCoordinate:
+        return False
+    return True
+
+
+def _valid_version(version: str) -> bool:
+    try:
+        check_version(version)
+    except InvalidCoordinate:
+        return False
+    return True
+
+
+def _bounded(data: bytes, what: str, url: str) -> None:
+    maximum = limit("pom_bytes")
+    if len(data) > maximum:
+        raise PomError(
+            f"{what} ({redact_url(url)}) is {len(data):,} bytes, over the limit of {maximum:,} bytes "
+            f"(set {LIMITS['pom_bytes'][0]} to raise it)"
+        )
 
 
 class MavenRepositories:
@@ -66,18 +106,23 @@ class MavenRepositories:
         self._executor: ThreadPoolExecutor | None = None if offline else ThreadPoolExecutor(max_workers=8)
 
     # -- documents ---------------------------------------------------------------------
-    def _fetch_document(self, url: str, mutable: bool) -> bytes | None:
-        """Bytes at url (from cache when allowed); None on 404."""
+    def _fetch_document(self, url: str, mutable: bool, what: str) -> bytes | None:
+        """Bytes at url (from cache when allowed); None on 404. A document over the
+        pom_bytes limit is a PomError naming it (it is never parsed or cached)."""
         if self.cache is not None and (self.offline or not mutable):
             cached = self.cache.get_index(url)
             if cached is not None:
+                _bounded(cached, what, url)
                 return cached
         if self.offline:
             raise UnreachableError(f"offline: {redact_url(url)} is not in the envman cache")
         try:
-            data = self.http.get(url)
+            data = self.http.get(url, max_bytes=limit("pom_bytes"))
         except NotFound:
             return None
+        except LimitError as exc:  # named as the document of this artifact, with its path (exit 3)
+            raise PomError(f"{what}: {exc}") from None
+        _bounded(data, what, url)
         if self.cache is not None:
             self.cache.put_index(url, data)
         return data
@@ -101,14 +146,14 @@ class MavenRepositories:
             for gav in gavs:
                 if gav in self._poms or gav in self._futures or not all(gav) or "${" in "".join(gav):
                     continue
-                if gav[2][:1] in "[(" or self._parsed_in_cache(gav):
-                    continue  # a cached POM loads faster here than through a thread
+                if gav[2][:1] in "[(" or not _valid_gav(gav) or self._parsed_in_cache(gav):
+                    continue  # cached: loads faster here than through a thread; invalid: refused with its path later
                 self._futures[gav] = self._executor.submit(self._load_pom, gav, True)
 
     def _parsed_in_cache(self, gav: tuple[str, str, str]) -> bool:
         if self.cache is None or gav[2].endswith("SNAPSHOT"):
             return False
-        path = artifact_path(gav[0], gav[1], gav[2], "pom")
+        path = artifact_path(gav[0], gav[1], gav[2], "pom")  # (prefetch checked the grammar)
         return any(self.cache.index_path(f"envman-jvm-pom-v1:{base}/{path}").is_file() for base in self.urls)
 
     def close(self) -> None:
@@ -129,14 +174,14 @@ class MavenRepositories:
                 if parsed is not None:
                     try:
                         pom = pom_from_json(parsed)
-                    except (ValueError, KeyError, TypeError):
+                    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                         pom = None  # a stale or damaged entry: parse the POM again
                     if pom is not None:
                         return self._followed(pom, follow_parent)
                 marker = self.cache.get_index(missing_key)
                 if marker is not None and (self.offline or _fresh(marker)):
                     continue
-            data = self._fetch_document(url, mutable)
+            data = self._fetch_document(url, mutable, f"POM of {group}:{artifact}:{version}")
             if data is None:
                 if self.cache is not None and not mutable:
                     self.cache.put_index(missing_key, str(time.time()).encode())
@@ -160,12 +205,18 @@ class MavenRepositories:
         if found is not None:
             return found
         listed: list[str] = []
+        check_part("groupId", group)
+        check_part("artifactId", artifact)
         for base in self.urls:
             url = f"{base}/{group.replace('.', '/')}/{artifact}/maven-metadata.xml"
-            data = self._fetch_document(url, mutable=True)
+            data = self._fetch_document(url, mutable=True, what=f"maven-metadata.xml of {group}:{artifact}")
             if data is None:
                 continue
-            listed.extend(parse_metadata_versions(data, f"{group}:{artifact} ({redact_url(url)})"))
+            where = f"{group}:{artifact} ({redact_url(url)})"
+            # a listed version outside the grammar could never be fetched or locked: left out
+            listed.extend(v for v in parse_metadata_versions(data, where) if _valid_version(v))
+            if len(listed) > MAX_METADATA_VERSIONS:
+                raise PomError(f"maven-metadata.xml of {where} lists more than {MAX_METADATA_VERSIONS:,} versions")
         result = list(dict.fromkeys(listed))
         self._versions[key] = result
         return result
@@ -211,11 +262,19 @@ class MavenRepositories:
     def _verify(self, url: str, data: bytes, sha256: str, art: Artifact) -> None:
         for suffix, algorithm in ((".sha256", "sha256"), (".sha1", "sha1")):
             try:
-                published = self.http.get(url + suffix)
+                published = self.http.get(url + suffix, max_bytes=MAX_CHECKSUM_BYTES)
             except (NotFound, UnreachableError):
                 continue  # not published (some servers refuse checksum files they do not have)
+            except LimitError:
+                published = None
+            if published is None or len(published) > MAX_CHECKSUM_BYTES:
+                raise ResolutionError(
+                    f"checksum file {redact_url(url + suffix)} for {art} is over {MAX_CHECKSUM_BYTES:,} bytes; not a checksum"
+                )
             text = published.decode("ascii", "replace").strip().split()
             expected = text[0].lower() if text else ""
+            if expected and not _HEX.fullmatch(expected):
+                expected = repr(expected[:80])  # (shown, never printed raw)
             actual = sha256 if algorithm == "sha256" else hashlib.sha1(data).hexdigest()
             if expected != actual:
                 raise ResolutionError(

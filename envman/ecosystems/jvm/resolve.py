@@ -9,6 +9,7 @@ from typing import Any
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.jvm.activation import ActivationContext
 from envman.ecosystems.jvm.artifacts import ArtifactKey
+from envman.ecosystems.jvm.coordinates import InvalidCoordinate
 from envman.ecosystems.jvm.descriptor import DescriptorReader
 from envman.ecosystems.jvm.entry import JvmEntry
 from envman.ecosystems.jvm.graph import Artifact, Dependency, GraphError, Resolution, resolve_graph, type_to_artifact
@@ -89,7 +90,7 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
     def versions(artifact: Artifact, path: tuple[str, ...]) -> list[str]:
         try:
             return repos.versions(artifact.group, artifact.artifact)
-        except PomError as exc:
+        except (PomError, InvalidCoordinate) as exc:
             raise GraphError(f"{exc} (path: {' -> '.join(path + (str(artifact),))})") from None
 
     roots, per_env = union_roots(request.environments)
@@ -127,7 +128,7 @@ def fetch_files(resolution: Resolution, repos: MavenRepositories) -> dict[Artifa
         art = resolution.artifacts[key].artifact
         try:
             return repos.fetch_artifact(art)
-        except MissingArtifact as exc:
+        except (MissingArtifact, InvalidCoordinate) as exc:
             trail = " -> ".join(resolution.artifacts[key].path)
             raise ResolutionError(f"jvm: {exc} (path: {trail})") from None
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, Field, field_validator
 
-from envman.sections import Strict, Url
+from envman.ecosystems.jvm.coordinates import InvalidCoordinate, check_part, check_version, is_exclusion
+from envman.sections import PackageSpec, Strict, Url
 from envman.specs import reject_shell_meta
 
 __all__ = [
@@ -19,10 +19,6 @@ __all__ = [
     "validate_jvm_coordinates",
     "validate_jvm_exclusion",
 ]
-
-_MAVEN_PART = re.compile(r"^[A-Za-z0-9_.\-]+$")
-_MAVEN_VERSION = re.compile(r"^[A-Za-z0-9_.\-+\[\](),]+$")
-_MAVEN_EXCLUSION = re.compile(r"^(\*|[A-Za-z0-9_.\-]+):(\*|[A-Za-z0-9_.\-]+)$")
 
 
 class JvmCoordinates(NamedTuple):
@@ -48,15 +44,14 @@ def parse_jvm_coordinates(spec: str) -> JvmCoordinates:
         raise ValueError("not a Maven coordinate (expected group:artifact:version[:classifier][@type])")
     group, artifact, version = parts[0], parts[1], parts[2]
     classifier = parts[3] if len(parts) == 4 else ""
-    for label, value in (("group", group), ("artifact", artifact)):
-        if not _MAVEN_PART.match(value):
-            raise ValueError(f"invalid Maven {label} {value!r}")
-    if not version or not _MAVEN_VERSION.match(version):
-        raise ValueError(f"invalid Maven version {version!r}")
-    if classifier and not _MAVEN_PART.match(classifier):
-        raise ValueError(f"invalid Maven classifier {classifier!r}")
-    if type_ and not _MAVEN_PART.match(type_):
-        raise ValueError(f"invalid Maven type {type_!r}")
+    try:  # the grammar every coordinate part envman reads is held to (coordinates.py)
+        check_part("group", group)
+        check_part("artifact", artifact)
+        check_version(version, allow_range=True)
+        check_part("classifier", classifier, optional=True)
+        check_part("type", type_, optional=True)
+    except InvalidCoordinate as exc:
+        raise ValueError(str(exc)) from None
     return JvmCoordinates(group, artifact, version, classifier, type_ or "jar")
 
 
@@ -66,13 +61,13 @@ def validate_jvm_coordinates(spec: str) -> str:
 
 
 def validate_jvm_exclusion(spec: str) -> str:
-    if not _MAVEN_EXCLUSION.match(spec):
+    if not is_exclusion(spec):
         raise ValueError("not a Maven exclusion (expected group:artifact, `*` allowed)")
     return spec
 
 
 JvmCoordinate = Annotated[str, AfterValidator(validate_jvm_coordinates)]
-JvmExclusion = Annotated[str, AfterValidator(validate_jvm_exclusion)]
+JvmExclusion = Annotated[PackageSpec, AfterValidator(validate_jvm_exclusion)]
 
 
 class JvmDependency(Strict):

@@ -95,7 +95,7 @@ class PythonEcosystem(Ecosystem):
             entries,
             index_url=redact_url(section.index_url) if section and section.index_url else None,
             extra_index_urls=[redact_url(u) for u in section.extra_index_urls] if section else [],
-            find_links=list(section.find_links) if section else [],
+            find_links=[redact_url(link) for link in section.find_links] if section else [],
             header=header,
         )
 

@@ -11,13 +11,16 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from envman.errors import BadInputError, ResolutionError, UnreachableError
 from envman.redact import redact_text
 
-__all__ = ["CompileJob", "compile_with_uv", "compile_with_piptools", "pylock_hashes_with_uv"]
+__all__ = ["CompileJob", "compile_with_uv", "compile_with_piptools", "pylock_hashes_with_uv", "resolver_timeout"]
+
+DEFAULT_RESOLVER_TIMEOUT = 1800.0  # seconds for one run of uv or pip-compile (ENVMAN_RESOLVER_TIMEOUT)
 
 _UNREACHABLE = re.compile(
     r"(Failed to fetch|error sending request|Could not connect|connection refused|Connection refused|"
@@ -26,6 +29,13 @@ _UNREACHABLE = re.compile(
     r"Failed to read from the distribution cache|Network connectivity is disabled)",
 )
 _INDEX_URL = re.compile(r"(https?|file)://[^\s`'\"]+")
+# The resolver could not use its cache (read-only, full, not ours): it is retried without one.
+_CACHE_UNUSABLE = re.compile(
+    r"(Failed to initialize cache|Could not acquire lock|failed to create directory|"
+    r"cache.*(Read-only file system|Permission denied|No space left on device|Not a directory|os error (13|28|30))|"
+    r"(Read-only file system|Permission denied|No space left on device).*cache)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -42,9 +52,15 @@ class CompileJob:
     upgrade_packages: list[str] = field(default_factory=list)
     offline: bool = False
     cache_dir: str | None = None
+    no_cache: bool = False  # the cache cannot be written: uv --no-cache, pip-compile a temporary one
 
 
 def _write(path: Path, lines: list[str]) -> Path:
+    """One requirement per line; a value that would break its line (a tampered lock's
+    version, say) is refused rather than handed to the resolver as extra options."""
+    for line in lines:
+        if not line.isprintable() or line != line.strip():
+            raise BadInputError(f"refusing to give the resolver a requirement with a line break or control character: {line!r}")
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
 
@@ -68,7 +84,7 @@ def _explain_failure(tool: str, job: CompileJob, stderr: str) -> Exception:
     return ResolutionError(f"{tool} could not resolve the Python section:\n{summary}")
 
 
-def _selection_args(job: CompileJob, work: Path) -> list[str]:
+def _selection_args(job: CompileJob, work: Path, tool: str = "uv") -> list[str]:
     """Flags both resolvers share: sources, constraints, upgrades, cache."""
     args = _source_args(job)
     if job.constraints:
@@ -77,7 +93,12 @@ def _selection_args(job: CompileJob, work: Path) -> list[str]:
         args.append("--upgrade")
     for name in job.upgrade_packages:
         args += ["--upgrade-package", name]
-    if job.cache_dir:
+    if job.no_cache:
+        if tool == "uv":
+            args.append("--no-cache")
+        else:  # pip-compile has no such flag: a cache of its own for this run only
+            args += ["--cache-dir", str(work / "pip-tools-cache")]
+    elif job.cache_dir:
         args += ["--cache-dir", job.cache_dir]
     return args
 
@@ -100,6 +121,11 @@ def _clean_env() -> dict[str, str]:
         if keep in os.environ:
             env[keep] = os.environ[keep]
     env["UV_NO_CONFIG"] = "1"
+    # uv's HTTP timeout (a read timeout) is envman's request deadline; the whole run is
+    # bounded by resolver_timeout().
+    from envman.http import request_timeout
+
+    env["UV_HTTP_TIMEOUT"] = str(max(1, round(request_timeout())))
     env["PIP_CONFIG_FILE"] = os.devnull  # pip-compile must not read /etc/pip.conf, ~/.config/pip …
     env.setdefault("SSL_CERT_FILE", os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"))
     return env
@@ -125,22 +151,78 @@ def _uv_common(job: CompileJob, output: Path, work: Path) -> list[str]:
     return argv
 
 
-def _run(argv: list[str], tool: str, job: CompileJob) -> None:
+def resolver_timeout() -> float:
+    """Seconds one resolver run may take (ENVMAN_RESOLVER_TIMEOUT, default 1800)."""
+    raw = os.environ.get("ENVMAN_RESOLVER_TIMEOUT", "").strip()
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, env=_clean_env(), timeout=1800)
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_RESOLVER_TIMEOUT
+    return value if 0 < value < float("inf") else DEFAULT_RESOLVER_TIMEOUT
+
+
+class _CacheUnusable(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _run_once(argv: list[str], tool: str, job: CompileJob) -> None:
+    limit = resolver_timeout()
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, env=_clean_env(), timeout=limit)
     except FileNotFoundError as exc:
         raise UnreachableError(f"{tool} is not installed: {exc}") from None
+    except subprocess.TimeoutExpired:
+        indexes = [job.index_url or "https://pypi.org/simple", *job.extra_index_urls, *job.find_links]
+        raise UnreachableError(
+            f"{tool} did not finish resolving the Python section within {limit:g} s "
+            f"(indexes: {', '.join(redact_text(u) for u in indexes)}); set ENVMAN_RESOLVER_TIMEOUT to allow more"
+        ) from None
     if done.returncode != 0:
-        raise _explain_failure(tool, job, done.stderr + "\n" + done.stdout)
+        output = done.stderr + "\n" + done.stdout
+        problem = _CACHE_UNUSABLE.search(output)
+        if problem and not job.no_cache:
+            first = next((line.strip() for line in redact_text(output).splitlines() if line.strip()), problem.group(0))
+            raise _CacheUnusable(first)
+        raise _explain_failure(tool, job, output)
+
+
+_unusable_caches: set[tuple[str, str | None]] = set()  # (tool, cache_dir) found unusable in this run
+
+
+def _run(build: Callable[[CompileJob], list[str]], tool: str, job: CompileJob) -> CompileJob:
+    """Run the resolver with the argv build(job) gives; when it cannot use its cache (read-only
+    or full), run it again without one (and go without it for the rest of this run).
+    Returns the job that ran."""
+    if (tool, job.cache_dir) in _unusable_caches and not job.offline:
+        job = replace(job, no_cache=True)
+    try:
+        _run_once(build(job), tool, job)
+        return job
+    except _CacheUnusable as exc:
+        _unusable_caches.add((tool, job.cache_dir))
+        if job.offline:
+            raise UnreachableError(
+                f"--offline needs {tool}'s cache, which cannot be used ({exc.detail}); "
+                "run without --offline, or point ENVMAN_CACHE_DIR at a writable folder"
+            ) from None
+    fallback = replace(job, no_cache=True)
+    _run_once(build(fallback), tool, fallback)
+    return fallback
 
 
 def compile_with_uv(job: CompileJob) -> str:
     """Pins with every published hash and `# via` / `# from` annotations."""
     with tempfile.TemporaryDirectory(prefix="envman-uv-") as tmp:
         work = Path(tmp)
-        output = _write(work / "requirements.txt", job.preferences)
-        argv = _uv_common(job, output, work) + ["--generate-hashes", "--emit-index-annotation"]
-        _run(argv, "uv", job)
+        output = work / "requirements.txt"
+
+        def build(this: CompileJob) -> list[str]:
+            _write(output, this.preferences)  # (again for a second run: uv rewrote it)
+            return _uv_common(this, output, work) + ["--generate-hashes", "--emit-index-annotation"]
+
+        _run(build, "uv", job)
         return output.read_text(encoding="utf-8")
 
 
@@ -163,13 +245,18 @@ def pylock_hashes_with_uv(job: CompileJob, pins: list[str]) -> dict[str, tuple[s
         # The resolution just fetched every page this pass needs: read them from uv's cache
         # (offline, ~1 s for 50 pins) instead of revalidating each one (~8 s); go online only
         # when the cache cannot answer.
-        cached = CompileJob(**{**narrowed.__dict__, "offline": True})
-        try:
-            _run(_uv_common(cached, output, work) + ["--format", "pylock.toml", "--no-deps"], "uv", cached)
-        except (ResolutionError, UnreachableError):
-            if job.offline:
-                raise
-            _run(_uv_common(narrowed, output, work) + ["--format", "pylock.toml", "--no-deps"], "uv", narrowed)
+        def build(this: CompileJob) -> list[str]:
+            return _uv_common(this, output, work) + ["--format", "pylock.toml", "--no-deps"]
+
+        if job.no_cache:  # no cache to read from: straight online
+            _run(build, "uv", narrowed)
+        else:
+            try:
+                _run(build, "uv", replace(narrowed, offline=True))
+            except (ResolutionError, UnreachableError):
+                if job.offline:
+                    raise
+                _run(build, "uv", narrowed)
         try:
             data = tomllib.loads(output.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -196,16 +283,22 @@ def compile_with_piptools(job: CompileJob) -> str:
     with tempfile.TemporaryDirectory(prefix="envman-piptools-") as tmp:
         work = Path(tmp)
         requirements = _write(work / "requirements.in", job.requirements)
-        output = _write(work / "requirements.txt", job.preferences)
-        argv = [
-            sys.executable, "-m", "piptools", "compile", str(requirements), "--output-file", str(output),
-            "--generate-hashes", "--no-header", "--quiet", "--no-emit-index-url", "--strip-extras",
-            "--resolver", "backtracking", "--no-config",
-        ]
-        argv += _selection_args(job, work)
-        if job.index_url is None:
-            argv += ["--index-url", "https://pypi.org/simple"]
-        if job.offline:
-            argv += ["--pip-args", "--no-index"]
-        _run(argv, "pip-compile", job)
+        output = work / "requirements.txt"
+
+        def build(this: CompileJob) -> list[str]:
+            _write(output, this.preferences)
+            argv = [
+                sys.executable, "-m", "piptools", "compile", str(requirements), "--output-file", str(output),
+                "--generate-hashes", "--no-header", "--quiet", "--no-emit-index-url", "--strip-extras",
+                "--resolver", "backtracking", "--no-config",
+            ]
+            argv += _selection_args(this, work, "pip-compile")
+            if this.index_url is None:
+                argv += ["--index-url", "https://pypi.org/simple"]
+            pip_args = (["--no-index"] if this.offline else []) + (["--no-cache-dir"] if this.no_cache else [])
+            if pip_args:
+                argv += ["--pip-args", " ".join(pip_args)]
+            return argv
+
+        _run(build, "pip-compile", job)
         return output.read_text(encoding="utf-8")

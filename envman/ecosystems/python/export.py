@@ -14,25 +14,50 @@ def requirements_text(
     find_links: list[str] | tuple[str, ...] = (),
     header: str | None = None,
 ) -> str:
-    """Text that `pip install --require-hashes --no-deps -r` and `uv pip sync` accept."""
+    """Text that `pip install --require-hashes --no-deps -r` and `uv pip sync` accept.
+
+    Every value must stay on its line: a line break or other control character in an index
+    URL, a find-links entry or a lock entry (a tampered lock) would add options or packages
+    to the file, so it is refused (exit 2) instead of written."""
     lines: list[str] = []
     if header:
         lines.extend(f"# {line}" for line in header.splitlines())
     if index_url:
-        lines.append(f"--index-url {index_url}")
-    lines.extend(f"--extra-index-url {url}" for url in extra_index_urls)
-    lines.extend(f"--find-links {link}" for link in find_links)
+        lines.append(f"--index-url {_one_word(index_url, 'python.index-url')}")
+    lines.extend(f"--extra-index-url {_one_word(url, 'python.extra-index-urls')}" for url in extra_index_urls)
+    lines.extend(f"--find-links {_one_word(link, 'python.find-links')}" for link in find_links)
     if len(lines) > (len(header.splitlines()) if header else 0):
         lines.append("")
     for entry in sorted(entries, key=lambda e: e.name):
-        requirement = f"{entry.name}=={entry.version}"
+        requirement = f"{_one_word(entry.name, 'a locked name')}=={_one_word(entry.version, f'the version of {entry.name!r}')}"
         if entry.marker:
-            requirement += f" ; {entry.marker}"
+            requirement += f" ; {_one_line(entry.marker, f'the marker of {entry.name!r}')}"
         if entry.hashes:
             lines.append(requirement + " \\")
             for index, digest in enumerate(entry.hashes):
                 tail = " \\" if index < len(entry.hashes) - 1 else ""
-                lines.append(f"    --hash={digest}{tail}")
+                lines.append(f"    --hash={_one_word(digest, f'a hash of {entry.name!r}')}{tail}")
         else:
             lines.append(requirement)
     return "\n".join(lines) + "\n"
+
+
+def _one_line(value: str, what: str, forbidden: str = "\\#") -> str:
+    """value, unless it could end its line or start a comment (a marker holds spaces)."""
+    from envman.errors import BadInputError
+
+    if not value.isprintable() or value != value.strip() or any(ch in value for ch in forbidden):
+        raise BadInputError(
+            f"{what} holds a line break, a control character, `\\` or `#`; refusing to write it into a requirements file"
+        )
+    return value
+
+
+def _one_word(value: str, what: str) -> str:
+    """value, unless it could end its line or be read as two words."""
+    from envman.errors import BadInputError
+
+    _one_line(value, what, "\\")
+    if " " in value:
+        raise BadInputError(f"{what} holds a space; refusing to write it into a requirements file")
+    return value

@@ -8,6 +8,7 @@ from typing import Any
 
 from envman.ecosystems.python.section import validate_python_spec
 from envman.errors import LocatedError
+from envman.specs import validate_url
 
 __all__ = ["read_requirements"]
 
@@ -35,6 +36,10 @@ def read_requirements(path: Path, text: str) -> dict[str, Any]:
             continue
         if line.startswith(("--index-url", "-i ")):
             index_url = line.split(None, 1)[1].strip() if " " in line else line.split("=", 1)[1]
+            try:
+                validate_url(index_url)
+            except ValueError as exc:
+                raise LocatedError(str(path), number, 1, f"--index-url: {exc}") from None
             continue
         if line.startswith("-"):
             raise LocatedError(str(path), number, 1, f"option {line.split()[0]!r} cannot be imported; add it to envman.yaml by hand")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envman.ecosystems.base import ResolveRequest, Services
@@ -36,7 +37,7 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
     section = request.section
     compile_fn: Callable[[CompileJob], str] = compile_with_piptools if section.resolver == "pip-tools" else compile_with_uv
     version = python_version_of(section)
-    cache_dir = os.path.join(str(services.cache.root), "uv") if os.environ.get("ENVMAN_CACHE_DIR") else None
+    cache_dir, no_cache = _resolver_cache(services)
     environments = sorted(request.environments)
     result: dict[str, dict[str, list[PythonEntry]]] = {env: {} for env in environments}
     for platform in request.platforms:
@@ -49,6 +50,7 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
             find_links=[_absolute_link(link, request.project_dir) for link in section.find_links],
             offline=request.offline,
             cache_dir=cache_dir,
+            no_cache=no_cache and not request.offline,  # offline, the resolver says what it lacks
         )
         services.progress(f"python: resolving {platform}")
         union_requirements = [str(r) for r in request.union()]
@@ -78,6 +80,33 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
                 for e in env_entries
             ]
     return result
+
+
+def _resolver_cache(services: Services) -> tuple[str | None, bool]:
+    """(cache folder for the resolver, whether to go without a cache).
+
+    With ENVMAN_CACHE_DIR the resolver's cache lives inside envman's (`uv/`, under the
+    private root); when that folder cannot be written (a read-only or full disk) the
+    resolver runs without a cache instead of failing. Otherwise the resolver uses its own
+    default cache, and compilers retries without it when it turns out unusable."""
+    if not os.environ.get("ENVMAN_CACHE_DIR"):
+        return None, False
+    import tempfile
+
+    from envman.atomic import make_private_dirs
+    from envman.cache import ensure_private_root
+
+    folder = os.path.join(str(services.cache.root), "uv")
+    try:
+        ensure_private_root(services.cache.root)
+        make_private_dirs(Path(folder))
+        fd, probe = tempfile.mkstemp(prefix=".envman-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        services.progress(f"python: the cache at {folder} cannot be written ({exc.strerror}); resolving without it")
+        return folder, True
+    return folder, False
 
 
 def _narrow_hashes(base: CompileJob, entries: list[PythonEntry]) -> list[PythonEntry]:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator
 
-from envman.sections import Strict, Url, VersionText
+from envman.sections import FindLink, Strict, Url, VersionText
 from envman.specs import reject_shell_meta
 
 __all__ = ["PythonSection", "PythonOverlay", "validate_python_spec"]
@@ -27,11 +27,11 @@ def validate_python_spec(spec: str) -> str:
 
 
 PythonSpec = Annotated[str, AfterValidator(validate_python_spec)]
-_PY_VERSION = re.compile(r"^3\.(\d+)(?:\.(\d+))?$")
+_PY_VERSION = re.compile(r"3\.([0-9]+)(?:\.([0-9]+))?")
 
 
 def _validate_python_version(value: str) -> str:
-    match = _PY_VERSION.match(value)
+    match = _PY_VERSION.fullmatch(value)
     if not match or not 8 <= int(match.group(1)) <= 15:
         raise ValueError(f"unknown Python version {value!r} (expected 3.8 to 3.15, as X.Y or X.Y.Z)")
     return value
@@ -41,7 +41,7 @@ class PythonSection(Strict):
     version: Annotated[str, VersionText, AfterValidator(_validate_python_version)] | None = None
     index_url: Url | None = None
     extra_index_urls: list[Url] = []
-    find_links: list[str] = []
+    find_links: list[FindLink] = []
     resolver: Literal["uv", "pip-tools"] = "uv"
     packages: list[PythonSpec] = []
 

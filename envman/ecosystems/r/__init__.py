@@ -99,10 +99,10 @@ class REcosystem(Ecosystem):
     def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:
         if where == "local":
             rscript = shutil.which("Rscript")
-            return {"libs": list(places), "rscript": rscript} if rscript or places else None
+            return {"libs": list(places), "rscript": rscript, "max_bytes": _max_bytes()} if rscript or places else None
         libs = list(places) or _split(label)
         # R's own .libPaths() (and its version) too, unless the libraries were given explicitly
-        return {"libs": libs or "auto", "rscript": None if places else "auto"}
+        return {"libs": libs or "auto", "rscript": None if places else "auto", "max_bytes": _max_bytes()}
 
     def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
         from envman.errors import UnreachableError
@@ -110,11 +110,11 @@ class REcosystem(Ecosystem):
         if kind == "rlib":
             if not os.path.isdir(value):
                 raise UnreachableError(f"{what}: no such folder {value}")
-            return {"libs": [value]}
+            return {"libs": [value], "max_bytes": _max_bytes()}
         exe = value if os.path.isfile(value) else shutil.which(value)
         if not exe:
             raise UnreachableError(f"{what}: no Rscript at {value}")
-        return {"rscript": exe}
+        return {"rscript": exe, "max_bytes": _max_bytes()}
 
     def check_probe(self, kind: str, options: Mapping[str, Any], data: Mapping[str, Any], what: str) -> None:
         from envman.errors import UnreachableError
@@ -133,7 +133,7 @@ class REcosystem(Ecosystem):
         return deep or (len(rel_parts) == 2 and rel_parts[-1] == "DESCRIPTION")
 
     def files_options(self, folders: list[str], copied_root: Path) -> dict[str, Any] | None:
-        return {"libs": [str(copied_root / d.lstrip("/")) for d in folders]}
+        return {"libs": [str(copied_root / d.lstrip("/")) for d in folders], "max_bytes": _max_bytes()}
 
     def empty_section(self) -> dict[str, Any] | None:
         return {"version": None, "libraries": [], "packages": []}
@@ -156,6 +156,13 @@ class REcosystem(Ecosystem):
         from envman.ecosystems.r.sync import sync_rlib
 
         sync_rlib(request)
+
+
+def _max_bytes() -> int:
+    """The size limit of one DESCRIPTION read in a target (member_bytes, envman.limits)."""
+    from envman.limits import limit
+
+    return limit("member_bytes")
 
 
 def _split(value: str | None) -> list[str]:

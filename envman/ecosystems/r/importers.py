@@ -7,22 +7,47 @@ import re
 from pathlib import Path
 from typing import Any
 
+from envman.ecosystems.r.grammar import name_problem, version_problem
 from envman.errors import LocatedError
 
 __all__ = ["read_renv_lock", "read_description"]
 
 
+def _of(value: Any, kind: type, default: Any) -> Any:
+    return value if isinstance(value, kind) else default
+
+
 def read_renv_lock(path: Path, text: str) -> dict[str, Any]:
+    """renv.lock -> the r section. Names and versions are held to R's grammar; a file of
+    another shape is exit 2 naming it (never a traceback)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LocatedError(str(path), exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from None
-    r = data.get("R", {})
-    repos = {repo["Name"]: repo["URL"] for repo in r.get("Repositories", []) if "Name" in repo and "URL" in repo}
-    packages = [f"{name} (== {info['Version']})" for name, info in sorted(data.get("Packages", {}).items()) if "Version" in info]
+    except RecursionError:
+        raise LocatedError(str(path), None, None, "invalid JSON: nested too deeply") from None
+    if not isinstance(data, dict):
+        raise LocatedError(str(path), 1, 1, "not a renv.lock (expected a JSON object)")
+    r = _of(data.get("R"), dict, {})
+    repo_list = _of(r.get("Repositories"), list, [])
+    repos = {
+        str(repo["Name"]): str(repo["URL"])
+        for repo in repo_list
+        if isinstance(repo, dict) and isinstance(repo.get("Name"), str) and isinstance(repo.get("URL"), str)
+    }
+    records = _of(data.get("Packages"), dict, {})
+    packages = []
+    for name, info in sorted(records.items()):
+        if not isinstance(info, dict) or "Version" not in info:
+            continue
+        version = str(info["Version"])
+        problem = name_problem(str(name)) or version_problem(version)
+        if problem:
+            raise LocatedError(str(path), None, None, f"Packages: {problem}")
+        packages.append(f"{name} (== {version})")
     section: dict[str, Any] = {"packages": packages}
     if r.get("Version"):
-        section["version"] = r["Version"]
+        section["version"] = str(r["Version"])
     if repos:
         section["repositories"] = repos
     return {"r": section}

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from envman.ecosystems.r.constants import DEP_FIELDS
 from envman.ecosystems.r.dcf import DcfError, parse_dcf_record
+from envman.ecosystems.r.grammar import file_problem, is_md5, name_problem, path_problem, shown, version_problem
 from envman.ecosystems.r.versions import Constraint, Dependency, VersionError, parse_dependencies, version_key
 
 __all__ = ["Candidate", "RepoIndex", "IndexReadError", "parse_packages", "candidate_from_description"]
@@ -120,19 +121,21 @@ class RepoIndex:
         return dict(self._broken)
 
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9.]*$")
-_SAFE_PATH = re.compile(r"^[A-Za-z0-9._+\-]+(?:/[A-Za-z0-9._+\-]+)*$")
-
-
 def _candidate(record: dict[str, str], repository: str, *, archived: bool, path: str | None) -> Candidate:
+    """One record as a Candidate, its name, version and file path held to the grammar
+    (grammar.py) before they can reach a URL, a file name or the cache."""
     name = record.get("Package", "").strip()
     version = record.get("Version", "").strip()
     if not name:
         raise IndexReadError("a record has no Package field")
-    if not _NAME.match(name):
-        raise IndexReadError(f"{name[:60]!r} is not a valid R package name")
+    problem = name_problem(name)
+    if problem:
+        raise IndexReadError(problem)
     if not version:
         raise IndexReadError(f"{name}: no Version field")
+    problem = version_problem(version)
+    if problem:
+        raise IndexReadError(f"{name}: {problem}")
     try:
         key = version_key(version)
     except VersionError as exc:
@@ -141,11 +144,15 @@ def _candidate(record: dict[str, str], repository: str, *, archived: bool, path:
     if path is None:
         subdir = record.get("Path", "").strip().strip("/")
         filename = record.get("File", "").strip() or f"{name}_{version}.tar.gz"
+        if file_problem(filename):
+            raise IndexReadError(f"{name} {version}: unsafe file path {shown(filename)} (File field)")
         path = f"{subdir}/{filename}" if subdir else filename
-    if not _SAFE_PATH.match(path) or ".." in path.split("/"):
-        raise IndexReadError(f"{name} {version}: unsafe file path {path[:80]!r} (File/Path fields)")
-    needs = record.get("NeedsCompilation", "").strip().lower()
+    if path_problem(path):
+        raise IndexReadError(f"{name} {version}: unsafe file path {shown(path)} (File/Path fields)")
     md5 = record.get("MD5sum", "").strip().lower() or None
+    if md5 is not None and not is_md5(md5):
+        raise IndexReadError(f"{name} {version}: MD5sum {shown(md5)} is not an MD5 digest")
+    needs = record.get("NeedsCompilation", "").strip().lower()
     return Candidate(
         name=name,
         version=version,

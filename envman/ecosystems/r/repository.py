@@ -8,11 +8,17 @@ source tarballs, through envman's HTTP client and cache.
   gives no listing.
 - Tarballs: downloaded once, checked against PACKAGES' MD5sum, stored by sha256 in the
   artifact cache; the url+md5 -> sha256 mapping is kept so a warm lock reads nothing big.
+
+What a repository serves is untrusted: PACKAGES.gz is decompressed within the index_bytes
+and decompress_ratio limits (envman.limits), an archived tarball is read as a bounded
+stream and its DESCRIPTION within member_bytes; over a limit is RepositoryLimitError
+(exit 3, like a checksum mismatch: nothing acceptable can be resolved from what the
+repository serves). The cache is an optimisation: when it cannot be written (read-only,
+full), a lock goes on without it.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
@@ -21,19 +27,22 @@ import re
 import tarfile
 import threading
 import time
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from envman.ecosystems.r.dcf import decode_dcf_bytes
+from envman.ecosystems.r.grammar import is_md5, is_sha256, name_problem, version_problem
 from envman.ecosystems.r.index import Candidate, IndexReadError, RepoIndex, candidate_from_description, parse_packages
 from envman.ecosystems.r.versions import VersionError, version_key
-from envman.errors import BadInputError, ResolutionError, UnreachableError
+from envman.errors import BadInputError, EnvmanError, ResolutionError, UnreachableError
+from envman.limits import LIMITS, LimitError, gunzip_bounded, is_regular_file, limit, read_regular_file
 from envman.redact import redact_url
 
-__all__ = ["ChecksumMismatchError", "Repository", "RepositorySet", "Artifact", "contrib_url"]
+__all__ = ["ChecksumMismatchError", "RepositoryLimitError", "Repository", "RepositorySet", "Artifact", "contrib_url"]
 
 
 class ChecksumMismatchError(ResolutionError):
@@ -42,11 +51,19 @@ class ChecksumMismatchError(ResolutionError):
     Exit 3, as the JVM ecosystem reports checksum mismatches: no verified artifact, no lock."""
 
 
+class RepositoryLimitError(ResolutionError):
+    """Something a repository serves is over a documented limit (a decompression bomb, a
+    huge DESCRIPTION). Exit 3, as for a checksum mismatch: nothing acceptable can be resolved
+    from what the repository serves; the message names the repository, the URL and the
+    limit's environment variable."""
+
+
 @dataclass(frozen=True)
 class Artifact:
     sha256: str
     md5: str
     path: Path | None
+    data: bytes | None = field(default=None, repr=False, compare=False)  # when the cache could not keep it
 
 
 def contrib_url(url: str) -> str:
@@ -90,6 +107,33 @@ class RepositorySet:
         self._archive_lists: dict[tuple[str, str], list[str]] = {}
         self._archived: dict[tuple[str, str, str], Candidate | None] = {}
         self._lock = threading.Lock()
+        self.cache_unwritable = False
+
+    # -- the cache: an optimisation, never a reason to fail -----------------------------
+    def _cache_failed(self, exc: OSError) -> None:
+        with self._lock:
+            if self.cache_unwritable:
+                return
+            self.cache_unwritable = True
+        self.progress(f"r: cannot write envman's cache ({exc.strerror or exc}); going on without it")
+
+    def _get_index(self, key: str) -> bytes | None:
+        """A cached document; None when absent or unreadable. The cache is untrusted too: a
+        FIFO or a device in its place is never opened."""
+        try:
+            path = self.cache.index_path(key)
+            if os.path.lexists(path) and not is_regular_file(path):
+                return None
+            data: bytes | None = self.cache.get_index(key)
+            return data
+        except OSError:
+            return None
+
+    def _put_index(self, key: str, data: bytes) -> None:
+        try:
+            self.cache.put_index(key, data)
+        except OSError as exc:
+            self._cache_failed(exc)
 
     def by_name(self, name: str) -> Repository:
         for repo in self.repositories:
@@ -102,7 +146,7 @@ class RepositorySet:
         return [self._load_index(repo) for repo in self.repositories]
 
     def _cached(self, url: str) -> tuple[bytes | None, float | None]:
-        data = self.cache.get_index(url)
+        data = self._get_index(url)
         if data is None:
             return None, None
         try:
@@ -134,7 +178,7 @@ class RepositorySet:
             except NotFound:
                 continue
             index = self._parse_index(repo, url, data, compressed)
-            self.cache.put_index(url, data)
+            self._put_index(url, data)
             return index
         hint = (
             "; give the repository's root URL, without /src/contrib"
@@ -148,9 +192,16 @@ class RepositorySet:
     def _parse_index(self, repo: Repository, url: str, data: bytes, compressed: bool) -> RepoIndex:
         if compressed:
             try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                raise BadInputError(f"{redact_url(url)}: not a valid gzip file ({exc})") from None
+                data = gunzip_bounded(data, redact_url(url))
+            except LimitError as exc:
+                raise RepositoryLimitError(f"repository {repo.name}: {exc}") from None
+            except EnvmanError as exc:
+                raise BadInputError(str(exc)) from None
+        elif len(data) > limit("index_bytes"):
+            raise RepositoryLimitError(
+                f"repository {repo.name}: {redact_url(url)}: {len(data):,} bytes is over the limit of {limit('index_bytes'):,} bytes "
+                f"(set {LIMITS['index_bytes'][0]} to raise it)"
+            )
         try:
             return parse_packages(decode_dcf_bytes(data), repo.name, repo.url)
         except IndexReadError as exc:
@@ -192,7 +243,7 @@ class RepositorySet:
 
                 try:
                     text = self.http.get(url)
-                    self.cache.put_index(url, text)
+                    self._put_index(url, text)
                 except (NotFound, UnreachableError):
                     # no listing (404, or a server that forbids listings): versions asked
                     # for explicitly are still tried by their tarball URL
@@ -210,6 +261,9 @@ class RepositorySet:
         if key in self._archived:
             return self._archived[key]
         repo = self.by_name(repository)
+        problem = name_problem(name) or version_problem(version)
+        if problem:  # callers pass validated parts; a URL is never built from others
+            raise ResolutionError(f"repository {repository}: archived package {problem}")
         path = f"Archive/{name}/{name}_{version}.tar.gz"
         url = repo.tarball_url(path)
         from envman.http import NotFound
@@ -219,8 +273,7 @@ class RepositorySet:
         except NotFound:
             self._archived[key] = None
             return None
-        data = Path(artifact.path).read_bytes() if artifact.path else b""
-        text = read_description_from_tarball(data, name, url)
+        text = read_description_from_tarball(self._tarball_bytes(artifact, url), name, url)
         try:
             cand = candidate_from_description(text, repository, path, md5=artifact.md5)
         except IndexReadError as exc:
@@ -230,6 +283,19 @@ class RepositorySet:
         self._archived[key] = cand
         return cand
 
+    @staticmethod
+    def _tarball_bytes(artifact: Artifact, url: str) -> bytes:
+        if artifact.data is not None:
+            return artifact.data
+        if artifact.path is None:
+            return b""
+        try:
+            return read_regular_file(artifact.path, "index_bytes", f"{redact_url(url)} (cached at {artifact.path})")
+        except LimitError as exc:
+            raise RepositoryLimitError(str(exc)) from None
+        except OSError as exc:
+            raise UnreachableError(f"{redact_url(url)}: cannot read its cached copy {artifact.path}: {exc.strerror or exc}") from None
+
     # -- tarballs -----------------------------------------------------------------------
     @staticmethod
     def _hash_key(url: str, md5: str | None) -> str:
@@ -237,14 +303,16 @@ class RepositorySet:
 
     def known_artifact(self, url: str, md5: str | None) -> Artifact | None:
         """The sha256 recorded for url (+md5) when its bytes are still in the cache."""
-        raw = self.cache.get_index(self._hash_key(url, md5))
+        raw = self._get_index(self._hash_key(url, md5))
         if raw is None:
             return None
         try:
             info = json.loads(raw)
             sha256, got_md5 = info["sha256"], info["md5"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return None
+        if not isinstance(sha256, str) or not isinstance(got_md5, str) or not is_sha256(sha256) or not is_md5(got_md5):
+            return None  # an edited cache entry: never a path or a hash taken from it
         path = self.cache.get_artifact(sha256)
         if path is None:
             return None
@@ -265,24 +333,84 @@ class RepositorySet:
                 f"{redact_url(url)}: MD5 {got_md5} does not match the repository's MD5sum {md5}; "
                 "refusing this tarball (nothing was written)"
             )
-        sha256, path = self.cache.put_artifact(data)
-        self.cache.put_index(self._hash_key(url, md5), json.dumps({"sha256": sha256, "md5": got_md5}).encode())
+        try:
+            sha256, path = self.cache.put_artifact(data)
+        except OSError as exc:  # a read-only or full cache: keep the bytes for this run
+            self._cache_failed(exc)
+            return Artifact(sha256=hashlib.sha256(data).hexdigest(), md5=got_md5, path=None, data=data)
+        self._put_index(self._hash_key(url, md5), json.dumps({"sha256": sha256, "md5": got_md5}).encode())
         if md5 is None:
             # also remember it under its now-known md5, for lookups that have one
-            self.cache.put_index(self._hash_key(url, got_md5), json.dumps({"sha256": sha256, "md5": got_md5}).encode())
+            self._put_index(self._hash_key(url, got_md5), json.dumps({"sha256": sha256, "md5": got_md5}).encode())
         return Artifact(sha256=sha256, md5=got_md5, path=path)
 
 
+class _Bounded(io.RawIOBase):
+    """A decompressing stream that refuses to give more than `maximum` bytes."""
+
+    def __init__(self, raw: Any, maximum: int, what: str) -> None:
+        super().__init__()
+        self.raw, self.maximum, self.what, self.total = raw, maximum, what, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = int(self.raw.readinto(buffer) or 0)
+        self.total += count
+        if self.total > self.maximum:
+            raise RepositoryLimitError(
+                f"{self.what}: expands to more than {self.maximum:,} bytes (a decompression bomb?); set "
+                f"{LIMITS['index_bytes'][0]} or {LIMITS['decompress_ratio'][0]} to raise the limit"
+            )
+        return count
+
+
+def _decompressing(data: bytes) -> Any:
+    """A stream of data decompressed by its magic number (gzip, bzip2, xz), else as is."""
+    raw = io.BytesIO(data)
+    if data[:2] == b"\x1f\x8b":
+        import gzip
+
+        return gzip.GzipFile(fileobj=raw)
+    if data[:3] == b"BZh":
+        import bz2
+
+        return bz2.BZ2File(raw)
+    if data[:6] == b"\xfd7zXZ\x00":
+        import lzma
+
+        return lzma.LZMAFile(raw)
+    return raw
+
+
 def read_description_from_tarball(data: bytes, name: str, url: str) -> str:
-    """`<name>/DESCRIPTION` of a source tarball; errors name the tarball."""
+    """`<name>/DESCRIPTION` of a source tarball (its last copy, as tar extracts it); errors
+    name the tarball. Read as a stream, within the decompression limits; the DESCRIPTION
+    within member_bytes."""
+    import lzma
+
+    where = redact_url(url)
+    maximum = min(limit("index_bytes"), max(len(data), 1 << 16) * limit("decompress_ratio"))
+    wanted = f"{name}/DESCRIPTION"
+    found: bytes | None = None
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            member = tar.getmember(f"{name}/DESCRIPTION")
-            handle = tar.extractfile(member)
-            if handle is None:
-                raise KeyError(member.name)
-            return decode_dcf_bytes(handle.read())
-    except KeyError:
-        raise BadInputError(f"{redact_url(url)}: no {name}/DESCRIPTION in the tarball") from None
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise BadInputError(f"{redact_url(url)}: not a readable source tarball ({exc})") from None
+        stream = io.BufferedReader(_Bounded(_decompressing(data), maximum, where), 1 << 16)
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                if member.name.removeprefix("./") != wanted:
+                    continue
+                if not member.isfile():
+                    raise BadInputError(f"{where}: {wanted} in the tarball is not a regular file")
+                if member.size > limit("member_bytes"):
+                    raise RepositoryLimitError(
+                        f"{where}: {wanted} is {member.size:,} bytes, over the limit of {limit('member_bytes'):,} "
+                        f"(set {LIMITS['member_bytes'][0]} to raise it)"
+                    )
+                handle = tar.extractfile(member)
+                found = handle.read() if handle is not None else None
+    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        raise BadInputError(f"{where}: not a readable source tarball ({exc})") from None
+    if found is None:
+        raise BadInputError(f"{where}: no {name}/DESCRIPTION in the tarball")
+    return decode_dcf_bytes(found)

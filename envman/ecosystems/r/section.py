@@ -7,13 +7,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from envman.ecosystems.r.grammar import R_NAME
 from envman.sections import Strict, Url, VersionText
-from envman.specs import reject_shell_meta
+from envman.specs import reject_shell_meta, validate_name
 
 __all__ = ["RSection", "ROverlay", "parse_r_spec", "validate_r_spec", "R_NAME"]
 
-# CRAN package names: letters, digits and dots, start with a letter, not end with a dot.
-R_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$|^[A-Za-z]$")
 _R_SPEC = re.compile(
     r"^\s*(?P<name>[A-Za-z][A-Za-z0-9.]*)\s*(?:\(\s*(?P<op>>=|<=|==|>|<|=)\s*(?P<version>[0-9][0-9.\-]*)\s*\))?\s*$"
 )
@@ -41,7 +40,7 @@ RSpec = Annotated[str, AfterValidator(validate_r_spec)]
 
 class RSection(Strict):
     version: Annotated[str, VersionText, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None = None
-    repositories: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$")], Url] = {}
+    repositories: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$"), AfterValidator(validate_name)], Url] = {}
     packages: list[RSpec] = []
 
 

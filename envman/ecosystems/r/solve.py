@@ -154,7 +154,8 @@ def _artifacts(repos: RepositorySet, resolution: Resolution, previous: dict[str,
         def fetch(item: tuple[str, Candidate, str]) -> tuple[str, Artifact]:
             name, cand, url = item
             try:
-                return name, repos.fetch_tarball(url, cand.md5)
+                artifact = repos.fetch_tarball(url, cand.md5)
+                return name, Artifact(artifact.sha256, artifact.md5, artifact.path)  # the digests only, not the bytes
             except NotFound:
                 raise UnreachableError(
                     f"{redact_url(url)} is listed in the {cand.repository} index but the server has no such file (404)"

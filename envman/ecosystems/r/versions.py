@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from envman.ecosystems.r.grammar import R_NAME
+
 __all__ = [
     "VersionError",
     "version_key",
@@ -22,7 +24,7 @@ __all__ = [
     "format_constraints",
 ]
 
-_VERSION = re.compile(r"^\d+(?:[.\-]\d+)*$")
+_VERSION = re.compile(r"[0-9]+(?:[.\-][0-9]+)*")
 _SPLIT = re.compile(r"[.\-]")
 _OPS = (">=", "<=", "==", "!=", ">", "<")
 _DEP = re.compile(r"^([A-Za-z][A-Za-z0-9._]*)\s*(?:\((.*)\))?$", re.S)
@@ -37,8 +39,8 @@ class VersionError(ValueError):
 def version_key(version: str) -> tuple[int, ...]:
     """Sort key of an R version string; raises VersionError when R would refuse it."""
     version = version.strip()
-    if not _VERSION.match(version):
-        raise VersionError(f"invalid R version {version!r}")
+    if len(version) > 200 or not _VERSION.fullmatch(version):  # ASCII digits: int() of 4,300+ digits fails
+        raise VersionError(f"invalid R version {version[:80]!r}")
     return tuple(int(part) for part in _SPLIT.split(version))
 
 
@@ -97,13 +99,15 @@ def parse_dependencies(value: str, field: str = "Imports") -> list[Dependency]:
             continue
         match = _DEP.match(item)
         if match is None:
-            raise VersionError(f"cannot read dependency {item!r} in {field}")
+            raise VersionError(f"cannot read dependency {item[:80]!r} in {field}")
         name, spec = match.group(1), match.group(2)
+        if not R_NAME.fullmatch(name):  # dependency names reach Archive/ URLs
+            raise VersionError(f"cannot read dependency {item[:80]!r} in {field}: not a valid R package name")
         constraints: tuple[Constraint, ...] = ()
         if spec is not None and spec.strip():
             found = _CONSTRAINT.match(spec)
             if found is None:
-                raise VersionError(f"cannot read version constraint ({spec}) of {name} in {field}")
+                raise VersionError(f"cannot read version constraint {spec[:80]!r} of {name} in {field}")
             constraints = (parse_constraint(found.group(1), found.group(2)),)
         deps.append(Dependency(name, constraints, field))
     return deps
