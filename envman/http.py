@@ -213,15 +213,15 @@ class HttpClient:
                 self._session = session
             return self._session
 
-    def get(self, url: str, max_bytes: int | None = None) -> bytes:
+    def get(self, url: str, max_bytes: int | None = None, limit_name: str = "index_bytes") -> bytes:
         """Bytes at url. Raises NotFound for 404/410, UnreachableError (exit 4) after retries,
         past a deadline or when the body is over max_bytes (default: the index_bytes limit)."""
         from envman.limits import limit
 
-        maximum = limit("index_bytes") if max_bytes is None else max_bytes
+        maximum = limit(limit_name) if max_bytes is None else max_bytes
         parsed = urlparse(url)
         if parsed.scheme == "file":
-            return self._read_file(url, Path(unquote(parsed.path)))
+            return self._read_file(url, Path(unquote(parsed.path)), limit_name)
         import requests
 
         session = self._get_session()
@@ -242,7 +242,7 @@ class HttpClient:
             budget = min(self.timeout, remaining)
             attempts += 1
             try:
-                status, body = self._attempt(session, url, budget, maximum)
+                status, body = self._attempt(session, url, budget, maximum, limit_name)
             except _Expired:
                 if budget < self.timeout:  # the artifact's deadline, not the request's
                     raise UnreachableError(
@@ -271,7 +271,7 @@ class HttpClient:
             )
         raise UnreachableError(f"{shown} is unreachable after {attempts} attempts ({last_problem})")
 
-    def _attempt(self, session: requests.Session, url: str, budget: float, maximum: int) -> tuple[int, bytes]:
+    def _attempt(self, session: requests.Session, url: str, budget: float, maximum: int, limit_name: str) -> tuple[int, bytes]:
         """(status, body) of one request finished within budget seconds; _Expired otherwise."""
         import requests
 
@@ -284,13 +284,13 @@ class HttpClient:
                         return response.status_code, b""
                     declared = response.headers.get("Content-Length", "")
                     if declared.isdigit() and int(declared) > maximum:
-                        raise _too_large(url, int(declared), maximum)
+                        raise _too_large(url, int(declared), maximum, limit_name)
                     chunks: list[bytes] = []
                     total = 0
                     for chunk in response.iter_content(_CHUNK):
                         total += len(chunk)
                         if total > maximum:
-                            raise _too_large(url, total, maximum)
+                            raise _too_large(url, total, maximum, limit_name)
                         chunks.append(chunk)
                     if deadline.expired:
                         raise _Expired()
@@ -302,21 +302,21 @@ class HttpClient:
                     raise _Expired() from None
                 raise
 
-    def _read_file(self, url: str, path: Path) -> bytes:
+    def _read_file(self, url: str, path: Path, limit_name: str = "index_bytes") -> bytes:
         from envman.limits import read_regular_file
 
         try:  # a FIFO, a device, a folder or a file over the limit: EnvmanError (exit 2) naming it
-            return read_regular_file(path, "index_bytes", redact_url(url))
+            return read_regular_file(path, limit_name, redact_url(url))
         except FileNotFoundError:
             raise NotFound(url) from None
         except OSError as exc:
             raise UnreachableError(f"cannot read {redact_url(url)}: {exc.strerror}") from None
 
 
-def _too_large(url: str, size: int, maximum: int) -> Exception:
+def _too_large(url: str, size: int, maximum: int, limit_name: str = "index_bytes") -> Exception:
     from envman.limits import LIMITS, LimitError
 
     return LimitError(
         f"{redact_url(url)}: the answer is over the limit of {maximum:,} bytes ({size:,} bytes); "
-        f"set {LIMITS['index_bytes'][0]} to raise it"
+        f"set {LIMITS[limit_name][0]} to raise it"
     )

@@ -74,11 +74,13 @@ class Project:
         keeps ruamel and the manifest models out of its path. None when absent or unreadable.
         """
         if rev not in self._manifest_data:
+            from envman.limits import is_regular_file, read_regular_text
+
+            path = self.manifest_path
+            if rev is None and path.exists() and not is_regular_file(path):  # a FIFO, a device: say so, never read it
+                raise BadInputError(f"{path}: not a regular file (a FIFO, device or folder); refusing to read it")
             try:
                 if rev is None:
-                    from envman.limits import is_regular_file, read_regular_text
-
-                    path = self.manifest_path
                     text = read_regular_text(path, "manifest_bytes") if is_regular_file(path) else None
                 else:
                     text = self._git_show(rev, self.manifest_path.name, f"manifest at {rev}")

@@ -35,7 +35,7 @@ def app_image(docker_client, base_image, wheelhouse, tmp_path_factory):
         f"LABEL org.envman.test-build={uuid.uuid4().hex}\n"
     )
     tag = f"envman-test-drift:{uuid.uuid4().hex[:8]}"
-    image, _ = docker_client.images.build(path=str(context), tag=tag, rm=True, forcerm=True, network_mode="none")
+    docker_client.images.build(path=str(context), tag=tag, rm=True, forcerm=True, network_mode="none")
     yield {"tag": tag, "jar": jar}
     docker_client.images.remove(tag, force=True)
 

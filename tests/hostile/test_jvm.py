@@ -219,9 +219,9 @@ def test_pom_over_the_index_limit_is_refused(tmp_path, served):
     repo = FixtureRepo(tmp_path / "repo")
     repo.add("g.app:app:1", deps=["g.big:big:1"])
     repo.add("g.big:big:1", extra="<!--" + "x" * 20_000 + "-->")
-    done, _ = _lock_project(tmp_path, served, repo, env={"ENVMAN_MAX_INDEX_BYTES": "10000"})
+    done, _ = _lock_project(tmp_path, served, repo, env={"ENVMAN_MAX_POM_BYTES": "10000"})
     line = _one_error(done, 3)
-    assert "POM of g.big:big:1" in line and "ENVMAN_MAX_INDEX_BYTES" in line, line
+    assert "POM of g.big:big:1" in line and "ENVMAN_MAX_POM_BYTES" in line, line
 
 
 def test_metadata_over_the_index_limit_is_refused(tmp_path, served):
@@ -233,9 +233,9 @@ def test_metadata_over_the_index_limit_is_refused(tmp_path, served):
     def grow() -> None:
         metadata.write_text(metadata.read_text().replace("<versions>", "<versions>" + "<version>0.1</version>" * 1000))
 
-    done, _ = _lock_project(tmp_path, served, repo, env={"ENVMAN_MAX_INDEX_BYTES": "10000"}, tamper=grow)
+    done, _ = _lock_project(tmp_path, served, repo, env={"ENVMAN_MAX_POM_BYTES": "10000"}, tamper=grow)
     line = _one_error(done, 3)
-    assert "maven-metadata.xml of g.r:r" in line and "ENVMAN_MAX_INDEX_BYTES" in line, line
+    assert "maven-metadata.xml of g.r:r" in line and "ENVMAN_MAX_POM_BYTES" in line, line
 
 
 def test_oversized_checksum_file_is_refused(tmp_path, served):

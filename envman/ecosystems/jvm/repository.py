@@ -117,7 +117,7 @@ class MavenRepositories:
         if self.offline:
             raise UnreachableError(f"offline: {redact_url(url)} is not in the envman cache")
         try:
-            data = self.http.get(url, max_bytes=limit("pom_bytes"))
+            data = self.http.get(url, limit_name="pom_bytes")
         except NotFound:
             return None
         except LimitError as exc:  # named as the document of this artifact, with its path (exit 3)
