@@ -72,8 +72,8 @@ class ArtifactCache:
         if expected_sha256 and digest != expected_sha256.removeprefix("sha256:"):
             raise ValueError(f"sha256 mismatch: expected {expected_sha256.removeprefix('sha256:')}, got {digest}")
         path = self.artifact_path(digest)
-        if not path.is_file():
-            self._write(path, data)
+        if not path.is_file() or path.stat().st_size != len(data) or _file_digest(path) != digest:
+            self._write(path, data)  # absent, or no longer the bytes its name says: replace it
         return digest, path
 
     # -- index documents by URL -------------------------------------------------------
@@ -94,3 +94,11 @@ class ArtifactCache:
         path = self.index_path(url)
         self._write(path, data)
         return path
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -18,8 +18,8 @@ def fetch_verified(url: str, sha256: str, http: Any, cache: Any) -> Path:
     from envman.http import NotFound
 
     found: Path | None = cache.get_artifact(sha256)
-    if found is not None:
-        return found
+    if found is not None and _digest(found) == sha256.removeprefix("sha256:"):
+        return found  # checked again: a cached file is only used while it is still the locked one
     try:
         data = http.get(url)
     except NotFound:
@@ -40,3 +40,13 @@ def run_installer(argv: list[str], what: str, env: dict[str, str] | None = None)
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.decode("utf-8", "replace").strip().splitlines()[-12:])
         raise SyncError(f"{what} failed (exit {proc.returncode}):\n{tail}")
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

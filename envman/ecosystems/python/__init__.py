@@ -180,7 +180,7 @@ def _version(value: str) -> Version | str:
 
     try:
         return Version(value)
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: digit runs Python refuses to convert
         return value
 
 

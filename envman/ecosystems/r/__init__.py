@@ -172,7 +172,8 @@ def _split(value: str | None) -> list[str]:
 def _version_key(value: str) -> tuple[int, ...] | str:
     """R's `1.2-3` equals `1.2.3`, and trailing zeros do not count."""
     parts = re.split(r"[.\-]", value.strip())
-    if all(p.isdigit() for p in parts):
+    # ASCII digits of sane length only: "²".isdigit() is true and int() refuses 4,300 digits
+    if all(p.isascii() and p.isdecimal() and len(p) <= 100 for p in parts):
         numbers = [int(p) for p in parts]
         while len(numbers) > 1 and numbers[-1] == 0:
             numbers.pop()
