@@ -84,8 +84,6 @@ def check(args: argparse.Namespace) -> int:
     check_format(args.format, CHECK_FORMATS)
     specs = [parse_target(t) for t in (args.targets or ["local"])]
     result, errors = run_check(specs, _context(args, args.deep))
-    if errors and not result.targets:
-        raise errors[0]
     text = render_check(result, args.format, color=color() and not args.output)
     if args.output:
         from envman.report.files import write_output

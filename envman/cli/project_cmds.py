@@ -43,9 +43,26 @@ def init(args: argparse.Namespace) -> int:
 
 def validate(args: argparse.Namespace) -> int:
     """Check the manifest: exit 0 when valid, 2 with FILE:LINE:COL otherwise."""
+    from envman.errors import EnvmanError, LocatedError
     from envman.manifest import load_manifest
 
-    manifest = load_manifest(args.file)
+    try:
+        manifest = load_manifest(args.file)
+    except EnvmanError as exc:
+        if not args.json:
+            raise
+        where = exc if isinstance(exc, LocatedError) else None
+        emit_json({
+            "valid": False,
+            "file": args.file,
+            "errors": [{
+                "file": where.file if where else args.file,
+                "line": where.line if where else None,
+                "column": where.col if where else None,
+                "message": where.detail if where else exc.message,
+            }],
+        })
+        return exc.exit_code
     ecosystems, environments = manifest.declared_ecosystems(), manifest.environment_names()
     if args.json:
         emit_json({"valid": True, "file": args.file, "ecosystems": ecosystems, "environments": environments})

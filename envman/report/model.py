@@ -17,19 +17,24 @@ class TargetResult(NamedTuple):
     findings: list[Finding]
     checked: dict[str, list[str]] | None = None  # ecosystem -> expected names (for junit)
     problems: Sequence[str] = ()
+    error: str | None = None  # the target could not be checked (unreachable, no interpreter, …)
 
     @property
     def in_sync(self) -> bool:
-        return not self.findings
+        """Never true for a target that was not checked: a dashboard must not show it green."""
+        return not self.findings and self.error is None
 
     def to_data(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "target": self.target,
             "environment": self.environment,
             "platform": self.platform,
             "in_sync": self.in_sync,
-            "findings": [f.to_data() for f in self.findings],
+            "findings": [f.to_data() for f in sorted(self.findings, key=lambda f: f.kind != "runtime")],
         }
+        if self.error is not None:
+            data["error"] = self.error
+        return data
 
 
 class CheckResult(NamedTuple):

@@ -62,8 +62,9 @@ def _md(value: str | None) -> str:
 
 
 def _sorted_findings(target: TargetResult) -> list[Any]:
+    """Runtime mismatches (Python, R, Java versions) first: they explain the rest."""
     order = _order()
-    return sorted(target.findings, key=lambda f: (order.get(f.ecosystem, 9), f.name.lower(), f.kind))
+    return sorted(target.findings, key=lambda f: (f.kind != "runtime", order.get(f.ecosystem, 9), f.name.lower(), f.kind))
 
 
 # -- check ----------------------------------------------------------------------------
@@ -95,6 +96,9 @@ def _check_table(result: CheckResult, color: bool | None) -> str:
     console = _console(buffer, color)
     for target in result.targets:
         head = f"{target.target}  (environment {target.environment}, {target.platform})"  # _t escapes it
+        if target.error is not None:
+            console.print(_t(f"ERROR {target.target}: not checked: {target.error}"), style="bold red" if color else None)
+            continue
         if target.in_sync:
             console.print(_t(f"OK {head}: in sync"), style="green" if color else None)
             continue
@@ -127,6 +131,9 @@ def _check_markdown(result: CheckResult) -> str:
     lines = ["# envman check", ""]
     lines.append(f"**{'In sync' if result.in_sync else 'Drift found'}** — {len(result.targets)} target(s)")
     for target in result.targets:
+        if target.error is not None:
+            lines += ["", f"## `{_md(target.target)}`", "", f"**Not checked**: {_md(target.error)}"]
+            continue
         lines += ["", f"## `{_md(target.target)}`", "", f"Environment `{_md(target.environment)}`, platform `{_md(target.platform)}`: "
                   + ("in sync." if target.in_sync else f"{len(target.findings)} finding(s).")]
         if target.in_sync:
@@ -154,8 +161,20 @@ def _finding_message(f: Finding) -> str:
 def _check_junit(result: CheckResult) -> str:
     """One testsuite per target, one testcase per locked package (and per extra/runtime finding)."""
     suites = []
-    total = failures = 0
+    total = failures = errors = 0
     for target in result.targets:
+        if target.error is not None:  # one test case that errored: the target was not checked
+            total += 1
+            errors += 1
+            message = printable(target.error)
+            suite_name = f"{target.target} [{target.environment}@{target.platform}]"
+            suites.append(
+                f"  <testsuite name={quoteattr(suite_name)} tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n"
+                f"    <testcase classname=\"envman.target\" name={quoteattr(target.target)} time=\"0\">"
+                f"<error type=\"unreachable\" message={quoteattr(message)}>{escape(message)}</error></testcase>\n"
+                "  </testsuite>"
+            )
+            continue
         cases = []
         by_name: dict[tuple[str, str], list[Finding]] = {}
         for f in target.findings:
@@ -186,7 +205,7 @@ def _check_junit(result: CheckResult) -> str:
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuites name="envman check" tests="{total}" failures="{failures}" errors="0">\n'
+        f'<testsuites name="envman check" tests="{total}" failures="{failures}" errors="{errors}">\n'
         + "\n".join(suites)
         + ("\n" if suites else "")
         + "</testsuites>\n"

@@ -64,6 +64,7 @@ def run_check(specs: list[TargetSpec], ctx: ProbeContext) -> tuple[Any, list[Env
     for spec, snap in zip(specs, probe_many(specs, ctx, keep_going=True), strict=True):
         if isinstance(snap, EnvmanError):
             errors.append(snap)
+            results.append(_unchecked(spec.text, environment, ctx.platform, snap))
             continue
         platform = _platform_for(snap, ctx.platform, locked_platforms)
         if platform not in expected_by_platform:
@@ -75,9 +76,18 @@ def run_check(specs: list[TargetSpec], ctx: ProbeContext) -> tuple[Any, list[Env
             checked = {eco: expected_names(expected, snap, eco) for eco in covered(expected, snap)}
         except _COMPARE_ERRORS as exc:  # what a target reported breaks an ecosystem's rules
             errors.append(_incomparable(spec.text, exc))
+            results.append(_unchecked(spec.text, environment, platform, errors[-1]))
             continue
         results.append(TargetResult(spec.text, environment, platform, findings, checked, list(snap.problems)))
     return CheckResult(results), errors
+
+
+def _unchecked(target: str, environment: str, platform: str | None, error: EnvmanError) -> Any:
+    """A target that could not be checked, in its place in the report (never in sync)."""
+    from envman.redact import redact_text
+    from envman.report import TargetResult
+
+    return TargetResult(target, environment, platform or "unknown", [], None, (), error=redact_text(str(error)))
 
 
 def run_diff(left: TargetSpec, right: TargetSpec, ctx: ProbeContext) -> Any:

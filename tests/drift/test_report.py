@@ -38,7 +38,8 @@ def test_json_shape():
     assert data["in_sync"] is False
     assert [t["in_sync"] for t in data["targets"]] == [False, True]
     assert set(data["targets"][0]) == {"target", "environment", "platform", "in_sync", "findings"}
-    assert data["targets"][0]["findings"][1] == {
+    assert data["targets"][0]["findings"][0]["kind"] == "runtime"  # a runtime mismatch comes first
+    assert data["targets"][0]["findings"][2] == {
         "ecosystem": "python", "name": "requests", "kind": "missing", "expected": "2.32.3", "actual": None,
     }
 

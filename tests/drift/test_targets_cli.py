@@ -116,5 +116,8 @@ def test_unreachable_target_among_others_still_reports_the_rest(python_project):
     proc = run_envman("check", "-f", m, "--format", "json", f"python:{python_project['python']}",
                       "python:/nonexistent/python", "rlib:/nonexistent/lib")
     assert proc.returncode == 4
-    assert [t["target"] for t in json.loads(proc.stdout)["targets"]] == [f"python:{python_project['python']}"]
+    report = json.loads(proc.stdout)
+    assert report["in_sync"] is False  # never green with an unchecked target
+    assert [t["target"] for t in report["targets"] if "error" not in t] == [f"python:{python_project['python']}"]
+    assert [t["target"] for t in report["targets"] if "error" in t] == ["python:/nonexistent/python", "rlib:/nonexistent/lib"]
     assert "python:/nonexistent/python" in proc.stderr and "rlib:/nonexistent/lib" in proc.stderr
