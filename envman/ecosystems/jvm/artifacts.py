@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from envman.errors import ResolutionError
+
 __all__ = [
     "ARTIFACT_TYPES",
     "Artifact",
@@ -21,7 +23,7 @@ __all__ = [
 ArtifactKey = tuple[str, str, str, str]
 
 
-class GraphError(ValueError):
+class GraphError(ResolutionError, ValueError):  # envman's hierarchy (exit 3); ValueError for the catch sites
     """Resolution failed; the message names the artifact and the path that led to it."""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from envman.ecosystems.jvm.activation import ActivationContext, active_profiles
 from envman.ecosystems.jvm.pom import RawDependency, RawPom
+from envman.errors import ResolutionError
 
 __all__ = [
     "ModelError",
@@ -40,7 +41,7 @@ def _short(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-class ModelError(ValueError):
+class ModelError(ResolutionError, ValueError):  # envman's hierarchy (exit 3); ValueError for the catch sites
     """The effective model cannot be built; the message names the chain of POMs."""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from envman.errors import ResolutionError
+
 __all__ = [
     "PomError",
     "RawDependency",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class PomError(ValueError):
+class PomError(ResolutionError, ValueError):  # envman's hierarchy (exit 3); ValueError for the catch sites
     """A POM or metadata document that cannot be read (message names the document)."""
 
 

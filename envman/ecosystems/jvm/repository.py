@@ -37,7 +37,7 @@ MAX_CHECKSUM_BYTES = 4096  # a published `.sha1`/`.sha256` file: one digest and 
 MAX_METADATA_VERSIONS = 100_000  # versions listed by the maven-metadata.xml of one artifact
 
 
-class MissingArtifact(ValueError):
+class MissingArtifact(ResolutionError, ValueError):  # envman's hierarchy (exit 3); ValueError for the catch sites
     """No repository has this file (404 everywhere)."""
 
     def __init__(self, message: str, gav: tuple[str, str, str] | None = None) -> None:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from functools import total_ordering
 from typing import cast
 
+from envman.errors import ResolutionError
+
 __all__ = ["Version", "VersionRange", "VersionConstraint", "parse_constraint", "InvalidVersionSpec"]
 
 
-class InvalidVersionSpec(ValueError):
+class InvalidVersionSpec(ResolutionError, ValueError):  # envman's hierarchy (exit 3); ValueError for the catch sites
     """A version or range string Maven would reject."""
 
 

@@ -6,10 +6,12 @@ whitespace continues the previous field. Pure functions: text in, dicts out.
 
 from __future__ import annotations
 
+from envman.errors import ResolutionError
+
 __all__ = ["DcfError", "parse_dcf", "parse_dcf_record", "decode_dcf_bytes"]
 
 
-class DcfError(ValueError):
+class DcfError(ResolutionError, ValueError):  # envman's hierarchy (exit 3); ValueError for the catch sites
     """A malformed DCF line; `line` is 1-based within the parsed text."""
 
     def __init__(self, line: int, message: str) -> None:

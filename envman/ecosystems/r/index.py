@@ -10,11 +10,12 @@ from envman.ecosystems.r.constants import DEP_FIELDS
 from envman.ecosystems.r.dcf import DcfError, parse_dcf_record
 from envman.ecosystems.r.grammar import file_problem, is_md5, name_problem, path_problem, shown, version_problem
 from envman.ecosystems.r.versions import Constraint, Dependency, VersionError, parse_dependencies, version_key
+from envman.errors import ResolutionError
 
 __all__ = ["Candidate", "RepoIndex", "IndexReadError", "parse_packages", "candidate_from_description"]
 
 
-class IndexReadError(ValueError):
+class IndexReadError(ResolutionError, ValueError):  # envman's hierarchy (exit 3); ValueError for the catch sites
     """PACKAGES or DESCRIPTION content that cannot be read."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from envman.ecosystems.r.grammar import R_NAME
+from envman.errors import ResolutionError
 
 __all__ = [
     "VersionError",
@@ -31,7 +32,7 @@ _DEP = re.compile(r"^([A-Za-z][A-Za-z0-9._]*)\s*(?:\((.*)\))?$", re.S)
 _CONSTRAINT = re.compile(r"^\s*(>=|<=|==|!=|>|<|=)\s*([^\s()]+)\s*$")
 
 
-class VersionError(ValueError):
+class VersionError(ResolutionError, ValueError):  # envman's hierarchy (exit 3); ValueError for the catch sites
     pass
 
 
