@@ -47,7 +47,10 @@ def check_format(value: str, allowed: tuple[str, ...]) -> str:
 
 
 def add_manifest_option(parser: argparse.ArgumentParser, help: str = "The manifest; the lock is envman.lock beside it.") -> None:
-    parser.add_argument("-f", "--file", default="envman.yaml", metavar="FILE", help=help + " (default: envman.yaml)")
+    parser.add_argument(
+        "-f", "--file", default=None, metavar="FILE",
+        help=help + " (default: the nearest envman.yaml in this folder or a parent, or in --project DIR)",
+    )
 
 
 def add_place_options(parser: argparse.ArgumentParser) -> None:

@@ -13,10 +13,13 @@ __all__ = ["run"]
 
 
 def _parse_lock_args(args: list[str]) -> tuple[bool, str] | None:
-    """(check, manifest path) for `lock [--check] [-f FILE]`; None for anything else."""
+    """(check, manifest path) for `[--project DIR] lock [--check] [-f FILE]`; None for anything else."""
+    project = None
+    if len(args) >= 2 and args[0] == "--project":
+        project, args = args[1], args[2:]
     if not args or args[0] != "lock":
         return None
-    check, manifest = False, "envman.yaml"
+    check, manifest = False, None
     rest = args[1:]
     index = 0
     while index < len(rest):
@@ -31,7 +34,9 @@ def _parse_lock_args(args: list[str]) -> tuple[bool, str] | None:
         else:
             return None
         index += 1
-    return check, manifest
+    from envman.cli.project_path import find_manifest
+
+    return check, find_manifest(manifest, project)
 
 
 def _fast_lock(args: list[str]) -> int | None:

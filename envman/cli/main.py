@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 
+from envman import __version__
 from envman.errors import EnvmanError
 
 __all__ = ["build_parser", "run"]
@@ -36,6 +37,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     others are names only), since a process runs one command."""
     parser = argparse.ArgumentParser(prog="envman", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="Show tracebacks (exit codes are unchanged).")
+    parser.add_argument("--version", action="version", version=f"envman {__version__}")
+    parser.add_argument("--project", metavar="DIR", help="The project folder (default: found from the current folder upwards).")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name, module in COMMANDS.items():
         if command is None or name == command:
@@ -64,6 +67,13 @@ def run(argv: list[str] | None = None) -> None:
     if handler is None:
         parser.print_help()
         sys.exit(2)
+    if hasattr(namespace, "file") and namespace.file is None:
+        from envman.cli.project_path import MANIFEST_NAME, find_manifest
+
+        if handler.__name__ == "init":  # init writes a new manifest here (or in --project)
+            namespace.file = os.path.join(namespace.project, MANIFEST_NAME) if namespace.project else MANIFEST_NAME
+        else:
+            namespace.file = find_manifest(None, namespace.project)
     try:
         code = handler(namespace)
     except EnvmanError as exc:
@@ -78,6 +88,10 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("envman: interrupted\n")
         sys.exit(130)
+    except BrokenPipeError:  # the reader went away (`envman why x | head`): like SIGPIPE, quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)
     except Exception as exc:
         if debug:
             import traceback
