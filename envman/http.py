@@ -131,7 +131,7 @@ def _watched_pools() -> dict[str, Any]:
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-    class WatchedHTTPConnection(HTTPConnection):
+    class Watched(HTTPConnection):  # a mixin in effect: HTTPS connections subclass HTTPConnection too
         def connect(self) -> None:
             super().connect()
             _track_current(self.sock)
@@ -140,14 +140,11 @@ def _watched_pools() -> dict[str, Any]:
             _track_current(self.sock)
             super().request(*args, **kwargs)
 
-    class WatchedHTTPSConnection(HTTPSConnection):
-        def connect(self) -> None:
-            super().connect()
-            _track_current(self.sock)
+    class WatchedHTTPConnection(Watched):
+        pass
 
-        def request(self, *args: Any, **kwargs: Any) -> None:
-            _track_current(self.sock)
-            super().request(*args, **kwargs)
+    class WatchedHTTPSConnection(Watched, HTTPSConnection):
+        pass
 
     class WatchedHTTPPool(HTTPConnectionPool):
         ConnectionCls = WatchedHTTPConnection

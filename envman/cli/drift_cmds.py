@@ -143,6 +143,12 @@ def _add_timeout(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    """Where to look in targets (one option per ecosystem) and how long each may take."""
+    add_place_options(parser)
+    _add_timeout(parser)
+
+
 def _snapshot_parser(commands: Any) -> None:
     parser = commands.add_parser("snapshot", help="What is installed in TARGET, as JSON that `check` and `diff` accept later.")
     parser.add_argument("target", metavar="TARGET", help="python:PATH, docker:NAME, image:REF, lock:ENV, … (see the README)")
@@ -151,8 +157,7 @@ def _snapshot_parser(commands: Any) -> None:
     add_manifest_option(parser)
     parser.add_argument("--env", help="Environment, for lock: targets.")
     parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of lock: targets (default: {DEFAULT_PLATFORM}).")
-    add_place_options(parser)
-    _add_timeout(parser)
+    _add_target_options(parser)
     parser.set_defaults(handler=snapshot)
 
 
@@ -169,8 +174,7 @@ def _check_parser(commands: Any) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="Write the report to this file instead of stdout (the exit code is unchanged)."
     )
-    add_place_options(parser)
-    _add_timeout(parser)
+    _add_target_options(parser)
     parser.set_defaults(handler=check)
 
 
@@ -182,8 +186,7 @@ def _diff_parser(commands: Any) -> None:
     add_manifest_option(parser)
     parser.add_argument("--env", help="Environment for lock: targets written without one.")
     parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of lock: targets (default: {DEFAULT_PLATFORM}).")
-    add_place_options(parser)
-    _add_timeout(parser)
+    _add_target_options(parser)
     parser.set_defaults(handler=diff)
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from envman.ecosystems.base import Ecosystem
 
-__all__ = ["BUILTIN", "names", "get", "all_ecosystems", "register", "unregister", "generation", "signature", "export_formats", "find"]
+__all__ = ["BUILTIN", "names", "get", "all_ecosystems", "register", "unregister", "signature", "export_formats"]
 
 # name -> module holding ECOSYSTEM (an envman.ecosystems.base.Ecosystem); the order is the
 # order of the manifest's sections, of the lock's lists and of reports.
@@ -26,7 +26,6 @@ BUILTIN: dict[str, str] = {
 
 _modules: dict[str, str] = dict(BUILTIN)
 _registered: dict[str, Ecosystem] = {}
-_generation = 0
 
 
 def names() -> tuple[str, ...]:
@@ -43,35 +42,22 @@ def get(name: str) -> Ecosystem:
     return found
 
 
-def find(name: str) -> Ecosystem | None:
-    return get(name) if name in _modules else None
-
-
 def all_ecosystems() -> list[Ecosystem]:
     return [get(name) for name in _modules]
 
 
 def register(ecosystem: Ecosystem) -> None:
     """Add (or replace) an ecosystem at run time; models derived from the registry are rebuilt."""
-    global _generation
     _modules[ecosystem.name] = type(ecosystem).__module__
     _registered[ecosystem.name] = ecosystem
-    _generation += 1
 
 
 def unregister(name: str) -> None:
-    global _generation
     _registered.pop(name, None)
     if name in BUILTIN:
         _modules[name] = BUILTIN[name]
     else:
         _modules.pop(name, None)
-    _generation += 1
-
-
-def generation() -> int:
-    """Changes whenever the registry does."""
-    return _generation
 
 
 def signature() -> tuple[tuple[str, int], ...]:

@@ -29,12 +29,11 @@ from envman.targets.probe_runner import NoInterpreter, encode_options, in_proces
 from envman.targets.reading import snapshot_from_probe
 from envman.targets.spec import TargetSpec
 
-__all__ = ["probe_container", "probe_image", "copied_file_limit", "DEFAULT_COPIED_FILE_BYTES", "COPY_LIMIT_VARIABLE"]
+__all__ = ["probe_container", "probe_image", "copied_file_limit", "COPY_LIMIT_VARIABLE"]
 
 # Files copied out of a container without Python: jars, DESCRIPTION files, conda records
 # (and, with --deep, the files they list). A bigger one is skipped and named in the
 # snapshot's problems, so a 3 GB jar never lands in this machine's /tmp.
-DEFAULT_COPIED_FILE_BYTES = LIMITS["copied_file_bytes"][1]
 COPY_LIMIT_VARIABLE = LIMITS["copied_file_bytes"][0]
 
 

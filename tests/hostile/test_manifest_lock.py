@@ -40,11 +40,12 @@ def run(project: Path, command: str, timeout: float = 60) -> subprocess.Complete
     return run_envman(*command.split(), cwd=project, timeout=timeout, env={"ENVMAN_NO_FAST_PATH": ""})
 
 
-@pytest.mark.parametrize("which", ["envman.yaml", "envman.lock"])
-@pytest.mark.parametrize("command", LOCKING)
+SPECIAL_CASES = [(which, command) for which in ("envman.yaml", "envman.lock") for command in LOCKING
+                 if not (which == "envman.lock" and command == "validate")]  # validate reads only the manifest
+
+
+@pytest.mark.parametrize("which, command", SPECIAL_CASES)
 def test_special_files_are_refused_not_read(project, which, command):
-    if which == "envman.lock" and command == "validate":
-        pytest.skip("validate reads only the manifest")
     path = project / which
     path.unlink()
     os.mkfifo(path)  # a FIFO nobody writes to: opening it for reading would wait forever
@@ -219,19 +220,22 @@ def test_init_read_only_target_file(tmp_path):
 
 @pytest.mark.parametrize("delay", [0.03, 0.05, 0.08, 0.12, 0.2])
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path, delay):
-    """At any moment once envman's code runs (imports included; the interpreter's own first
-    ~15 ms of start-up are before any envman code): one line, exit 130."""
+    """At any moment once envman's code runs (imports included): one line, exit 130. A signal
+    that lands in the interpreter's own first milliseconds of start-up (before any envman code)
+    is Python's to handle: that sample is taken again a little later."""
     script = Path(sys.executable).with_name("envman")
-    proc = subprocess.Popen(
-        [str(script), "check", "python:" + sys.executable, "-f", str(tmp_path / "none.yaml")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-    )
-    time.sleep(delay)
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
-    if proc.returncode == 2:  # finished before the signal (no manifest): nothing to interrupt
-        return
-    if proc.returncode != 130 and "/envman/" not in err:  # no frame of envman's code in what Python printed
-        pytest.skip("interrupted in the interpreter's own start-up, before any envman code ran")
-    assert proc.returncode == 130, err
-    assert err.strip() == "envman: interrupted", err
+    for attempt in range(10):
+        proc = subprocess.Popen(
+            [str(script), "check", "python:" + sys.executable, "-f", str(tmp_path / "none.yaml")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        )
+        time.sleep(delay + 0.02 * attempt)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        if proc.returncode == 130 or "/envman/" in err or proc.returncode == 2:
+            break  # envman's code ran (or it had finished: no manifest, exit 2)
+    assert proc.returncode in (130, 2), err
+    if proc.returncode == 130:
+        assert err.strip() == "envman: interrupted", err
+    else:
+        one_error_line(err)
