@@ -23,6 +23,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -210,9 +211,12 @@ class HttpClient:
                 self._session = session
             return self._session
 
-    def get(self, url: str, max_bytes: int | None = None, limit_name: str = "index_bytes") -> bytes:
+    def get(
+        self, url: str, max_bytes: int | None = None, limit_name: str = "index_bytes", headers: Mapping[str, str] | None = None
+    ) -> bytes:
         """Bytes at url. Raises NotFound for 404/410, UnreachableError (exit 4) after retries,
-        past a deadline or when the body is over max_bytes (default: the index_bytes limit)."""
+        past a deadline or when the body is over max_bytes (default: the index_bytes limit).
+        `headers` (e.g. Accept for PEP 691) are sent with http(s) requests only."""
         from envman.limits import limit
 
         maximum = limit(limit_name) if max_bytes is None else max_bytes
@@ -239,7 +243,7 @@ class HttpClient:
             budget = min(self.timeout, remaining)
             attempts += 1
             try:
-                status, body = self._attempt(session, url, budget, maximum, limit_name)
+                status, body = self._attempt(session, url, budget, maximum, limit_name, headers)
             except _Expired:
                 if budget < self.timeout:  # the artifact's deadline, not the request's
                     raise UnreachableError(
@@ -268,14 +272,16 @@ class HttpClient:
             )
         raise UnreachableError(f"{shown} is unreachable after {attempts} attempts ({last_problem})")
 
-    def _attempt(self, session: requests.Session, url: str, budget: float, maximum: int, limit_name: str) -> tuple[int, bytes]:
+    def _attempt(
+        self, session: requests.Session, url: str, budget: float, maximum: int, limit_name: str, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, bytes]:
         """(status, body) of one request finished within budget seconds; _Expired otherwise."""
         import requests
 
         socket_timeout = min(SOCKET_TIMEOUT, budget)
         with _Deadline(budget) as deadline:
             try:
-                response = session.get(url, timeout=(socket_timeout, socket_timeout), stream=True)
+                response = session.get(url, timeout=(socket_timeout, socket_timeout), stream=True, headers=dict(headers or {}))
                 try:
                     if response.status_code >= 400:
                         return response.status_code, b""

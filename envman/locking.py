@@ -96,7 +96,7 @@ def lock_project(
         section = manifest.section(ecosystem.name)
         if section is not None:
             platform_values.update(ecosystem.platform_values(section))
-    image = _image_pin(manifest, previous, hashes)
+    image = _image_pin(manifest, previous, hashes, options, progress)
     lock_cls, platform_cls = lock_model()
     lock_envs: dict[str, dict[str, Any]] = {}
     for env in environments:
@@ -112,18 +112,30 @@ def _covers(old: LockedEntries, environments: list[str], platforms: list[str]) -
     return all(env in old and all(p in old[env] for p in platforms) for env in environments)
 
 
-def _image_pin(manifest: Manifest, previous: LockBase | None, hashes: dict[str, str]) -> ImagePin | None:
-    """The base image tag; its digest is kept from the old lock while the section is unchanged
-    (pinning a digest needs the engine, which `envman build` does)."""
+def _image_pin(
+    manifest: Manifest, previous: LockBase | None, hashes: dict[str, str], options: LockOptions, progress: Callable[[str], None]
+) -> ImagePin | None:
+    """The base image with its digest (or, for a base only the local engine has, its image ID):
+    kept from the old lock while the section is unchanged, else asked of the registry/engine;
+    `--upgrade` and `--upgrade-package image` ask again."""
     image = manifest.section("image")
     if image is None:
         return None
-    if previous is not None and previous.manifest_hash.get("image") == hashes.get("image"):
+    again = options.upgrade or "image" in options.upgrade_packages
+    if previous is not None and previous.manifest_hash.get("image") == hashes.get("image") and not again:
         for platforms in previous.environments.values():
             for plock in platforms.values():
-                if plock.image is not None:
+                if plock.image is not None and (plock.image.digest or plock.image.id or options.offline):
                     return ImagePin.model_validate(plock.image.model_dump())
-    return ImagePin(base=image.base)
+    if options.offline:
+        return ImagePin(base=image.base)
+    from envman.build.pin import pin_base
+
+    progress(f"pinning {image.base}")
+    pin = pin_base(image.base)
+    if pin.note:
+        progress(pin.note)
+    return ImagePin(base=image.base, digest=pin.digest, id=pin.image_id)
 
 
 EDITED_BY_HAND = "the lock was edited by hand: its content no longer matches the digest on its first line"

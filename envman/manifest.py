@@ -36,8 +36,15 @@ class SystemSection(Strict):
     apt: list[AptName] = []
 
 
+_IMAGE_REF = r"^[a-z0-9][a-z0-9._\-/:@]*$"
+
+
 class ImageSection(Strict):
-    base: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._\-/:@]*$")]
+    base: Annotated[str, Field(pattern=_IMAGE_REF)]
+    # an image with the base's runtimes plus build tools (r-base-dev): compiled packages are
+    # built there, offline; without it the builder stage installs the tools with apt
+    builder: Annotated[str, Field(pattern=_IMAGE_REF)] | None = None
+    templates: Annotated[str, Field(pattern=r"^[^\x00-\x1f]+$")] | None = None  # a team's own Dockerfile templates
 
 
 class _SystemOverlay(Strict):

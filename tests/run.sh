@@ -10,6 +10,10 @@
 #   tests/setup/python-env.sh   .venv with `pip install -e '.[test]'`
 #   tests/setup/dockerd.sh      dockerd in the background unless an engine answers
 #   tests/setup/base-image.sh   envman-test-base:bookworm via debootstrap + docker import
+#   tests/setup/runtime-images.sh  envman-test-runtime:bookworm (+ python3, R, JRE) and
+#                               envman-test-builder:bookworm (+ r-base-dev) from the base rootfs
+#   tests/setup/registry.sh     docker-registry on 127.0.0.1:5000 holding envman/runtime:bookworm
+# (A second engine, tests/setup/second-engine.sh, is started by the tests that use it.)
 # A missing component is an error, never a skip; pytest's "no tests collected" (exit 5)
 # is turned into a failure as well.
 set -euo pipefail
@@ -22,6 +26,8 @@ bash "$setup/apt.sh"
 python="$(bash "$setup/python-env.sh")"
 bash "$setup/dockerd.sh"
 bash "$setup/base-image.sh"
+bash "$setup/runtime-images.sh"
+bash "$setup/registry.sh"
 echo "[setup] ready in $(( $(date +%s) - t0 )) s" >&2
 
 # The venv first on PATH: `envman`, `python` and `pytest` in tests are the ones under test.

@@ -24,6 +24,8 @@ COMMANDS = {
     "lock": "envman.cli.lock_cmds",
     "export": "envman.cli.lock_cmds",
     "why": "envman.cli.lock_cmds",
+    "render": "envman.cli.image_cmds",
+    "build": "envman.cli.image_cmds",
     "snapshot": "envman.cli.drift_cmds",
     "check": "envman.cli.drift_cmds",
     "diff": "envman.cli.drift_cmds",

@@ -27,7 +27,16 @@ if TYPE_CHECKING:  # annotations only: keeps pydantic, pathlib and dataclasses o
 
     from pydantic import BaseModel
 
-    from envman.ecosystems.requests import Fragment, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
+    from envman.ecosystems.requests import (
+        Artifact,
+        Fragment,
+        FragmentContext,
+        Importer,
+        LockedEntries,
+        ResolveRequest,
+        Services,
+        SyncRequest,
+    )
 
 __all__ = [
     "ResolveRequest",
@@ -38,13 +47,15 @@ __all__ = [
     "SyncRequest",
     "Runner",
     "RunResult",
+    "Artifact",
+    "FragmentContext",
     "Fragment",
     "Ecosystem",
     "LockedEntries",
 ]
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
-_REQUEST_TYPES = ("ResolveRequest", "Services", "Importer", "SyncRequest", "Fragment", "LockedEntries")
+_REQUEST_TYPES = ("ResolveRequest", "Services", "Importer", "SyncRequest", "Artifact", "FragmentContext", "Fragment", "LockedEntries")
 
 
 class InstalledPackage(NamedTuple):
@@ -198,8 +209,10 @@ class Ecosystem(ABC):
         """sha256 hex digests of the entry's artifacts."""
         return [str(entry.sha256).removeprefix("sha256:")]
 
-    def fragment(self, entries: list[Any]) -> Fragment:
-        """Data for an image: files, steps, env and labels (never Dockerfile text)."""
+    def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
+        """Data for this ecosystem's image layer: artifacts to fetch on the host, generated
+        files, template values, env and labels (never Dockerfile text). The default, an
+        empty fragment, means the ecosystem cannot be installed into an image yet."""
         from envman.ecosystems.requests import Fragment
 
         return Fragment(ecosystem=self.name)

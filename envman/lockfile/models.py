@@ -3,7 +3,7 @@ ecosystem's entry_model() (and platform_fields()) is one field of PlatformLock."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, create_model
 
@@ -13,9 +13,15 @@ from envman.lockfile.paths import no_such_platform
 __all__ = ["ImagePin", "PlatformLockBase", "LockBase", "Lock", "PlatformLock", "lock_model"]
 
 
+_SHA256 = r"^sha256:[0-9a-f]{64}$"
+
+
 class ImagePin(LockModel):
-    base: str
-    digest: str | None = None
+    """Read back from an untrusted lock into a FROM line: every field is held to its grammar."""
+
+    base: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._\-/:@]*$")]
+    digest: Annotated[str, Field(pattern=_SHA256)] | None = None  # the registry's manifest digest
+    id: Annotated[str, Field(pattern=_SHA256)] | None = None  # a base only the local engine has: its image ID
 
 
 class PlatformLockBase(LockModel):

@@ -233,11 +233,12 @@ def test_renv_export(repo, services):
 
 def test_fragment_install_order(repo, services):
     entries = lock(repo.url, {"default": ["top"]}, services)["default"]["linux-64"]
-    fragment = ECOSYSTEM.fragment(entries)
-    assert fragment.ecosystem == "r"
-    names = [p["name"] for p in fragment.steps[0]["packages"]]
+    fragment = ECOSYSTEM.fragment(entries, None)
+    assert fragment.ecosystem == "r" and fragment.template == "r"
+    names = [line.split()[0] for line in fragment.files["r/packages.txt"].decode().splitlines()]
     assert names.index("low") < names.index("mid") < names.index("top")
-    assert all(len(p["sha256"]) == 64 for p in fragment.steps[0]["packages"])
+    assert [a.path for a in fragment.artifacts] == [f"r/src/{n}_{by_name(entries)[n].version}.tar.gz" for n in names]
+    assert all(len(a.sha256) == 64 for a in fragment.artifacts)
 
 
 def test_previous_sha256_reused_when_url_and_md5_unchanged(repo, services, serve):

@@ -31,7 +31,14 @@ command -v dockerd >/dev/null 2>&1 || die "docker: dockerd not found (apt-get in
 is_root || die "docker: no engine answers and starting dockerd needs root"
 
 # A dockerd that runs but does not answer (still starting, or wedged): give it a moment.
-if pid="$(pgrep -x dockerd | head -n1)" && [ -n "$pid" ]; then
+# The second engine of the tests (second-engine.sh, marked by its cgroup parent) does not count.
+default_dockerd() {
+  local p
+  for p in $(pgrep -x dockerd); do
+    tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- '--cgroup-parent=/envman-test-engine2' || echo "$p"
+  done
+}
+if pid="$(default_dockerd | head -n1)" && [ -n "$pid" ]; then
   log "docker: dockerd (pid $pid) runs but does not answer yet; waiting up to ${wait_s}s"
   for _ in $(seq "$wait_s"); do
     engine_answers && { log "docker: engine answers ($(elapsed "$start"))"; exit 0; }

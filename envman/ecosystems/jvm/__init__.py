@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
 
 if TYPE_CHECKING:
-    from envman.ecosystems.base import Fragment, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
+    from envman.ecosystems.base import Fragment, FragmentContext, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
 __all__ = ["ECOSYSTEM", "JvmEcosystem", "JARS_DIR", "DEFAULT_JAR_DIRS"]
 
@@ -90,18 +90,26 @@ class JvmEcosystem(Ecosystem):
             qualifiers.append(f"type={quote(entry.type)}")
         return base + ("?" + "&".join(qualifiers) if qualifiers else "")
 
-    def fragment(self, entries: list[Any]) -> Fragment:
-        """Data for an image: download each jar (verified by sha256) into JARS_DIR/lib/…"""
+    def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
+        """Every jar (verified by sha256) under JARS_DIR/lib/, a `classpath` file and CLASSPATH;
+        no builder stage: the context folder is the layer."""
+        from envman.ecosystems.base import Artifact, Fragment
         from envman.ecosystems.jvm.export import classpath_order, library_path
 
         ordered = classpath_order(entries, [])
-        downloads = [{"url": e.url, "sha256": e.sha256, "path": f"{JARS_DIR}/{library_path(e)}"} for e in ordered]
-        classpath = ":".join(d["path"] for d in downloads if d["path"].endswith(".jar"))
-        from envman.ecosystems.base import Fragment
-
+        if not ordered:
+            return Fragment(ecosystem=self.name)
+        artifacts = [Artifact(url=e.url, sha256=e.sha256, path=f"jvm/{library_path(e)}") for e in ordered]
+        jars = [f"{JARS_DIR}/{a.path.removeprefix('jvm/')}" for a in artifacts if a.path.endswith(".jar")]
+        classpath = ":".join(jars)
         return Fragment(
             ecosystem=self.name,
-            steps=[{"kind": "download", "artifacts": downloads}] if downloads else [],
+            template="jvm",
+            rank=20,  # a JVM stack moves more slowly than the Python and R packages on top
+            install_dir=JARS_DIR,
+            artifacts=artifacts,
+            files={"jvm/classpath": (classpath + "\n").encode()},
+            data={"folder": JARS_DIR, "count": len(artifacts)},
             env={"CLASSPATH": classpath} if classpath else {},
             labels={self.image_labels[0]: JARS_DIR},  # the label envman.targets probes
         )

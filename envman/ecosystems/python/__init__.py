@@ -19,7 +19,7 @@ from envman.ecosystems.python.probe import normalize_name
 if TYPE_CHECKING:
     from packaging.version import Version
 
-    from envman.ecosystems.base import Fragment, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
+    from envman.ecosystems.base import Fragment, FragmentContext, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
 __all__ = ["ECOSYSTEM", "PythonEcosystem", "VENV_DIR"]
 
@@ -113,16 +113,12 @@ class PythonEcosystem(Ecosystem):
     def sbom_hashes(self, entry: Any) -> list[str]:
         return [h.removeprefix("sha256:") for h in entry.hashes]
 
-    def fragment(self, entries: list[Any]) -> Fragment:
-        from envman.ecosystems.base import Fragment
-        from envman.ecosystems.python.export import requirements_text
+    def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
+        """The locked files for this platform and interpreter (found in the index on the host),
+        a hashed requirements file, and uv to install them offline into VENV_DIR."""
+        from envman.ecosystems.python.image import to_fragment
 
-        return Fragment(
-            ecosystem=self.name,
-            files={"python/requirements.txt": requirements_text(entries).encode()},
-            env={"VIRTUAL_ENV": VENV_DIR, "PATH": f"{VENV_DIR}/bin:$PATH"},
-            labels={self.image_labels[0]: f"{VENV_DIR}/bin/python"},  # where envman.targets probes
-        )
+        return to_fragment(entries, context, label=self.image_labels[0])
 
     # -- probing ----------------------------------------------------------------------------
     def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:

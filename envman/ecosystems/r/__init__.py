@@ -20,7 +20,7 @@ from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
 from envman.ecosystems.r.constants import BASE_PACKAGES
 
 if TYPE_CHECKING:
-    from envman.ecosystems.base import Fragment, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
+    from envman.ecosystems.base import Fragment, FragmentContext, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
 __all__ = ["ECOSYSTEM", "REcosystem", "R_BASE"]
 
@@ -90,7 +90,7 @@ class REcosystem(Ecosystem):
 
         return f"pkg:cran/{quote(entry.name)}@{quote(entry.version)}"
 
-    def fragment(self, entries: list[Any]) -> Fragment:
+    def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
         from envman.ecosystems.r.fragment import to_fragment
 
         return to_fragment(entries)

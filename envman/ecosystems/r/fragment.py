@@ -1,36 +1,44 @@
-"""Image data for the R packages of one environment (the image issue builds on this)."""
+"""Image data for the R packages of one environment: tarballs in install (dependency)
+order, installed into one library by templates/ecosystems/r/."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from envman.ecosystems.base import Fragment
+from envman.ecosystems.base import Artifact, Fragment
 from envman.ecosystems.r.resolver import install_order
 
 __all__ = ["R_LIBRARY", "to_fragment"]
 
 R_LIBRARY = "/opt/envman/r-library"
+LABEL = "org.envman.r-libs"
 
 
 def to_fragment(entries: Sequence[Any]) -> Fragment:
-    """Tarballs to fetch and verify, in install (dependency) order, into one library."""
+    """One tarball per package under r/src/ and r/packages.txt ("name version file" per
+    line, dependencies first); compilers are asked for only when a package needs them."""
     by_name = {e.name: e for e in entries}
+    if not by_name:
+        return Fragment(ecosystem="r")
     order = install_order(list(by_name), {e.name: list(e.requires) for e in entries})
-    packages = [
-        {
-            "name": name,
-            "version": by_name[name].version,
-            "url": by_name[name].url,
-            "sha256": by_name[name].sha256,
-            "needs_compilation": bool(by_name[name].needs_compilation),
-        }
-        for name in order
-    ]
-    steps = [{"kind": "r-install", "library": R_LIBRARY, "packages": packages}] if packages else []
+    artifacts = []
+    lines = []
+    for name in order:
+        entry = by_name[name]
+        filename = f"{entry.name}_{entry.version}.tar.gz"  # both held to R's grammar by REntry
+        artifacts.append(Artifact(url=entry.url, sha256=entry.sha256, path=f"r/src/{filename}"))
+        lines.append(f"{entry.name} {entry.version} {filename}\n")
+    compiled = sorted(name for name in order if by_name[name].needs_compilation)
     return Fragment(
         ecosystem="r",
-        steps=steps,
-        env={"R_LIBS_SITE": R_LIBRARY} if packages else {},
-        labels={"org.envman.r-libs": R_LIBRARY} if packages else {},
+        template="r",
+        rank=40,  # changed most often in data-science projects: the top layer
+        install_dir=R_LIBRARY,
+        artifacts=artifacts,
+        files={"r/packages.txt": "".join(lines).encode()},
+        data={"library": R_LIBRARY, "compiled": compiled, "count": len(order)},
+        build_apt=["r-base-dev"] if compiled else [],
+        env={"R_LIBS_SITE": R_LIBRARY},
+        labels={LABEL: R_LIBRARY},
     )
