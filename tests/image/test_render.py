@@ -42,7 +42,7 @@ def test_render_writes_a_context_without_an_engine(locked_project):
     # layers from least to most often changed, one per ecosystem
     assert layer_groups(dockerfile) == [("jvm", 1), ("python", 1), ("r", 1)]
     assert 'ENV PATH="/opt/envman/venv/bin:$PATH"' in dockerfile
-    assert 'ENV R_LIBS_SITE="/opt/envman/r-library"' in dockerfile
+    assert 'ENV R_LIBS="/opt/envman/r-library"' in dockerfile
     assert 'LABEL "org.envman.python"="/opt/envman/venv/bin/python"' in dockerfile
 
 

@@ -39,6 +39,6 @@ def to_fragment(entries: Sequence[Any]) -> Fragment:
         files={"r/packages.txt": "".join(lines).encode()},
         data={"library": R_LIBRARY, "compiled": compiled, "count": len(order)},
         build_apt=["r-base-dev"] if compiled else [],
-        env={"R_LIBS_SITE": R_LIBRARY},
+        env={"R_LIBS": R_LIBRARY},  # first in .libPaths(): the locked versions win (R_LIBS_SITE comes after Debian's site library)
         labels={LABEL: R_LIBRARY},
     )
