@@ -64,7 +64,8 @@ def lock_project(
     per_eco: dict[str, LockedEntries] = {}
     resolved: list[str] = []
     kept: list[str] = []
-    upgrading = options.upgrade or bool(options.upgrade_packages)
+    packages = frozenset(options.upgrade_packages) - {IMAGE_PIN}
+    upgrading = options.upgrade or bool(packages)
     for ecosystem in ecosystems.all_ecosystems():
         section = manifest.section(ecosystem.name)
         if section is None:
@@ -84,7 +85,7 @@ def lock_project(
             platforms=platforms,
             previous=old,
             upgrade=options.upgrade,
-            upgrade_packages=frozenset(ecosystem.normalize_name(n) for n in options.upgrade_packages),
+            upgrade_packages=frozenset(ecosystem.normalize_name(n) for n in packages),
             offline=options.offline,
             project_dir=str(project_dir),
         )
@@ -121,7 +122,7 @@ def _image_pin(
     image = manifest.section("image")
     if image is None:
         return None
-    again = options.upgrade or "image" in options.upgrade_packages
+    again = options.upgrade or IMAGE_PIN in options.upgrade_packages
     if previous is not None and previous.manifest_hash.get("image") == hashes.get("image") and not again:
         for platforms in previous.environments.values():
             for plock in platforms.values():
@@ -138,6 +139,7 @@ def _image_pin(
     return ImagePin(base=image.base, digest=pin.digest, id=pin.image_id)
 
 
+IMAGE_PIN = "image"  # `--upgrade-package image` pins image.base again (its tag may point elsewhere now)
 EDITED_BY_HAND = "the lock was edited by hand: its content no longer matches the digest on its first line"
 
 

@@ -3,7 +3,7 @@
 # (as root): install envman and R, lock Python + R + JVM into one envman.lock, prove the
 # committed lock matches the manifest, export it for pip/renv/Maven/SBOM tools, build a
 # venv, an R library and a jar folder from the lock, check them for drift, then make one
-# drift on purpose and show it.
+# drift on purpose and show it; then build the production image, reproducibly, and check it.
 #   bash examples/run.sh            # the R and Maven repositories in repos/ are served on
 #                                   # 127.0.0.1:18765; Python packages come from PyPI
 set -euo pipefail
@@ -16,7 +16,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 # 1. what the example needs: Python with venv, R with a compiler (cli has C code)
 need=()
-for pkg in python3 python3-venv r-base-core gcc make libc6-dev; do
+for pkg in python3 python3-venv r-base-core gcc make libc6-dev docker.io debootstrap debian-archive-keyring; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then
@@ -71,4 +71,22 @@ step "envman diff: the design environment vs production"
 envman diff lock:design lock:production || true
 
 step "envman why desc --env production"; envman why desc --env production
+
+step "envman build: the production image (Python, R and JVM layers, bit-for-bit reproducible)"
+# No registry is reachable here, so the base with Debian's python3, R and a JRE is made on this
+# machine with debootstrap (cached); the copy's image section names it and `lock` pins its ID.
+bash "$repo/tests/setup/dockerd.sh"
+bash "$repo/tests/setup/base-image.sh"
+bash "$repo/tests/setup/runtime-images.sh"
+mkdir -p "$work/project"
+cp "$example/envman.yaml" "$example/envman.lock" "$work/project/"
+printf 'image:\n  base: envman-test-runtime:bookworm\n  builder: envman-test-builder:bookworm\n' >> "$work/project/envman.yaml"
+(
+  cd "$work/project"
+  envman lock
+  envman build --env production --tag scoring-service:production
+  step "the image is the lock: envman check image:scoring-service:production"
+  envman check --env production image:scoring-service:production
+  docker run --rm scoring-service:production python3 -c "import pandas, requests; print('pandas', pandas.__version__, 'requests', requests.__version__)"
+)
 printf '\nexample done; files in %s\n' "$work"

@@ -43,7 +43,8 @@ def image_exists(client, tag: str) -> bool:
 def test_a_registry_base_is_pinned_by_digest(tmp_path, repos_url, registry_runtime_ref, skopeo, docker_client):
     project = small_project(tmp_path / "p", repos_url, f"image:\n  base: {registry_runtime_ref}\n")
     lock = (project / "envman.lock").read_text()
-    inspected = subprocess.run([skopeo, "inspect", "--tls-verify=false", f"docker://{registry_runtime_ref}"], capture_output=True, text=True)
+    inspect = [skopeo, "inspect", "--tls-verify=false", f"docker://{registry_runtime_ref}"]
+    inspected = subprocess.run(inspect, capture_output=True, text=True)
     digest = json.loads(inspected.stdout)["Digest"]
     assert f"digest: {digest}" in lock
     assert run_envman("render", "-o", str(project / "ctx"), cwd=project).returncode == 0
