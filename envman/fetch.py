@@ -23,11 +23,15 @@ def fetch_verified(url: str, sha256: str, http: Any, cache: Any) -> Path:
     try:
         data = http.get(url)
     except NotFound:
-        raise UnreachableError(f"{url}: not found (404)") from None
+        from envman.redact import redact_url
+
+        raise UnreachableError(f"{redact_url(url)}: not found (404)") from None
     try:
         _, path = cache.put_artifact(data, sha256)
     except ValueError as exc:
-        raise SyncError(f"{url}: {exc}; refusing to install it") from None
+        from envman.redact import redact_url
+
+        raise SyncError(f"{redact_url(url)}: {exc}; refusing to install it") from None
     return Path(path)
 
 

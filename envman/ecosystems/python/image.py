@@ -33,16 +33,54 @@ def to_fragment(entries: list[Any], context: FragmentContext, label: str) -> Fra
     )
     wanted = {f.name for f in files}
     installed = [e for e in entries if e.name in wanted]  # entries whose marker excludes the platform are left out
+    sdists = [f for f in files if f.sdist]
+    build_files = _build_dependencies(sdists, context, index_urls) if sdists else []
+    artifacts = [Artifact(url=f.download_url or f.url, sha256=f.sha256, path=f"python/wheels/{f.filename}") for f in files]
+    artifacts += [Artifact(url=f.download_url or f.url, sha256=f.sha256, path=f"python/build/{f.filename}") for f in build_files]
+    generated: dict[str, bytes | Path] = {"python/requirements.txt": requirements_text(installed).encode(), "python/uv": _uv_binary()}
+    if build_files:
+        generated["python/build-requirements.txt"] = "".join(f"{f.name}=={f.version}\n" for f in build_files).encode()
     return Fragment(
         ecosystem="python",
         template="python",
         rank=30,
         install_dir=VENV_DIR,
-        artifacts=[Artifact(url=f.url, sha256=f.sha256, path=f"python/wheels/{f.filename}") for f in files],
-        files={"python/requirements.txt": requirements_text(installed).encode(), "python/uv": _uv_binary()},
-        data={"venv": VENV_DIR, "count": len(installed), "sdists": sorted(f.name for f in files if f.sdist)},
+        artifacts=artifacts,
+        files=generated,
+        data={"venv": VENV_DIR, "count": len(installed), "sdists": sorted(f.name for f in sdists)},
+        build_apt=["gcc", "python3-dev"] if sdists else [],  # an sdist may hold C code: built in a builder stage
         env={"VIRTUAL_ENV": VENV_DIR, "PATH": f"{VENV_DIR}/bin:$PATH"},
         labels={label: f"{VENV_DIR}/bin/python"},  # where envman.targets probes
+    )
+
+
+def _build_dependencies(sdists: list[Any], context: FragmentContext, index_urls: list[str]) -> list[Any]:
+    """Wheels of what the sdists need to build ([build-system].requires), resolved with uv for
+    the image's interpreter and platform and fetched like the locked files. They are resolved
+    when the image is rendered (they are not in the lock) and listed in
+    python/build-requirements.txt; they stay in the builder stage."""
+    from envman.ecosystems.python.artifacts import build_requirements, fetch_files, select_files
+    from envman.ecosystems.python.compiled import parse_compiled
+    from envman.ecosystems.python.compilers import CompileJob, compile_with_uv
+    from envman.ecosystems.python.platforms import uv_platform
+
+    services = context.services
+    requires = sorted({r for _, path in fetch_files(sdists, services.http, services.cache) for r in build_requirements(path)})
+    version = str(context.platform_lock.python_version)
+    section = context.section
+    services.progress(f"python: resolving the build requirements of {', '.join(sorted(f.name for f in sdists))}")
+    job = CompileJob(
+        requirements=requires,
+        python_version=version,
+        platform=uv_platform(context.platform),
+        index_url=getattr(section, "index_url", None),
+        extra_index_urls=list(getattr(section, "extra_index_urls", None) or []),
+        find_links=list(getattr(section, "find_links", None) or []),
+    )
+    entries = parse_compiled(compile_with_uv(job), index_urls[0])
+    return select_files(
+        entries, python_version=version, platform=context.platform, index_urls=index_urls,
+        find_links=job.find_links, http=services.http, cache=services.cache,
     )
 
 
