@@ -28,6 +28,7 @@ class LockOptions:
     upgrade: bool = False
     upgrade_packages: frozenset[str] = frozenset()
     offline: bool = False
+    dry_run: bool = False  # resolve and report, write nothing
 
 
 @dataclass
@@ -35,6 +36,7 @@ class LockOutcome:
     lock: LockBase
     resolved: list[str] = field(default_factory=list)  # sections resolved this run
     kept: list[str] = field(default_factory=list)  # sections copied from the old lock
+    previous: LockBase | None = None  # the lock before this run (None: there was none)
 
 
 def is_fresh(hashes: dict[str, str], lock: LockBase) -> bool:
@@ -194,9 +196,13 @@ def update_lock(
                 previous = None
     upgrading = options.upgrade or bool(options.upgrade_packages)
     if previous is not None and not upgrading and is_fresh(hashes, previous):
-        return lock_path, False, LockOutcome(lock=previous, kept=manifest.declared_ecosystems())
+        return lock_path, False, LockOutcome(lock=previous, kept=manifest.declared_ecosystems(), previous=previous)
     services = Services(http=HttpClient(), cache=ArtifactCache(), progress=progress)
     outcome = lock_project(manifest, hashes, manifest_path.parent.resolve(), previous, options, services, progress)
+    outcome.previous = previous
+    if options.dry_run:
+        old_text = read_lock_text(lock_path) if lock_path.exists() else None
+        return lock_path, dump_lock(outcome.lock) != old_text, outcome
     try:
         changed = write_lock_atomic(lock_path, dump_lock(outcome.lock))
     except OSError as exc:

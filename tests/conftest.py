@@ -192,3 +192,19 @@ def mvn() -> str:
 def skopeo() -> str:
     """Path to skopeo (Debian's, 1.9)."""
     return _tool("skopeo", "skopeo")
+
+
+@pytest.fixture(scope="session")
+def repos_url(tmp_path_factory) -> Iterator[str]:
+    """The example's real R (cran/) and Maven (maven/) repositories plus a local PEP 503 index
+    of tiny wheels (pypi/simple), served over http on 127.0.0.1."""
+    import shutil
+
+    from tests.python.servers import serve_directory
+    from tests.python.wheelhouse import write_simple_index
+
+    root = tmp_path_factory.mktemp("repos")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "multi-language" / "repos", root, dirs_exist_ok=True)
+    write_simple_index(root / "pypi")
+    with serve_directory(root) as url:
+        yield url

@@ -33,16 +33,43 @@ def lock(args: argparse.Namespace) -> int:
         else:
             stderr_line(f"{lock_path} is fresh")
         return EXIT_DIFFERS if changes else EXIT_OK
-    options = LockOptions(upgrade=args.upgrade, upgrade_packages=frozenset(args.upgrade_package or ()), offline=args.offline)
+    import time
+
+    from envman.lockchanges import change_lines, lock_changes
+
+    options = LockOptions(
+        upgrade=args.upgrade, upgrade_packages=frozenset(args.upgrade_package or ()), offline=args.offline, dry_run=args.dry_run
+    )
+    started = time.monotonic()
     with progress("locking") as update:
         lock_path, changed, outcome = update_lock(manifest_path, options, update, warn=stderr_line)
+    moved = lock_changes(outcome.previous, outcome.lock) if changed else []
     if args.json:
-        emit_json({"lock": str(lock_path), "changed": changed, "resolved": outcome.resolved, "kept": outcome.kept})
-    elif not outcome.resolved and not changed:
+        emit_json({
+            "lock": str(lock_path), "changed": changed, "dry_run": args.dry_run, "resolved": outcome.resolved, "kept": outcome.kept,
+            "changes": [c.as_dict() for c in moved],
+        })
+        return EXIT_OK
+    if not args.quiet:
+        for line in change_lines(moved):
+            stderr_line(line)
+    seconds = time.monotonic() - started
+    total = sum(len(p.entries(e)) for ps in outcome.lock.environments.values() for p in ps.values() for e in ecosystems_names())
+    if not outcome.resolved and not changed:
         stderr_line(f"{lock_path} is up to date")
+    elif args.dry_run:
+        stderr_line(f"would {'change' if changed else 'leave'} {lock_path} ({len(moved)} changes; --dry-run: nothing written)")
     else:
-        stderr_line(f"{'wrote' if changed else 'unchanged'} {lock_path}: {lock_summary(outcome.lock)}")
+        verb = "wrote" if changed else "unchanged"
+        stderr_line(f"{verb} {lock_path}: {lock_summary(outcome.lock)}")
+        stderr_line(f"Locked {total} packages in {seconds:.1f}s")
     return EXIT_OK
+
+
+def ecosystems_names() -> list[str]:
+    from envman import ecosystems
+
+    return list(ecosystems.names())
 
 
 def export(args: argparse.Namespace) -> int:
@@ -96,7 +123,9 @@ def _lock_parser(commands: Any) -> None:
     parser.add_argument("--upgrade", action="store_true", help="Re-resolve everything ignoring the old pins.")
     parser.add_argument("--upgrade-package", "-P", action="append", metavar="NAME", help="Let NAME move (repeatable).")
     parser.add_argument("--offline", action="store_true", help="Use only the local cache.")
-    parser.add_argument("--json", action="store_true", help="Print a JSON summary.")
+    parser.add_argument("--dry-run", action="store_true", help="Resolve and show what would change; write nothing.")
+    parser.add_argument("--json", action="store_true", help="Print a JSON summary with every change.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="Do not list the changed packages.")
     parser.set_defaults(handler=lock)
 
 

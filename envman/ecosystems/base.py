@@ -91,6 +91,11 @@ class Runner(Protocol):
     def read_file(self, path: str) -> bytes: ...
 
 
+def _natural_key(version: str) -> list[tuple[int, int, str]]:
+    """Digits compare as numbers and sort after text at the same position (1.0rc1 < 1.0.1)."""
+    return [(1, int(part), "") if part.isdigit() else (0, 0, part) for part in _VERSION_TOKENS.findall(version)]
+
+
 def __getattr__(name: str) -> Any:
     """The request types live in envman.ecosystems.requests, imported when first used."""
     if name in _REQUEST_TYPES:
@@ -101,6 +106,7 @@ def __getattr__(name: str) -> Any:
 
 
 _VERSION_PARTS = re.compile(r"[._+\-]")
+_VERSION_TOKENS = re.compile(r"\d+|[A-Za-z]+")
 
 
 class Ecosystem(ABC):
@@ -175,6 +181,12 @@ class Ecosystem(ABC):
     def shown(self, pkg: InstalledPackage) -> str:
         """The version as reports show it."""
         return pkg.version
+
+    def compare_versions(self, a: str, b: str) -> int:
+        """-1, 0 or 1 as version a is older, equal or newer than b (`lock` says "upgraded" or
+        "downgraded" by it). Natural order: numbers as numbers, text as text."""
+        left, right = _natural_key(a), _natural_key(b)
+        return (left > right) - (left < right)
 
     def runtime_matches(self, expected: str, actual: str) -> bool:
         """`3.11` matches `3.11.2`: the expected parts are a prefix of the actual ones."""

@@ -3,26 +3,13 @@ repositories (served on 127.0.0.1), Python wheels from a local PEP 503 index."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.python.conftest import run_envman
-from tests.python.servers import serve_directory
-from tests.python.wheelhouse import write_simple_index
 
 EXAMPLE_REPOS = Path(__file__).resolve().parents[2] / "examples" / "multi-language" / "repos"
-
-
-@pytest.fixture(scope="session")
-def repos_url(tmp_path_factory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("repos")
-    shutil.copytree(EXAMPLE_REPOS, root, dirs_exist_ok=True)
-    write_simple_index(root / "pypi")
-    with serve_directory(root) as url:
-        yield url
 
 
 def manifest_text(url: str, base: str = "envman-test-base:bookworm", extra: str = "") -> str:

@@ -90,6 +90,11 @@ class JvmEcosystem(Ecosystem):
             qualifiers.append(f"type={quote(entry.type)}")
         return base + ("?" + "&".join(qualifiers) if qualifiers else "")
 
+    def compare_versions(self, a: str, b: str) -> int:
+        from envman.ecosystems.jvm.versions import Version
+
+        return Version(a).compare(Version(b))
+
     def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
         """Every jar (verified by sha256) under JARS_DIR/lib/, a `classpath` file and CLASSPATH;
         no builder stage: the context folder is the layer."""

@@ -113,6 +113,15 @@ class PythonEcosystem(Ecosystem):
     def sbom_hashes(self, entry: Any) -> list[str]:
         return [h.removeprefix("sha256:") for h in entry.hashes]
 
+    def compare_versions(self, a: str, b: str) -> int:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            left, right = Version(a), Version(b)
+        except InvalidVersion:
+            return super().compare_versions(a, b)
+        return (left > right) - (left < right)
+
     def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
         """The locked files for this platform and interpreter (found in the index on the host),
         a hashed requirements file, and uv to install them offline into VENV_DIR."""

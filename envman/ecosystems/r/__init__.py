@@ -90,6 +90,15 @@ class REcosystem(Ecosystem):
 
         return f"pkg:cran/{quote(entry.name)}@{quote(entry.version)}"
 
+    def compare_versions(self, a: str, b: str) -> int:
+        from envman.ecosystems.r.versions import VersionError, version_key
+
+        try:
+            left, right = version_key(a), version_key(b)
+        except VersionError:
+            return super().compare_versions(a, b)
+        return (left > right) - (left < right)
+
     def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
         from envman.ecosystems.r.fragment import to_fragment
 
