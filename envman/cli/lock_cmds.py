@@ -149,5 +149,34 @@ def _why_parser(commands: Any) -> None:
     parser.set_defaults(handler=why)
 
 
+def tree(args: argparse.Namespace) -> int:
+    """Print the dependency tree of an environment across ecosystems."""
+    from envman.exporting import select
+    from envman.tree import tree_data, tree_lines
+
+    manifest, env_name, _platform, plock = select(Path(args.file), args.env, args.platform)
+    data = tree_data(manifest, plock, env_name, invert=args.invert)
+    if args.invert and not data:
+        from envman.errors import BadInputError
+
+        raise BadInputError(f"{args.invert!r} is not in the lock of {env_name}")
+    if args.json:
+        emit_json({"environment": env_name, "invert": args.invert, "ecosystems": data})
+    else:
+        for line in tree_lines(data):
+            sys.stdout.write(line + "\n")
+    return EXIT_OK
+
+
+def _tree_parser(commands: Any) -> None:
+    parser = commands.add_parser("tree", help="Show the dependency tree of an environment across ecosystems.")
+    parser.add_argument("--env", help="Environment (default: the only one, or production).")
+    parser.add_argument("--platform", help="Platform (default: the first declared).")
+    parser.add_argument("--invert", metavar="NAME", help="Show what brings NAME in, up to the manifest's roots.")
+    add_manifest_option(parser)
+    parser.add_argument("--json", action="store_true", help="Print the tree as JSON.")
+    parser.set_defaults(handler=tree)
+
+
 # command name -> the function that adds its subparser (envman.cli.main builds only the one run)
-PARSERS = {"lock": _lock_parser, "export": _export_parser, "why": _why_parser}
+PARSERS = {"lock": _lock_parser, "export": _export_parser, "why": _why_parser, "tree": _tree_parser}

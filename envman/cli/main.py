@@ -24,6 +24,7 @@ COMMANDS = {
     "lock": "envman.cli.lock_cmds",
     "export": "envman.cli.lock_cmds",
     "why": "envman.cli.lock_cmds",
+    "tree": "envman.cli.lock_cmds",
     "render": "envman.cli.image_cmds",
     "build": "envman.cli.image_cmds",
     "snapshot": "envman.cli.drift_cmds",
