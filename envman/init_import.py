@@ -31,7 +31,7 @@ def import_file(path: Path) -> dict[str, Any]:
 
 
 TEMPLATE_HEAD = """\
-# yaml-language-server: $schema=https://raw.githubusercontent.com/envman/envman/main/schemas/envman.schema.json
+# yaml-language-server: $schema=.envman/envman.schema.json
 # envman manifest: declare what this project needs; `envman lock` pins it in envman.lock.
 version: 1
 name: {name}

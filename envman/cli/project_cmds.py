@@ -35,10 +35,43 @@ def init(args: argparse.Namespace) -> int:
         parse_manifest(text, str(path))  # what we write must validate
     try:
         atomic_write_text(path, text)
+        schema = write_schemas(path.parent / SCHEMA_DIR)
     except OSError as exc:
         raise BadInputError(f"{path}: cannot write the manifest: {exc.strerror or exc}") from None
-    stderr_line(f"wrote {path}; next: `envman lock`")
+    stderr_line(f"wrote {path} (editors validate it offline against {schema}); next: `envman lock`")
     return 0
+
+
+SCHEMA_DIR = ".envman"  # init writes the schemas here; the manifest's $schema line names it
+
+
+def write_schemas(folder: Path) -> Path:
+    """The JSON Schemas of this envman's manifest and lock; returns the manifest's."""
+    from envman.atomic import atomic_write_text
+    from envman.schemas import render_schemas
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in render_schemas().items():
+        atomic_write_text(folder / name, text)
+    return folder / "envman.schema.json"
+
+
+def schema(args: argparse.Namespace) -> int:
+    """Write the JSON Schemas of envman.yaml and envman.lock (for editors and CI)."""
+    from envman.errors import BadInputError
+
+    try:
+        written = write_schemas(Path(args.output))
+    except OSError as exc:
+        raise BadInputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    stderr_line(f"wrote {written} and envman-lock.schema.json beside it")
+    return 0
+
+
+def _schema_parser(commands: Any) -> None:
+    parser = commands.add_parser("schema", help="Write the JSON Schemas of envman.yaml and envman.lock.")
+    parser.add_argument("-o", "--output", metavar="DIR", default=SCHEMA_DIR, help=f"Folder (default: {SCHEMA_DIR}).")
+    parser.set_defaults(handler=schema)
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -90,4 +123,4 @@ def _validate_parser(commands: Any) -> None:
 
 
 # command name -> the function that adds its subparser (envman.cli.main builds only the one run)
-PARSERS = {"init": _init_parser, "validate": _validate_parser}
+PARSERS = {"init": _init_parser, "validate": _validate_parser, "schema": _schema_parser}

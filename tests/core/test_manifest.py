@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.python.conftest import run_envman
@@ -68,8 +70,14 @@ def test_init_writes_valid_commented_manifest(tmp_path):
     done = run_envman("init", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "envman.yaml").read_text()
-    assert text.startswith("# yaml-language-server: $schema=")
+    assert text.startswith("# yaml-language-server: $schema=.envman/envman.schema.json\n")
+    schema = json.loads((tmp_path / ".envman" / "envman.schema.json").read_text())  # the reference resolves, offline
+    assert schema["$id"].endswith("envman.schema.json") and "properties" in schema
+    assert (tmp_path / ".envman" / "envman-lock.schema.json").is_file()
     assert run_envman("validate", cwd=tmp_path).returncode == 0
+    out = tmp_path / "elsewhere"
+    assert run_envman("schema", "-o", str(out), cwd=tmp_path).returncode == 0
+    assert (out / "envman.schema.json").read_text() == (tmp_path / ".envman" / "envman.schema.json").read_text()
     assert run_envman("init", cwd=tmp_path).returncode == 2  # refuses to overwrite
 
 
