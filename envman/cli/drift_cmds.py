@@ -123,6 +123,27 @@ def sync(args: argparse.Namespace) -> int:
     return EXIT_DIFFERS if remaining else EXIT_OK
 
 
+def run(args: argparse.Namespace) -> int:
+    """Sync the project's own environments with the lock, then run a command with them first."""
+    from envman.running import run_in_environments
+    from envman.targets import Project
+
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    return run_in_environments(Project(Path(args.file)), args.env, command, sys.stderr)
+
+
+def _run_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "run", help="Run a command in the project's environments (.venv, .envman/r-library, .envman/jars), synced with the lock first."
+    )
+    parser.add_argument("--env", help="Environment (default: the only one, or production).")
+    add_manifest_option(parser)
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD", help="The command and its arguments.")
+    parser.set_defaults(handler=run)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -202,4 +223,4 @@ def _sync_parser(commands: Any) -> None:
 
 
 # command name -> the function that adds its subparser (envman.cli.main builds only the one run)
-PARSERS = {"snapshot": _snapshot_parser, "check": _check_parser, "diff": _diff_parser, "sync": _sync_parser}
+PARSERS = {"run": _run_parser, "snapshot": _snapshot_parser, "check": _check_parser, "diff": _diff_parser, "sync": _sync_parser}

@@ -32,6 +32,7 @@ COMMANDS = {
     "check": "envman.cli.drift_cmds",
     "diff": "envman.cli.drift_cmds",
     "sync": "envman.cli.drift_cmds",
+    "run": "envman.cli.drift_cmds",
 }
 DESCRIPTION = "One manifest, one lock across Python, R, JVM and conda; images that are the lock; drift checks."
 

@@ -307,3 +307,20 @@ class Ecosystem(ABC):
     def sync_location(self, kind: str, value: str, environment: Mapping[str, Any]) -> str:
         """The location to change for a syncable TARGET (after probing it)."""
         return value
+
+    def local_target(self, project_dir: Path) -> str | None:
+        """The TARGET `envman run` keeps in sync for this ecosystem in a project folder
+        (`python:.venv/bin/python`, …), or None when it has none."""
+        return None
+
+    def run_environment(self, location: str, entries: list[Any]) -> dict[str, str]:
+        """Environment variables that make `location` the one a command sees (`{"PATH":
+        "/x/bin:$PATH"}`: `$NAME` is replaced by the current value, or dropped with its
+        separator when that is unset)."""
+        return {}
+
+    def create_target(self, kind: str, value: str, section: Mapping[str, Any] | None, dry_run: bool) -> str | None:
+        """Make a missing syncable TARGET (an empty venv, library or folder) so sync can fill
+        it, as `uv sync` creates `.venv`; returns what was (or, dry, would be) done, or None
+        when the target exists or cannot be made here."""
+        return None

@@ -50,6 +50,11 @@ def sync_target(spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO)
     platform = ctx.platform or DEFAULT_PLATFORM
     plock = lock.platform_lock(environment, platform)
     ctx = ctx._replace(environment=environment, platform=platform, deep=True, known=known_artifacts([plock]))
+    created = eco.create_target(spec.kind, spec.value, (project.manifest_data() or {}).get(eco.name), dry_run)
+    if created:
+        out.write(printable(f"{spec.text}: {'would ' if dry_run else ''}{created}") + "\n")
+        if dry_run:
+            return True
     expected = snapshot_from_lock(TargetSpec(f"lock:{environment}", "lock", environment, platform), ctx)
     installed = probe_target(spec, ctx)
     location = eco.sync_location(spec.kind, spec.value, installed.environment)

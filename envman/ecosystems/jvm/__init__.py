@@ -126,6 +126,24 @@ class JvmEcosystem(Ecosystem):
             return {"dirs": dirs, "java": "auto", "max_bytes": _max_bytes()} if dirs else None
         return {"dirs": list(places) or _split(label) or list(DEFAULT_JAR_DIRS), "java": "auto", "max_bytes": _max_bytes()}
 
+    def local_target(self, project_dir: Path) -> str | None:
+        return f"jars:{project_dir / '.envman' / 'jars'}"
+
+    def run_environment(self, location: str, entries: list[Any]) -> dict[str, str]:
+        from envman.ecosystems.jvm.export import classpath_order
+        from envman.ecosystems.jvm.sync import jar_filename
+
+        paths = (os.path.join(location, jar_filename(e.name, e.version)) for e in classpath_order(entries, []))
+        jars = [path for path in paths if os.path.isfile(path)]  # in the lock's classpath order
+        return {"CLASSPATH": ":".join(jars) + ":$CLASSPATH"} if jars else {}
+
+    def create_target(self, kind: str, value: str, section: Mapping[str, Any] | None, dry_run: bool) -> str | None:
+        if kind != "jars" or os.path.exists(value):
+            return None
+        if not dry_run:
+            os.makedirs(value)
+        return f"create the jar folder {value}"
+
     def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
         from envman.errors import UnreachableError
 

@@ -17,6 +17,8 @@ from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
 from envman.ecosystems.python.probe import normalize_name
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from packaging.version import Version
 
     from envman.ecosystems.base import Fragment, FragmentContext, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
@@ -132,6 +134,18 @@ class PythonEcosystem(Ecosystem):
     # -- probing ----------------------------------------------------------------------------
     def probe_options(self, places: tuple[str, ...], label: str | None, where: str) -> dict[str, Any] | None:
         return {}  # asked for whenever the probe runs with an interpreter
+
+    def local_target(self, project_dir: Path) -> str | None:
+        return f"python:{project_dir / '.venv' / 'bin' / 'python'}"
+
+    def run_environment(self, location: str, entries: list[Any]) -> dict[str, str]:
+        venv = os.path.dirname(os.path.dirname(location))
+        return {"VIRTUAL_ENV": venv, "PATH": f"{venv}/bin:$PATH"}
+
+    def create_target(self, kind: str, value: str, section: Mapping[str, Any] | None, dry_run: bool) -> str | None:
+        from envman.ecosystems.python.sync import create_venv
+
+        return create_venv(value, str((section or {}).get("version") or DEFAULT_PYTHON_VERSION), dry_run)
 
     def target_options(self, kind: str, value: str, what: str) -> dict[str, Any]:
         from envman.errors import UnreachableError

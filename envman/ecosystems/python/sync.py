@@ -11,12 +11,36 @@ from envman.ecosystems.python.probe import normalize_name
 from envman.errors import SyncError
 from envman.fetch import run_installer
 
-__all__ = ["sync_venv", "is_venv"]
+__all__ = ["sync_venv", "is_venv", "create_venv"]
 
 
 def is_venv(executable: str) -> bool:
     path = Path(executable)
     return any((parent / "pyvenv.cfg").is_file() for parent in (path.parent.parent, path.parent))
+
+
+def create_venv(interpreter: str, version: str, dry_run: bool) -> str | None:
+    """`VENV/bin/python` that does not exist yet: make VENV with uv for the interpreter that
+    matches python.version on PATH (or one of uv's managed Pythons when UV_PYTHON_DOWNLOADS
+    allows downloads; never by default). None when there is nothing to create."""
+    import os
+
+    import uv
+
+    path = Path(interpreter)
+    if path.exists() or path.parent.name not in ("bin", "Scripts") or not path.name.startswith("python"):
+        return None
+    venv = path.parent.parent
+    if venv.exists() and any(venv.iterdir()):
+        raise SyncError(f"python:{interpreter}: {venv} exists but is not a virtual environment; refusing to touch it")
+    what = f"create the virtual environment {venv} (Python {version})"
+    if dry_run:
+        return what
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": os.environ.get("UV_PYTHON_DOWNLOADS", "never")}
+    run_installer([uv.find_uv_bin(), "venv", "--quiet", "--no-config", "--python", version, str(venv)], f"python:{interpreter}: uv venv", env=env)
+    if not path.exists():
+        raise SyncError(f"python:{interpreter}: uv made {venv}, but it has no {path.name}")
+    return what
 
 
 def sync_venv(request: SyncRequest) -> None:

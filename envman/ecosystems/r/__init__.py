@@ -125,6 +125,19 @@ class REcosystem(Ecosystem):
             raise UnreachableError(f"{what}: no Rscript at {value}")
         return {"rscript": exe, "max_bytes": _max_bytes()}
 
+    def local_target(self, project_dir: Path) -> str | None:
+        return f"rlib:{project_dir / '.envman' / 'r-library'}"
+
+    def run_environment(self, location: str, entries: list[Any]) -> dict[str, str]:
+        return {"R_LIBS": f"{location}:$R_LIBS"}
+
+    def create_target(self, kind: str, value: str, section: Mapping[str, Any] | None, dry_run: bool) -> str | None:
+        if kind != "rlib" or os.path.exists(value):
+            return None
+        if not dry_run:
+            os.makedirs(value)
+        return f"create the R library {value}"
+
     def check_probe(self, kind: str, options: Mapping[str, Any], data: Mapping[str, Any], what: str) -> None:
         from envman.errors import UnreachableError
 
