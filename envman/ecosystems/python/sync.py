@@ -37,7 +37,8 @@ def create_venv(interpreter: str, version: str, dry_run: bool) -> str | None:
     if dry_run:
         return what
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": os.environ.get("UV_PYTHON_DOWNLOADS", "never")}
-    run_installer([uv.find_uv_bin(), "venv", "--quiet", "--no-config", "--python", version, str(venv)], f"python:{interpreter}: uv venv", env=env)
+    argv = [uv.find_uv_bin(), "venv", "--quiet", "--no-config", "--python", version, str(venv)]
+    run_installer(argv, f"python:{interpreter}: uv venv", env=env)
     if not path.exists():
         raise SyncError(f"python:{interpreter}: uv made {venv}, but it has no {path.name}")
     return what
