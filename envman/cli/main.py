@@ -22,6 +22,7 @@ COMMANDS = {
     "init": "envman.cli.project_cmds",
     "validate": "envman.cli.project_cmds",
     "schema": "envman.cli.project_cmds",
+    "completion": "envman.cli.project_cmds",
     "lock": "envman.cli.lock_cmds",
     "export": "envman.cli.lock_cmds",
     "why": "envman.cli.lock_cmds",

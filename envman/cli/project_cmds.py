@@ -68,6 +68,26 @@ def schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def completion(args: argparse.Namespace) -> int:
+    """Print a shell completion script built from the full command line (shtab)."""
+    import shtab
+
+    from envman.cli.main import build_parser
+
+    sys.stdout.write(shtab.complete(build_parser(), shell=args.shell))
+    return 0
+
+
+def _completion_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "completion",
+        help="Print a shell completion script: `envman completion bash > /etc/bash_completion.d/envman`, "
+        "or `eval \"$(envman completion zsh)\"` in ~/.zshrc.",
+    )
+    parser.add_argument("shell", choices=["bash", "zsh", "tcsh"], help="The shell.")
+    parser.set_defaults(handler=completion)
+
+
 def _schema_parser(commands: Any) -> None:
     parser = commands.add_parser("schema", help="Write the JSON Schemas of envman.yaml and envman.lock.")
     parser.add_argument("-o", "--output", metavar="DIR", default=SCHEMA_DIR, help=f"Folder (default: {SCHEMA_DIR}).")
@@ -123,4 +143,4 @@ def _validate_parser(commands: Any) -> None:
 
 
 # command name -> the function that adds its subparser (envman.cli.main builds only the one run)
-PARSERS = {"init": _init_parser, "validate": _validate_parser, "schema": _schema_parser}
+PARSERS = {"init": _init_parser, "validate": _validate_parser, "schema": _schema_parser, "completion": _completion_parser}
