@@ -30,8 +30,15 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
+# -q/--quiet and -v/--verbose, accepted anywhere on the command line (envman.cli.main)
+VERBOSITY = {"level": 0}  # -1 quiet, 0 normal, 1 verbose
+
+
 def stderr_line(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    """A message for people on stderr (progress, notes, summaries); -q silences it. Errors
+    and results never go through here."""
+    if VERBOSITY["level"] >= 0:
+        sys.stderr.write(text + "\n")
 
 
 def color() -> bool:
@@ -78,8 +85,15 @@ def places_from(args: argparse.Namespace) -> Any:
 
 @contextmanager
 def progress(title: str) -> Iterator[Callable[[str], None]]:
-    """A spinner on a TTY (stderr), nothing when piped. Yields update(message)."""
-    if not sys.stderr.isatty():
+    """A spinner on a TTY (stderr), nothing when piped (with -v: one line per step, with the
+    time since the start; -q: nothing). Yields update(message)."""
+    if VERBOSITY["level"] > 0:
+        import time
+
+        started = time.monotonic()
+        yield lambda message: sys.stderr.write(f"{title}: {message} ({time.monotonic() - started:.1f}s)\n")
+        return
+    if VERBOSITY["level"] < 0 or not sys.stderr.isatty():
         yield lambda message: None
         return
     from rich.console import Console

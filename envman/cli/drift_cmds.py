@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from envman.cli.common import add_manifest_option, add_place_options, check_format, color, places_from
+from envman.cli.common import add_manifest_option, add_place_options, check_format, color, places_from, stderr_line
 from envman.errors import EXIT_DIFFERS, EXIT_OK, EnvmanError
 
 __all__ = ["PARSERS"]
@@ -68,7 +68,7 @@ def snapshot(args: argparse.Namespace) -> int:
         from envman.report.text import printable
 
         write_snapshot(Path(args.output), text)
-        sys.stderr.write(f"envman: wrote snapshot of {printable(args.target)} to {printable(args.output)}\n")
+        stderr_line(f"envman: wrote snapshot of {printable(args.target)} to {printable(args.output)}")
     else:
         sys.stdout.write(text)
     return EXIT_OK

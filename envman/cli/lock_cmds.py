@@ -50,9 +50,8 @@ def lock(args: argparse.Namespace) -> int:
             "changes": [c.as_dict() for c in moved],
         })
         return EXIT_OK
-    if not args.quiet:
-        for line in change_lines(moved):
-            stderr_line(line)
+    for line in change_lines(moved):
+        stderr_line(line)
     seconds = time.monotonic() - started
     total = sum(len(p.entries(e)) for ps in outcome.lock.environments.values() for p in ps.values() for e in ecosystems_names())
     if not outcome.resolved and not changed:
@@ -125,7 +124,6 @@ def _lock_parser(commands: Any) -> None:
     parser.add_argument("--offline", action="store_true", help="Use only the local cache.")
     parser.add_argument("--dry-run", action="store_true", help="Resolve and show what would change; write nothing.")
     parser.add_argument("--json", action="store_true", help="Print a JSON summary with every change.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Do not list the changed packages.")
     parser.set_defaults(handler=lock)
 
 

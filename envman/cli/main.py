@@ -43,6 +43,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     others are names only), since a process runs one command."""
     parser = argparse.ArgumentParser(prog="envman", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="Show tracebacks (exit codes are unchanged).")
+    parser.add_argument("-q", "--quiet", action="store_true", help="Only results and errors (any command, anywhere on the line).")
+    parser.add_argument("-v", "--verbose", action="store_true", help="Progress as plain lines with times (any command).")
     parser.add_argument("--version", action="version", version=f"envman {__version__}")
     parser.add_argument("--project", metavar="DIR", help="The project folder (default: found from the current folder upwards).")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -54,6 +56,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _take_verbosity(args: list[str]) -> list[str]:
+    """-q/--quiet and -v/--verbose anywhere before `--` (every command takes them)."""
+    from envman.cli.common import VERBOSITY
+
+    end = args.index("--") if "--" in args else len(args)
+    head, tail = args[:end], args[end:]
+    quiet = sum(a in ("-q", "--quiet") for a in head)
+    verbose = sum(a in ("-v", "--verbose") for a in head)
+    VERBOSITY["level"] = -1 if quiet else (1 if verbose else 0)
+    return [a for a in head if a not in ("-q", "--quiet", "-v", "--verbose")] + tail
+
+
 def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("ENVMAN_DEBUG") == "1"
 
@@ -63,6 +77,7 @@ def run(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
     args = [a for a in args if a != "--debug"]
+    args = _take_verbosity(args)
     first = next((a for a in args if not a.startswith("-")), None)
     parser = build_parser(first if first in COMMANDS else None)
     if not args:

@@ -62,3 +62,16 @@ def test_lock_prints_changes_and_dry_run_writes_nothing(tmp_path, repos_url):
     assert run_envman("lock", "--check", cwd=tmp_path).returncode == 0
     again = run_envman("lock", cwd=tmp_path)
     assert "is up to date" in again.stderr and "Added" not in again.stderr
+
+
+def test_quiet_and_verbose_work_anywhere_on_the_line(tmp_path, repos_url):
+    (tmp_path / "envman.yaml").write_text(manifest_text(repos_url))
+    quiet = run_envman("lock", "-q", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == "" and (tmp_path / "envman.lock").is_file()
+    manifest = tmp_path / "envman.yaml"
+    manifest.write_text(manifest.read_text().replace('packages: ["R6"]', 'packages: ["R6", "withr"]'))
+    verbose = run_envman("-v", "lock", cwd=tmp_path)
+    assert verbose.returncode == 0
+    assert "locking: resolving r (" in verbose.stderr and "  r: Added withr v2.5.0" in verbose.stderr
+    run_quiet = run_envman("run", "-q", "--", "sh", "-c", "echo -q", cwd=tmp_path)  # after `--`, -q is the command's
+    assert run_quiet.stdout == "-q\n"
