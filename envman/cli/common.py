@@ -91,7 +91,11 @@ def progress(title: str) -> Iterator[Callable[[str], None]]:
         import time
 
         started = time.monotonic()
-        yield lambda message: sys.stderr.write(f"{title}: {message} ({time.monotonic() - started:.1f}s)\n")
+
+        def line(message: str) -> None:
+            sys.stderr.write(f"{title}: {message} ({time.monotonic() - started:.1f}s)\n")
+
+        yield line
         return
     if VERBOSITY["level"] < 0 or not sys.stderr.isatty():
         yield lambda message: None
