@@ -80,8 +80,18 @@ def _explain_failure(tool: str, job: CompileJob, stderr: str) -> Exception:
             f"Python package index unreachable ({', '.join(redact_text(u) for u in named[:3])}):\n{summary}"
         )
     if "No solution found" in text or "ResolutionImpossible" in text or "Could not find a version" in text or "not found in the" in text:
-        return ResolutionError(f"no Python resolution: the requirements conflict:\n{summary}")
+        return ResolutionError(f"no Python resolution: the requirements conflict:\n{summary}{_suggestions(job, text)}")
     return ResolutionError(f"{tool} could not resolve the Python section:\n{summary}")
+
+
+def _suggestions(job: CompileJob, text: str) -> str:
+    from envman.ecosystems.python.suggest import advice, missing_projects
+    from envman.http import HttpClient
+
+    missing = missing_projects(text)
+    if not missing or job.offline:
+        return ""
+    return advice(missing, job.index_url or "https://pypi.org/simple", HttpClient())
 
 
 def _selection_args(job: CompileJob, work: Path, tool: str = "uv") -> list[str]:
