@@ -147,6 +147,77 @@ def _why_parser(commands: Any) -> None:
     parser.set_defaults(handler=why)
 
 
+def add(args: argparse.Namespace) -> int:
+    """Add SPECs to envman.yaml (comments and layout kept), then lock."""
+    return _edit(args, add=list(args.specs), remove=[])
+
+
+def remove(args: argparse.Namespace) -> int:
+    """Remove packages from envman.yaml, then lock."""
+    return _edit(args, add=[], remove=list(args.names))
+
+
+def _edit(args: argparse.Namespace, add: list[str], remove: list[str]) -> int:
+    from envman.editing import apply_edit, edit_manifest, infer_ecosystem, owner_of
+    from envman.lockchanges import change_lines, lock_changes
+    from envman.locking import LockOptions, update_lock
+    from envman.manifest import read_manifest
+
+    manifest_path = Path(args.file)
+    text, manifest = read_manifest(manifest_path)
+    declared = list(manifest.declared_ecosystems())
+    groups: dict[str, list[str]] = {}
+    for item in add:
+        groups.setdefault(infer_ecosystem(item, declared, args.ecosystem), []).append(item)
+    for item in remove:
+        groups.setdefault(owner_of(item, manifest, args.env, args.ecosystem), []).append(item)
+    new_text = text
+    for ecosystem, items in groups.items():
+        new_text = edit_manifest(new_text, str(manifest_path), ecosystem, args.env,
+                                 add=items if add else [], remove=items if remove else [])
+    if args.no_lock:
+        from envman.atomic import atomic_write_text
+        from envman.manifest import parse_manifest
+
+        parse_manifest(new_text, str(manifest_path))
+        atomic_write_text(manifest_path, new_text)
+        stderr_line(f"wrote {manifest_path} (not locked: --no-lock)")
+        return EXIT_OK
+
+    def lock() -> Any:
+        with progress("locking") as update:
+            return update_lock(manifest_path, LockOptions(), update, warn=stderr_line)
+
+    lock_path, changed, outcome = apply_edit(manifest_path, new_text, text, lock)
+    for line in change_lines(lock_changes(outcome.previous, outcome.lock) if changed else []):
+        stderr_line(line)
+    stderr_line(f"wrote {manifest_path} and {lock_path}")
+    return EXIT_OK
+
+
+def _edit_options(parser: Any) -> None:
+    parser.add_argument("--env", help="Add to (remove from) this environment's additions instead of the top-level set.")
+    group = parser.add_mutually_exclusive_group()
+    for name in ("python", "r", "jvm", "conda"):
+        group.add_argument(f"--{name}", dest="ecosystem", action="store_const", const=name, help=f"The {name} section.")
+    parser.add_argument("--no-lock", action="store_true", help="Only edit envman.yaml.")
+    add_manifest_option(parser)
+
+
+def _add_parser(commands: Any) -> None:
+    parser = commands.add_parser("add", help="Add packages to envman.yaml (keeping its comments and layout), then lock.")
+    parser.add_argument("specs", nargs="+", metavar="SPEC", help='e.g. "pandas>=2.1", "ggplot2 (>= 3.4)", g:a:1.0')
+    _edit_options(parser)
+    parser.set_defaults(handler=add)
+
+
+def _remove_parser(commands: Any) -> None:
+    parser = commands.add_parser("remove", help="Remove packages from envman.yaml, then lock.")
+    parser.add_argument("names", nargs="+", metavar="NAME")
+    _edit_options(parser)
+    parser.set_defaults(handler=remove)
+
+
 def tree(args: argparse.Namespace) -> int:
     """Print the dependency tree of an environment across ecosystems."""
     from envman.exporting import select
@@ -177,4 +248,6 @@ def _tree_parser(commands: Any) -> None:
 
 
 # command name -> the function that adds its subparser (envman.cli.main builds only the one run)
-PARSERS = {"lock": _lock_parser, "export": _export_parser, "why": _why_parser, "tree": _tree_parser}
+PARSERS = {
+    "lock": _lock_parser, "export": _export_parser, "why": _why_parser, "tree": _tree_parser, "add": _add_parser, "remove": _remove_parser,
+}

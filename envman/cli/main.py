@@ -27,6 +27,8 @@ COMMANDS = {
     "export": "envman.cli.lock_cmds",
     "why": "envman.cli.lock_cmds",
     "tree": "envman.cli.lock_cmds",
+    "add": "envman.cli.lock_cmds",
+    "remove": "envman.cli.lock_cmds",
     "render": "envman.cli.image_cmds",
     "build": "envman.cli.image_cmds",
     "snapshot": "envman.cli.drift_cmds",
