@@ -14,26 +14,24 @@ from envman.errors import BadInputError
 
 __all__ = ["infer_ecosystem", "owner_of", "edit_manifest", "apply_edit", "spec_name"]
 
-_MAVEN = re.compile(r"^[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+){1,3}$")
-_R_CONSTRAINT = re.compile(r"\(\s*(>=|<=|==|>|<|!=)")
 
 
 def infer_ecosystem(spec: str, declared: list[str], chosen: str | None) -> str:
-    """The flag, else what the spec says (a Maven coordinate, an R `(>= …)`, a conda
-    `channel::name`), else the only declared ecosystem, else python when declared."""
+    """The flag, else the ecosystem whose spec form this is (Ecosystem.claims_spec: a Maven
+    coordinate, an R `(>= …)`, a conda `channel::name`), else the only declared section,
+    else the declared section that takes plain names by default (Python)."""
     if chosen:
         return chosen
-    if _MAVEN.match(spec):
-        return "jvm"
-    if _R_CONSTRAINT.search(spec):
-        return "r"
-    if "::" in spec:
-        return "conda"
+    for eco in ecosystems.all_ecosystems():
+        if eco.claims_spec(spec):
+            return eco.name
     if len(declared) == 1:
         return declared[0]
-    if "python" in declared:
-        return "python"
-    raise BadInputError(f"cannot tell which ecosystem {spec!r} belongs to; add --python, --r, --jvm or --conda")
+    defaults = [eco.name for eco in ecosystems.all_ecosystems() if eco.add_default and eco.name in declared]
+    if defaults:
+        return defaults[0]
+    flags = ", ".join(f"--{name}" for name in declared)
+    raise BadInputError(f"cannot tell which section {spec!r} belongs to; add one of {flags}")
 
 
 def owner_of(name: str, manifest: Any, environment: str | None, chosen: str | None) -> str:

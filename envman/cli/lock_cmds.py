@@ -198,8 +198,10 @@ def _edit(args: argparse.Namespace, add: list[str], remove: list[str]) -> int:
 def _edit_options(parser: Any) -> None:
     parser.add_argument("--env", help="Add to (remove from) this environment's additions instead of the top-level set.")
     group = parser.add_mutually_exclusive_group()
-    for name in ("python", "r", "jvm", "conda"):
-        group.add_argument(f"--{name}", dest="ecosystem", action="store_const", const=name, help=f"The {name} section.")
+    from envman import ecosystems
+
+    for name in ecosystems.names():
+        group.add_argument(f"--{name}", dest="ecosystem", action="store_const", const=name, help=f"The `{name}` section.")
     parser.add_argument("--no-lock", action="store_true", help="Only edit envman.yaml.")
     add_manifest_option(parser)
 

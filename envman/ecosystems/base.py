@@ -117,6 +117,7 @@ class Ecosystem(ABC):
     name: ClassVar[str]  # manifest section, lock key, snapshot key, finding's `ecosystem`
     title: ClassVar[str]  # for messages: "Python", "R", "JVM", "conda"
     items_key: ClassVar[str] = "packages"  # the section's (and overlays') list of requirements
+    add_default: ClassVar[bool] = False  # `envman add SPEC` with no other clue goes here (Python)
     export_formats: ClassVar[tuple[str, ...]] = ()
     lockable: ClassVar[bool] = True  # False: the section is validated but `lock` refuses it
 
@@ -181,6 +182,11 @@ class Ecosystem(ABC):
     def shown(self, pkg: InstalledPackage) -> str:
         """The version as reports show it."""
         return pkg.version
+
+    def claims_spec(self, spec: str) -> bool:
+        """True when a requirement's own form says it is this ecosystem's (`envman add`
+        infers the section from it: a Maven coordinate, an R `(>= …)`, a conda `ch::name`)."""
+        return False
 
     def compare_versions(self, a: str, b: str) -> int:
         """-1, 0 or 1 as version a is older, equal or newer than b (`lock` says "upgraded" or

@@ -92,7 +92,11 @@ def plan_image(manifest_path: Path, env: str | None, platform: str | None, servi
     if manifest.name:
         labels["org.opencontainers.image.title"] = manifest.name
     for fragment in fragments:
-        env_pairs.update(fragment.env)
+        for name, value in fragment.env.items():
+            # a later layer's `X=…:$X` goes before an earlier layer's value (PATH: the
+            # venv's bin, then conda's, then the base's), instead of replacing it
+            earlier = env_pairs.get(name)
+            env_pairs[name] = value.replace(f"${name}", earlier) if earlier is not None and f"${name}" in value else value
         labels.update(fragment.labels)
     return ImagePlan(
         manifest_path=manifest_path,

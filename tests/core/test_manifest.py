@@ -117,9 +117,15 @@ def test_init_from_renv_and_pom(tmp_path):
     assert "cli (== 3.6.2)" in text and "org.x:a:1.0" in text and "org.x:t" not in text
 
 
-def test_conda_section_is_refused_clearly_until_its_resolver_exists(tmp_path):
-    (tmp_path / "envman.yaml").write_text("version: 1\npython: {packages: [six]}\nconda:\n  packages: [gdal]\n")
+def test_a_conda_section_that_cannot_be_locked_leaves_no_lock(tmp_path):
+    """conda is locked with py-rattler (tests/conda/); a channel nobody serves is exit 4."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "envman.yaml").write_text(f'version: 1\nconda:\n  channels: ["http://127.0.0.1:{port}/c"]\n  packages: [gdal]\n')
     done = run_envman("lock", cwd=tmp_path)
-    assert done.returncode == 2
-    assert "conda" in done.stderr and "not supported" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 4, done.stderr
+    assert f"127.0.0.1:{port}/c" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "envman.lock").exists()

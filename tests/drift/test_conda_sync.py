@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from envman.ecosystems.conda.entry import CondaEntry
-from envman.ecosystems.conda.install import install_package
 from envman.lockfile import PlatformLock
 from tests.drift.builders import CONDA_PLACEHOLDER, make_conda_package, sha256_file
 from tests.drift.conftest import run_envman, write_project
@@ -42,10 +41,12 @@ def test_conda_prefix_sync_check_deep_and_back(tmp_path):
     assert lib.startswith(b"\0pre" + str(prefix).encode() + b"/share\0")
     assert len(lib) == len(b"\0pre" + CONDA_PLACEHOLDER.encode() + b"/share\0post")
 
-    # drift: an older tool, an extra package, an edited file
-    (prefix / "conda-meta" / "tool-2.0-h1_0.json").unlink()
-    install_package(prefix, tool_old, _entry(tool_old, "tool", "1.9", "h0_0"), "test")
-    install_package(prefix, junk, _entry(junk, "junk", "0.1", "h0_0"), "test")
+    # drift: an older tool and an extra package (synced from another lock), an edited file
+    other = write_project(tmp_path / "other", "version: 1\nconda:\n  packages: [zlib, tool, junk]\n",
+                          {"linux-64": PlatformLock(conda=[entries[0], _entry(tool_old, "tool", "1.9", "h0_0"),
+                                                           _entry(junk, "junk", "0.1", "h0_0")])})
+    assert run_envman("sync", "-f", str(other), f"conda:{prefix}").returncode == 0
+    assert not (prefix / "conda-meta" / "tool-2.0-h1_0.json").exists()
     (prefix / "lib" / "libz.so.1").write_bytes(b"patched")
     proc = run_envman(*check)
     assert proc.returncode == 1

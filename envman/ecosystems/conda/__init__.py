@@ -1,9 +1,14 @@
-"""The conda ecosystem. Prefixes can be probed, checked, diffed and synced; a `conda:`
-section is validated but not locked yet (the py-rattler resolver is a later issue).
+"""The conda ecosystem: `conda:` sections solved with py-rattler for every platform, prefixes
+probed, checked, diffed and synced, images with a conda layer.
 
-Modules: section (manifest section, match specs), entry (lock entry), probe_target (stdlib:
-conda-meta records, in the target and here), install (link verified packages into a
-prefix), importers (`init --from environment.yml`).
+Modules: section (manifest section, match specs validated with py-rattler), grammar (names,
+versions, builds, URLs in a lock), entry (lock entry), channels (channel names and URLs,
+credentials kept out of the lock), platforms (virtual packages per platform), resolve (the
+solve: py-rattler, one gateway, all platforms), export (conda-lock.yml, @EXPLICIT,
+environment.yml), importers (`init --from environment.yml | conda-lock.yml`),
+probe_target (stdlib: conda-meta records, in the target and here), install (py-rattler
+links packages into a prefix: sync and the image's builder stage), verify (a package
+checked whole before it is linked), sync (`sync conda:PREFIX`), image (the image's layer).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
 
 if TYPE_CHECKING:
-    from envman.ecosystems.base import Importer, LockedEntries, ResolveRequest, Services, SyncRequest
+    from envman.ecosystems.base import Fragment, FragmentContext, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
 
 __all__ = ["ECOSYSTEM", "CondaEcosystem", "record_bytes"]
 
@@ -26,7 +31,7 @@ _AUTO_ROOT = "/opt"  # without a place or label, prefixes are looked for under /
 class CondaEcosystem(Ecosystem):
     name = "conda"
     title = "conda"
-    lockable = False
+    export_formats = ("conda-lock", "explicit", "environment")
     target_forms = ("conda:PREFIX",)
     target_kinds = ("conda",)
     syncable_kinds = ("conda",)
@@ -45,6 +50,9 @@ class CondaEcosystem(Ecosystem):
 
         return {re.split(r"[\s=<>!~\[]", str(item).split("::")[-1].strip(), maxsplit=1)[0] for item in requirements}
 
+    def claims_spec(self, spec: str) -> bool:
+        return "::" in spec
+
     def same_version(self, a: InstalledPackage, b: InstalledPackage) -> bool:
         build_a, build_b = a.extra.get("build"), b.extra.get("build")
         return a.version == b.version and (not build_a or not build_b or build_a == build_b)
@@ -54,16 +62,37 @@ class CondaEcosystem(Ecosystem):
         return f"{pkg.version} {build}" if build else pkg.version
 
     def resolve(self, request: ResolveRequest, services: Services) -> LockedEntries:
-        from envman.errors import BadInputError
+        from envman.ecosystems.conda.resolve import resolve_request
 
-        raise BadInputError(f"the `{self.name}` section is not supported by this envman yet")
+        return dict(resolve_request(request, services))
 
-    # -- import, SBOM -----------------------------------------------------------------------
+    def compare_versions(self, a: str, b: str) -> int:
+        from rattler import Version
+        from rattler.exceptions import InvalidVersionError
+
+        try:
+            left, right = Version(a), Version(b)
+        except InvalidVersionError:
+            return super().compare_versions(a, b)
+        return (left > right) - (left < right)
+
+    # -- export, import, SBOM -----------------------------------------------------------------
+    def export(self, entries: list[Any], fmt: str, context: dict[str, Any]) -> str:
+        from envman.ecosystems.conda import export
+
+        writers = {"conda-lock": export.to_conda_lock, "explicit": export.to_explicit, "environment": export.to_environment_yml}
+        if fmt not in writers:
+            return super().export(entries, fmt, context)
+        return writers[fmt](entries, context)
+
     def importers(self) -> list[Importer]:
         from envman.ecosystems.base import Importer
-        from envman.ecosystems.conda.importers import read_environment_yml
+        from envman.ecosystems.conda.importers import read_conda_lock, read_environment_yml
 
-        return [Importer("environment.yml (conda)", lambda name: name.endswith((".yml", ".yaml")), read_environment_yml)]
+        return [
+            Importer("conda-lock.yml", lambda name: "conda-lock" in name and name.endswith((".yml", ".yaml")), read_conda_lock),
+            Importer("environment.yml (conda)", lambda name: name.endswith((".yml", ".yaml")), read_environment_yml),
+        ]
 
     def purl(self, entry: Any) -> str:
         from urllib.parse import quote
@@ -121,30 +150,32 @@ class CondaEcosystem(Ecosystem):
     def installed_from_entry(self, entry: Any) -> InstalledPackage:
         return InstalledPackage(self.name, entry.name, entry.version, None, entry.sha256, {"build": entry.build})
 
+    # -- image ------------------------------------------------------------------------------
+    def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
+        """The prefix /opt/envman/conda, made by rattler in a builder stage from the locked
+        package files (fetched and checked on the host); the final image gets the prefix only."""
+        from envman.ecosystems.conda.image import to_fragment
+
+        return to_fragment(entries, context, self.image_labels[0])
+
     # -- sync -------------------------------------------------------------------------------
     def sync(self, request: SyncRequest) -> None:
-        """Every package is fetched, verified, unpacked and checked whole (paths, links,
-        index.json) before anything in the prefix is removed or written."""
-        from contextlib import ExitStack
+        """rattler links the verified packages (envman.ecosystems.conda.sync): every package
+        is fetched by sha256, checked whole and extracted before the prefix is changed."""
+        from envman.ecosystems.conda.sync import sync_prefix
 
-        from envman.ecosystems.conda.install import check_destinations, link_package, prepared, remove_package
-        from envman.fetch import fetch_verified
+        sync_prefix(request)
 
-        root = Path(request.location)
-        by_name = {e.name: e for e in request.entries}
-        http, cache = request.services.http, request.services.cache
-        wanted = [a for a in request.actions if a.op in ("install", "change", "reinstall")]
-        artifacts = {a.name: fetch_verified(by_name[a.name].url, by_name[a.name].sha256, http, cache) for a in wanted}
-        with ExitStack() as stack:
-            packages = [stack.enter_context(prepared(artifacts[a.name], by_name[a.name], request.target)) for a in wanted]
-            for package in packages:
-                check_destinations(root, package)
-            for action in request.actions:
-                if action.op in ("remove", "change", "reinstall"):
-                    remove_package(root, action.name, request.target)
-            for package in packages:
-                link_package(root, package)
-
+    def create_target(self, kind: str, value: str, section: Mapping[str, Any] | None, dry_run: bool) -> str | None:
+        """A missing (or empty) folder becomes an empty prefix (its conda-meta/); a folder
+        with other content is never made a prefix."""
+        if kind != "conda" or os.path.isdir(os.path.join(value, "conda-meta")):
+            return None
+        if os.path.lexists(value) and not (os.path.isdir(value) and not os.path.islink(value) and not os.listdir(value)):
+            return None
+        if not dry_run:
+            os.makedirs(os.path.join(value, "conda-meta"), exist_ok=True)
+        return f"create the conda prefix {value}"
 
 def record_bytes() -> int:
     """The size limit of one conda-meta record (in a target, or removed by sync):

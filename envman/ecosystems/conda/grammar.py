@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_TEXT", "name_problem", "version_problem", "build_problem", "is_sha256", "is_md5", "shown"]
+__all__ = [
+    "MAX_TEXT",
+    "name_problem",
+    "version_problem",
+    "build_problem",
+    "url_problem",
+    "spec_text_problem",
+    "is_sha256",
+    "is_md5",
+    "shown",
+]
 
 MAX_TEXT = 200
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 _VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!]*")
+_URL = re.compile(r"(?:https?|file)://[!-~]+")  # printable ASCII, no space: one word on one line
+_SPEC_TEXT = re.compile(r"[!-~](?:[ -~]*[!-~])?")  # printable ASCII, no newline, not padded
 _SHA256 = re.compile(r"(?:sha256:)?[0-9a-f]{64}")
 _MD5 = re.compile(r"[0-9a-f]{32}")
 
@@ -44,6 +56,19 @@ def version_problem(value: object) -> str | None:
 
 def build_problem(value: object) -> str | None:
     return _problem(value, _VERSION, "build string")
+
+
+def url_problem(value: object) -> str | None:
+    if not isinstance(value, str) or len(value) > 4 * MAX_TEXT or not _URL.fullmatch(value):
+        return f"{shown(value)} is not an http(s):// or file:// URL of printable characters without spaces"
+    return None
+
+
+def spec_text_problem(value: object) -> str | None:
+    """A dependency as a channel lists it (a match spec): one line of printable ASCII."""
+    if not isinstance(value, str) or len(value) > 2 * MAX_TEXT or not _SPEC_TEXT.fullmatch(value):
+        return f"{shown(value)} is not a conda dependency (one line of printable text)"
+    return None
 
 
 def is_sha256(value: str) -> bool:

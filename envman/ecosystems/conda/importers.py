@@ -1,4 +1,12 @@
-"""`envman init --from environment.yml`: conda packages (and its pip list) -> sections."""
+"""`envman init --from environment.yml | conda-lock.yml`: conda packages -> manifest sections.
+
+environment.yml: its channels (`nodefaults` dropped) and dependencies as written, its pip
+list as the python section. conda-lock.yml (version 1 or 2): its channels, and its top-level
+packages (those no other package of the file depends on) pinned to the locked version and
+build (`name ==1.2 build_0`; version only when platforms differ in build, name only when
+they differ in version); `envman lock` solves the rest again. pip packages of a conda-lock
+file go to the python section as `name==version`.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +15,34 @@ from typing import Any
 
 from envman.errors import LocatedError
 
-__all__ = ["read_environment_yml"]
+__all__ = ["read_environment_yml", "read_conda_lock", "is_conda_lock"]
 
 
-def read_environment_yml(path: Path, text: str) -> dict[str, Any]:
-    """environment.yml -> the conda (and python) sections. Hostile YAML (aliases, deep
-    nesting) is refused before it is built; a file of another shape is exit 2 naming it."""
+def _load(path: Path, text: str) -> Any:
+    """YAML data; hostile YAML (aliases, deep nesting) is refused before it is built."""
     import yaml
 
     from envman.yamlguard import check_yaml
 
     check_yaml(text, str(path), path.name)
     try:
-        data = yaml.safe_load(text) or {}
+        return yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise LocatedError(str(path), None, None, f"invalid YAML: {exc}") from None
     except (ValueError, RecursionError) as exc:
         raise LocatedError(str(path), None, None, f"invalid YAML: {str(exc)[:200]}") from None
+
+
+def is_conda_lock(data: Any) -> bool:
+    return isinstance(data, dict) and "package" in data and "metadata" in data and data.get("version") in (1, 2)
+
+
+def read_environment_yml(path: Path, text: str) -> dict[str, Any]:
+    """environment.yml -> the conda (and python) sections; a conda-lock file given under
+    another name is read as one. A file of another shape is exit 2 naming it."""
+    data = _load(path, text)
+    if is_conda_lock(data):
+        return _from_conda_lock(path, data)
     if not isinstance(data, dict):
         raise LocatedError(str(path), 1, 1, "not a conda environment file (expected a mapping with `dependencies:`)")
     dependencies = data.get("dependencies") or []
@@ -43,7 +62,72 @@ def read_environment_yml(path: Path, text: str) -> dict[str, Any]:
         channels = data.get("channels", ["conda-forge"])
         if not isinstance(channels, list):
             raise LocatedError(str(path), None, None, "`channels` is not a list")
-        result["conda"] = {"channels": [str(c) for c in channels], "packages": conda}
+        result["conda"] = {"channels": [str(c) for c in channels if str(c) != "nodefaults"], "packages": conda}
     if pip:
         result["python"] = {"packages": pip}
     return result
+
+
+def read_conda_lock(path: Path, text: str) -> dict[str, Any]:
+    """conda-lock.yml -> the conda (and python) sections (see the module's docstring)."""
+    data = _load(path, text)
+    if not is_conda_lock(data):
+        raise LocatedError(str(path), 1, 1, "not a conda-lock file (expected `version: 1` or `2`, `metadata:` and `package:`)")
+    return _from_conda_lock(path, data)
+
+
+def _from_conda_lock(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    packages = data.get("package")
+    metadata = data.get("metadata")
+    if not isinstance(packages, list) or not isinstance(metadata, dict):
+        raise LocatedError(str(path), None, None, "`package` is not a list or `metadata` not a mapping")
+    conda: dict[str, dict[str, tuple[str, str]]] = {}  # name -> platform -> (version, build)
+    needed: set[str] = set()
+    pip: dict[str, str] = {}
+    for item in packages:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise LocatedError(str(path), None, None, "a `package` item has no name")
+        name, version = item["name"], str(item.get("version", ""))
+        deps = item.get("dependencies") or {}
+        if not isinstance(deps, dict):
+            raise LocatedError(str(path), None, None, f"`dependencies` of {name!r} is not a mapping")
+        if item.get("manager") == "pip":
+            pip.setdefault(name, version)
+            continue
+        needed.update(str(dep).lower() for dep in deps)
+        build = str(item.get("build") or _build_from_url(str(item.get("url", ""))))
+        conda.setdefault(name, {})[str(item.get("platform", ""))] = (version, build)
+    specs = []
+    for name in sorted(conda):
+        if name.lower() in needed or name.startswith("__"):
+            continue
+        pins = set(conda[name].values())
+        versions = {version for version, _build in pins}
+        if len(pins) == 1:
+            version, build = next(iter(pins))
+            specs.append(f"{name} =={version} {build}" if build else f"{name} =={version}")
+        elif len(versions) == 1:
+            specs.append(f"{name} =={next(iter(versions))}")
+        else:
+            specs.append(name)
+    channels = []
+    for channel in metadata.get("channels") or []:
+        url = channel.get("url") if isinstance(channel, dict) else channel
+        if isinstance(url, str) and url and url != "nodefaults":
+            channels.append(url)
+    result: dict[str, Any] = {}
+    if specs:
+        result["conda"] = {"channels": channels or ["conda-forge"], "packages": specs}
+    if pip:
+        # pip packages a conda package depends on are not roots either
+        result["python"] = {"packages": [f"{name}=={version}" for name, version in sorted(pip.items()) if name.lower() not in needed]}
+    return result
+
+
+def _build_from_url(url: str) -> str:
+    """The build string of a package file name (`name-version-build.conda`)."""
+    stem = url.rsplit("/", 1)[-1]
+    for suffix in (".conda", ".tar.bz2"):
+        stem = stem.removesuffix(suffix)
+    parts = stem.rsplit("-", 2)
+    return parts[2] if len(parts) == 3 else ""

@@ -90,6 +90,11 @@ class JvmEcosystem(Ecosystem):
             qualifiers.append(f"type={quote(entry.type)}")
         return base + ("?" + "&".join(qualifiers) if qualifiers else "")
 
+    def claims_spec(self, spec: str) -> bool:
+        import re
+
+        return bool(re.match(r"^[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+){1,3}$", spec))
+
     def compare_versions(self, a: str, b: str) -> int:
         from envman.ecosystems.jvm.versions import Version
 

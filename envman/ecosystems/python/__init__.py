@@ -34,6 +34,7 @@ INSTALLER_TOOLING = frozenset({"pip", "setuptools", "wheel"})
 class PythonEcosystem(Ecosystem):
     name = "python"
     title = "Python"
+    add_default = True  # `envman add pandas` with several sections declared
     export_formats = ("requirements",)
     runtime = "python"
     runtime_label = "python"

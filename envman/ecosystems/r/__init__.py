@@ -90,6 +90,11 @@ class REcosystem(Ecosystem):
 
         return f"pkg:cran/{quote(entry.name)}@{quote(entry.version)}"
 
+    def claims_spec(self, spec: str) -> bool:
+        import re
+
+        return bool(re.search(r"\(\s*(>=|<=|==|>|<|!=)", spec))
+
     def compare_versions(self, a: str, b: str) -> int:
         from envman.ecosystems.r.versions import VersionError, version_key
 
