@@ -23,7 +23,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -41,6 +41,8 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_ARTIFACT_TIMEOUT = 180.0
 SOCKET_TIMEOUT = 30.0
 _CHUNK = 1 << 16
+PROGRESS_MIN_BYTES = 1 << 20  # downloads smaller than this are not worth a progress line
+PROGRESS_EVERY = 0.25  # seconds between two progress messages of one download
 
 
 def _seconds(variable: str, default: float) -> float:
@@ -185,11 +187,15 @@ class HttpClient:
         retries: int | None = None,
         backoff: float | None = None,
         artifact_timeout: float | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
+        """`progress`, when given, hears "downloading NAME 3.1/12.0 MB" during downloads of
+        a megabyte or more (at most four times a second)."""
         self.timeout = request_timeout() if timeout is None else timeout
         self.artifact_timeout = _default_artifact_timeout() if artifact_timeout is None else artifact_timeout
         self.retries = int(os.environ.get("ENVMAN_HTTP_RETRIES", "3")) if retries is None else retries
         self.backoff = float(os.environ.get("ENVMAN_HTTP_BACKOFF", "0.5")) if backoff is None else backoff
+        self.progress = progress
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
 
@@ -290,11 +296,13 @@ class HttpClient:
                         raise _too_large(url, int(declared), maximum, limit_name)
                     chunks: list[bytes] = []
                     total = 0
+                    report = _DownloadReport(self.progress, url, int(declared) if declared.isdigit() else None)
                     for chunk in response.iter_content(_CHUNK):
                         total += len(chunk)
                         if total > maximum:
                             raise _too_large(url, total, maximum, limit_name)
                         chunks.append(chunk)
+                        report(total)
                     if deadline.expired:
                         raise _Expired()
                     return response.status_code, b"".join(chunks)
@@ -314,6 +322,30 @@ class HttpClient:
             raise NotFound(url) from None
         except OSError as exc:
             raise UnreachableError(f"cannot read {redact_url(url)}: {exc.strerror}") from None
+
+
+class _DownloadReport:
+    """Progress of one download: bytes so far against the declared size, throttled."""
+
+    def __init__(self, progress: Callable[[str], None] | None, url: str, size: int | None) -> None:
+        self.progress = progress
+        self.name = unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]) or redact_url(url)
+        self.size = size
+        self.next_at = time.monotonic() + PROGRESS_EVERY
+
+    def __call__(self, done: int) -> None:
+        if self.progress is None or done < PROGRESS_MIN_BYTES:
+            return
+        now = time.monotonic()
+        if now < self.next_at and done != self.size:
+            return
+        self.next_at = now + PROGRESS_EVERY
+        of = f"/{_megabytes(self.size)}" if self.size else ""
+        self.progress(f"downloading {self.name} {_megabytes(done)}{of} MB")
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1e6:.1f}"
 
 
 def _too_large(url: str, size: int, maximum: int, limit_name: str = "index_bytes") -> Exception:

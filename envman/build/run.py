@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -59,7 +60,8 @@ def build_image(request: BuildRequest, say: Callable[[str], None]) -> BuildResul
 
     ca_bytes = _read_ca(request.ca_cert)
     tag = _check_tag(request.tag) if request.tag else None
-    services = Services(http=HttpClient(), cache=ArtifactCache(), progress=say)
+    # download bytes only on a terminal: piped build logs get one line per step, not per megabyte
+    services = Services(http=HttpClient(progress=say if sys.stderr.isatty() else None), cache=ArtifactCache(), progress=say)
     plan = plan_image(request.manifest_path, request.environment, request.platform, services)
     _check_platform(plan.platform)
     client = connect()

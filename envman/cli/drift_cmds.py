@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from envman.cli.common import add_manifest_option, add_place_options, check_format, color, places_from, stderr_line
+from envman.cli.common import add_manifest_option, add_place_options, check_format, color, places_from, progress, stderr_line
 from envman.errors import EXIT_DIFFERS, EXIT_OK, EnvmanError
 
 __all__ = ["PARSERS"]
@@ -56,6 +57,16 @@ def _clean_errors(handler: Callable[[argparse.Namespace], int]) -> Callable[[arg
     return run
 
 
+def _finished(line: str) -> None:
+    """The closing "Checked 3 target(s) in 0.41s" line, on stderr, where progress is shown
+    (a terminal, or -v); piped output without -v stays exactly the report."""
+    from envman.cli.common import VERBOSITY
+    from envman.report.text import printable
+
+    if VERBOSITY["level"] > 0 or (VERBOSITY["level"] == 0 and sys.stderr.isatty()):
+        stderr_line(printable(line))
+
+
 @_clean_errors
 def snapshot(args: argparse.Namespace) -> int:
     """What is installed in TARGET, as versioned JSON that `check` and `diff` accept later."""
@@ -83,7 +94,10 @@ def check(args: argparse.Namespace) -> int:
 
     check_format(args.format, CHECK_FORMATS)
     specs = [parse_target(t) for t in (args.targets or ["local"])]
-    result, errors = run_check(specs, _context(args, args.deep))
+    started = time.monotonic()
+    with progress("checking") as update:
+        result, errors = run_check(specs, _context(args, args.deep), update)
+    _finished(f"Checked {len(specs)} target(s) in {time.monotonic() - started:.2f}s")
     text = render_check(result, args.format, color=color() and not args.output)
     if args.output:
         from envman.report.files import write_output
@@ -119,7 +133,12 @@ def sync(args: argparse.Namespace) -> int:
     from envman.targets import parse_target
     from envman.targets.sync import sync_target
 
-    remaining = sync_target(parse_target(args.target), _context(args, True, with_places=False), dry_run=args.dry_run, out=sys.stdout)
+    started = time.monotonic()
+    with progress("syncing") as update:
+        remaining = sync_target(
+            parse_target(args.target), _context(args, True, with_places=False), dry_run=args.dry_run, out=sys.stdout, progress=update
+        )
+    _finished(f"{'Planned' if args.dry_run else 'Synced'} {args.target} in {time.monotonic() - started:.2f}s")
     return EXIT_DIFFERS if remaining else EXIT_OK
 
 

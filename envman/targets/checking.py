@@ -3,6 +3,7 @@ lock's platform for each, compare. The CLI only parses and prints."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from envman.errors import EnvmanError, UnreachableError
@@ -13,7 +14,7 @@ from envman.targets.spec import TargetSpec
 __all__ = ["run_check", "run_diff", "take_snapshot", "with_known_artifacts"]
 
 # TARGET kinds whose files may need naming by the lock's hashes (jars without pom.properties)
-_NAMED_BY_HASH = ("docker", "image", "local")
+_NAMED_BY_HASH = ("docker", "image", "local", "ssh")
 
 
 def with_known_artifacts(ctx: ProbeContext, specs: list[TargetSpec]) -> ProbeContext:
@@ -43,9 +44,11 @@ def _platform_for(snap: Snapshot, requested: str | None, locked: list[str]) -> s
     return platform
 
 
-def run_check(specs: list[TargetSpec], ctx: ProbeContext) -> tuple[Any, list[EnvmanError]]:
+def run_check(
+    specs: list[TargetSpec], ctx: ProbeContext, progress: Callable[[str], None] = lambda message: None
+) -> tuple[Any, list[EnvmanError]]:
     """Probe every target (concurrently) and compare each with the lock: (CheckResult of the
-    reachable targets, errors of the others)."""
+    reachable targets, errors of the others). `progress` hears each target as it is checked."""
     from envman.drift import check
     from envman.drift.compare import covered, expected_names
     from envman.report import CheckResult, TargetResult
@@ -61,7 +64,9 @@ def run_check(specs: list[TargetSpec], ctx: ProbeContext) -> tuple[Any, list[Env
     expected_by_platform: dict[str, Snapshot] = {}
     results = []
     errors: list[EnvmanError] = []
-    for spec, snap in zip(specs, probe_many(specs, ctx, keep_going=True), strict=True):
+    progress(f"probing {len(specs)} target(s)")
+    answered = _counter(progress, len(specs))
+    for spec, snap in zip(specs, probe_many(specs, ctx, keep_going=True, on_result=answered), strict=True):
         if isinstance(snap, EnvmanError):
             errors.append(snap)
             results.append(_unchecked(spec.text, environment, ctx.platform, snap))
@@ -80,6 +85,17 @@ def run_check(specs: list[TargetSpec], ctx: ProbeContext) -> tuple[Any, list[Env
             continue
         results.append(TargetResult(spec.text, environment, platform, findings, checked, list(snap.problems)))
     return CheckResult(results), errors
+
+
+def _counter(progress: Callable[[str], None], total: int) -> Callable[[TargetSpec], None]:
+    """on_result for probe_many: "probed docker:api-1 (2/5)" as each target answers."""
+    done = [0]
+
+    def answered(spec: TargetSpec) -> None:
+        done[0] += 1
+        progress(f"probed {spec.text} ({done[0]}/{total})")
+
+    return answered
 
 
 def _unchecked(target: str, environment: str, platform: str | None, error: EnvmanError) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from envman import ecosystems
@@ -148,14 +149,21 @@ def _probe_now(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
         from envman.targets.containers import probe_container, probe_image
 
         return probe_container(spec, ctx) if spec.kind == "docker" else probe_image(spec, ctx)
+    if spec.kind == "ssh":
+        from envman.targets.ssh import probe_ssh
+
+        return probe_ssh(spec, ctx)
     return _probe_single(spec, ctx)
 
 
-def probe_many(specs: list[TargetSpec], ctx: ProbeContext, keep_going: bool = False) -> list[Any]:
+def probe_many(
+    specs: list[TargetSpec], ctx: ProbeContext, keep_going: bool = False, on_result: Callable[[TargetSpec], None] | None = None
+) -> list[Any]:
     """Probe targets concurrently (threads: the work is in subprocesses and the engine).
 
     Without keep_going the first error (in target order) is raised; with it, a failed
     target's place in the list holds its EnvmanError, so the others can still be reported.
+    `on_result` hears each target once its answer (or error) is in, in target order.
     """
     if len(specs) == 1 and not keep_going:
         return [probe_target(specs[0], ctx)]
@@ -168,4 +176,6 @@ def probe_many(specs: list[TargetSpec], ctx: ProbeContext, keep_going: bool = Fa
             if not keep_going:
                 raise
             results.append(exc)
+        if on_result is not None:
+            on_result(spec)
     return results

@@ -7,6 +7,7 @@ name is never touched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from envman import ecosystems
@@ -34,8 +35,11 @@ def _owner(spec: TargetSpec) -> Ecosystem:
     raise BadInputError(f"{spec.text}: sync works on {', '.join(syncable_forms())}")
 
 
-def sync_target(spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO) -> bool:
-    """Sync one target; returns True when drift remains (then exit 1)."""
+def sync_target(
+    spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO, progress: Callable[[str], None] = lambda message: None
+) -> bool:
+    """Sync one target; returns True when drift remains (then exit 1). `progress` hears
+    each step (fetching each artifact, with bytes for large ones; installing)."""
     from envman.cache import ArtifactCache
     from envman.drift import check
     from envman.drift.plan import format_plan, plan_sync
@@ -72,7 +76,7 @@ def sync_target(spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO)
             entries=plock.entries(eco.name),
             installed=installed.of(eco.name),
             section=manifest.section(eco.name) if manifest is not None else None,
-            services=Services(http=HttpClient(), cache=ArtifactCache()),
+            services=Services(http=HttpClient(progress=progress), cache=ArtifactCache(), progress=progress),
         )
     )
     after = check(expected, probe_target(spec, ctx), deep=True)

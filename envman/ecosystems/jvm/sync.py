@@ -78,9 +78,11 @@ def sync_jars(request: SyncRequest) -> None:
         for a in request.actions
     }
     http, cache = request.services.http, request.services.cache
-    sources = {
-        a.name: fetch_verified(by_name[a.name].url, by_name[a.name].sha256, http, cache) for a in wanted
-    }  # every artifact verified before anything changes
+    sources = {}  # every artifact verified before anything changes
+    for number, action in enumerate(wanted, 1):
+        entry = by_name[action.name]
+        request.services.progress(f"jvm: fetching {entry.name} {entry.version} ({number}/{len(wanted)})")
+        sources[action.name] = fetch_verified(entry.url, entry.sha256, http, cache)
     for action in request.actions:
         if action.op == "remove":
             for path in removals[action.name]:

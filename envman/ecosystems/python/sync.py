@@ -85,4 +85,5 @@ def _install(base: list[str], py: list[str], wanted: list[Any], by_key: dict[str
             # uv may hard-link its cache into environments; an edited file could be the
             # cached one, so reinstalls unpack the verified wheels afresh.
             argv += ["--no-cache"]
+        request.services.progress(f"python: installing {len(entries)} package(s) with uv")
         run_installer(argv, f"{request.target}: uv pip install")

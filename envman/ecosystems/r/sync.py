@@ -79,7 +79,9 @@ def sync_rlib(request: SyncRequest) -> None:
     http, cache = request.services.http, request.services.cache
     with tempfile.TemporaryDirectory(prefix="envman-sync-") as tmp:
         tarballs = []
-        for entry in install_order(entries):  # every artifact verified before anything changes
+        ordered = install_order(entries)
+        for number, entry in enumerate(ordered, 1):  # every artifact verified before anything changes
+            request.services.progress(f"r: fetching {entry.name} {entry.version} ({number}/{len(ordered)})")
             cached = fetch_verified(entry.url, entry.sha256, http, cache)
             tarball = confined_path(tmp, f"{entry.name}_{entry.version}.tar.gz", request.target)
             shutil.copyfile(cached, tarball)
@@ -88,6 +90,7 @@ def sync_rlib(request: SyncRequest) -> None:
             _remove(lib, name, request.target)
         if not tarballs or r_bin is None:
             return
+        request.services.progress(f"r: installing {len(tarballs)} package(s) with R CMD INSTALL")
         env = dict(os.environ)
         env["R_LIBS"] = str(lib) + (os.pathsep + env["R_LIBS"] if env.get("R_LIBS") else "")
         run_installer([r_bin, "CMD", "INSTALL", "--no-test-load", "-l", str(lib), *tarballs], f"{request.target}: R CMD INSTALL", env=env)
