@@ -20,7 +20,9 @@ from envman.errors import BadInputError, LocatedError
 from envman.lockfile.models import ImagePin, LockBase, lock_model
 from envman.manifest import Manifest
 
-__all__ = ["LockOptions", "LockOutcome", "lock_project", "is_fresh", "stale_changes", "update_lock", "lock_summary"]
+__all__ = [
+    "LockOptions", "LockOutcome", "lock_project", "check_nothing_vanished", "is_fresh", "stale_changes", "update_lock", "lock_summary",
+]
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def lock_project(
             project_dir=str(project_dir),
         )
         per_eco[ecosystem.name] = ecosystem.resolve(request, services)
+        check_nothing_vanished(ecosystem, request, per_eco[ecosystem.name])
         resolved.append(ecosystem.name)
 
     platform_values: dict[str, Any] = {}
@@ -109,6 +112,30 @@ def lock_project(
             lock_envs[env][platform] = platform_cls(image=image, apt=manifest.requirements_apt(env), **platform_values, **body)
     lock = lock_cls(version=1, manifest_hash=hashes, environments=lock_envs)
     return LockOutcome(lock=lock, resolved=resolved, kept=kept)
+
+
+def check_nothing_vanished(ecosystem: Any, request: ResolveRequest, result: LockedEntries) -> None:
+    """Every requirement of the manifest is in the lock, by name, in every environment (and
+    platform) that asks for it; otherwise the resolution is refused naming what is missing
+    (never a lock that silently drops a requirement)."""
+    from envman.errors import ResolutionError
+
+    missing: dict[str, list[str]] = {}
+    for env, requirements in sorted(request.environments.items()):
+        for platform in request.platforms:
+            wanted = ecosystem.required_names(requirements, platform, request.section)
+            have = {str(getattr(entry, "name", "")) for entry in result.get(env, {}).get(platform, [])}
+            provided = getattr(request, "provided_packages", None)  # what another ecosystem's solution gives
+            if provided is not None:
+                have |= set(provided(ecosystem.name, platform, env))
+            for name in sorted(wanted - have):
+                missing.setdefault(name, []).append(f"{env}@{platform}")
+    if missing:
+        listed = "; ".join(f"{name} (in {', '.join(places)})" for name, places in sorted(missing.items()))
+        raise ResolutionError(
+            f"{ecosystem.name}: the resolution left out requirement(s) of the manifest: {listed}; "
+            "envman refuses to write a lock without them"
+        )
 
 
 def _covers(old: LockedEntries, environments: list[str], platforms: list[str]) -> bool:

@@ -172,6 +172,13 @@ class Ecosystem(ABC):
         """Normalized names of the manifest's requirements (the roots for `why`)."""
         return {self.normalize_name(str(item).split()[0]) for item in requirements}
 
+    def required_names(self, requirements: Sequence[Any], platform: str, section: Any) -> set[str]:
+        """Names (as the lock's entries spell them) that a lock of `requirements` for
+        `platform` must hold: `lock` fails naming any that the resolution left out, so a
+        requirement never vanishes. An ecosystem whose requirements can legitimately not
+        apply to a platform (a Python marker) leaves those out here."""
+        return self.root_names(requirements)
+
     # -- names and versions ------------------------------------------------------------------
     def normalize_name(self, name: str) -> str:
         return name

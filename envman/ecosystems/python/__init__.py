@@ -64,6 +64,11 @@ class PythonEcosystem(Ecosystem):
 
         return {normalize_name(Requirement(str(item)).name) for item in requirements}
 
+    def required_names(self, requirements: Sequence[Any], platform: str, section: Any) -> set[str]:
+        from envman.ecosystems.python.roots import required_names
+
+        return required_names(requirements, platform, getattr(section, "version", None) or DEFAULT_PYTHON_VERSION)
+
     # -- names and versions ------------------------------------------------------------
     def normalize_name(self, name: str) -> str:
         return normalize_name(name)

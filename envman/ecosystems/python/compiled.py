@@ -20,6 +20,11 @@ _PIN = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?==(?P<version>[^\s;\\]+)"
     r"\s*(?:;\s*(?P<marker>[^\\#]+?))?\s*(?:\\)?\s*(?:#.*)?$"
 )
+# A direct reference as the resolver writes it: `name @ URL [; marker]` (no version).
+_DIRECT = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?\s*@\s*(?P<url>[^\s;\\]+)"
+    r"\s*(?:;\s*(?P<marker>[^\\#]+?))?\s*(?:\\)?\s*(?:#.*)?$"
+)
 _HASH = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
 
 
@@ -31,6 +36,7 @@ class CompiledPackage:
     hashes: list[str] = field(default_factory=list)
     parents: list[str] = field(default_factory=list)
     source: str | None = None
+    url: str | None = None  # a direct reference (direct.py pins its version and commit)
 
 
 def _parse_blocks(text: str) -> list[CompiledPackage]:
@@ -45,13 +51,17 @@ def _parse_blocks(text: str) -> list[CompiledPackage]:
             continue
         if not raw.startswith((" ", "\t")) and not stripped.startswith(("#", "-")):
             match = _PIN.match(stripped)
-            if match is None:
+            direct = None if match is not None else _DIRECT.match(stripped)
+            if match is None and direct is None:
                 current = None
                 continue
+            found = match or direct
+            assert found is not None
             current = CompiledPackage(
-                name=str(canonicalize_name(match.group("name"))),
-                version=match.group("version"),
-                marker=(match.group("marker") or "").strip() or None,
+                name=str(canonicalize_name(found.group("name"))),
+                version=match.group("version") if match else "",
+                marker=(found.group("marker") or "").strip() or None,
+                url=direct.group("url") if direct else None,
             )
             packages.append(current)
             in_via = False
@@ -94,8 +104,9 @@ def parse_compiled(text: str, default_source: str | None = None) -> list[PythonE
             version=p.version,
             hashes=sorted(set(p.hashes)),
             requires=sorted(requires[p.name]),
-            source=p.source or (redact_url(default_source) if default_source else None),
+            source=None if p.url else p.source or (redact_url(default_source) if default_source else None),
             marker=p.marker,
+            url=p.url,
         )
         for p in packages
     ]

@@ -14,3 +14,8 @@ class PythonEntry(LockModel):
     requires: list[str] = []
     source: str | None = None
     marker: str | None = None
+    # A direct reference (PEP 440/508 `name @ URL`) instead of an index: the URL as locked
+    # (a VCS URL ends in `@<full commit>`; archives are pinned by `hashes`; paths relative to
+    # the manifest stay relative), and for VCS the commit.
+    url: str | None = None
+    commit: str | None = None

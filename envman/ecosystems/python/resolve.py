@@ -7,6 +7,7 @@ present in two environments always has one version.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.python.compiled import parse_compiled
 from envman.ecosystems.python.compilers import CompileJob, compile_with_piptools, compile_with_uv, pylock_hashes_with_uv
+from envman.ecosystems.python.direct import for_resolver, lock_direct_references, pin_of, pylock_with_uv
 from envman.ecosystems.python.entry import PythonEntry
 from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION, uv_platform
 
@@ -29,8 +31,10 @@ def python_version_of(section: PythonSection) -> str:
 
 
 def _preferences(request: ResolveRequest, platform: str) -> list[str]:
-    """Old pins of this platform from every environment; names being upgraded are dropped."""
-    return [f"{name}=={version}" for name, version in request.preferences(platform).items()]
+    """Old pins of this platform from every environment; names being upgraded are dropped
+    (direct references are pinned by their URL, not by a preference)."""
+    direct = {name for name, entry in request.previous_entries(platform).items() if getattr(entry, "url", None)}
+    return [f"{name}=={version}" for name, version in request.preferences(platform).items() if name not in direct]
 
 
 def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dict[str, list[PythonEntry]]]:
@@ -54,32 +58,44 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
         )
         services.progress(f"python: resolving {platform}")
         union_requirements = [str(r) for r in request.union()]
+        resolver_union, written = for_resolver(union_requirements, request.project_dir)  # direct references
         union_job = CompileJob(**{
             **base.__dict__,
-            "requirements": union_requirements,
+            "requirements": resolver_union,
             "preferences": _preferences(request, platform),
             "upgrade": request.upgrade,
             "upgrade_packages": list(request.upgrade_packages),
         })
         union_entries = parse_compiled(compile_fn(union_job), section.index_url or "https://pypi.org/simple")
+        union_entries = lock_direct_references(union_entries, functools.partial(pylock_with_uv, base), written, request.project_dir)
         if section.resolver == "uv" and union_entries:
             union_entries = _narrow_hashes(base, union_entries)
         by_name = {e.name: e for e in union_entries}
-        union_pins = [f"{e.name}=={e.version}" for e in union_entries]
+        union_pins = [pin_of(e, request.project_dir) for e in union_entries]
+        index_pins = [pin for pin, e in zip(union_pins, union_entries, strict=True) if not e.url]
         for env in environments:
             requirements = [str(r) for r in request.environments[env]]
             if len(environments) == 1 or set(requirements) == set(union_requirements):
                 result[env][platform] = union_entries
                 continue
             services.progress(f"python: {env} on {platform}")
-            env_job = CompileJob(**{**base.__dict__, "requirements": requirements, "constraints": union_pins, "preferences": union_pins})
+            env_requirements, _ = for_resolver(requirements, request.project_dir)
+            env_job = CompileJob(**{
+                **base.__dict__, "requirements": env_requirements, "constraints": union_pins, "preferences": index_pins,
+            })
             env_entries = parse_compiled(compile_fn(env_job), section.index_url or "https://pypi.org/simple")
             # Same version as the union by construction; take the union's hashes and source.
-            result[env][platform] = [
-                e.model_copy(update={"hashes": by_name[e.name].hashes, "source": by_name[e.name].source}) if e.name in by_name else e
-                for e in env_entries
-            ]
+            result[env][platform] = [_as_in_union(e, by_name[e.name]) if e.name in by_name else e for e in env_entries]
     return result
+
+
+def _as_in_union(entry: PythonEntry, union: PythonEntry) -> PythonEntry:
+    """An environment's entry with the union's hashes and source (and a direct reference's
+    version, URL and commit, which the environment's compiled output does not repeat)."""
+    update = {"hashes": union.hashes, "source": union.source}
+    if union.url:
+        update.update(version=union.version, url=union.url, commit=union.commit)
+    return entry.model_copy(update=update)
 
 
 def _resolver_cache(services: Services) -> tuple[str | None, bool]:
@@ -110,7 +126,7 @@ def _resolver_cache(services: Services) -> tuple[str | None, bool]:
 
 
 def _narrow_hashes(base: CompileJob, entries: list[PythonEntry]) -> list[PythonEntry]:
-    pins = [f"{e.name}=={e.version}" for e in entries if not e.marker]
+    pins = [f"{e.name}=={e.version}" for e in entries if not e.marker and not e.url]
     narrowed = pylock_hashes_with_uv(base, pins)
     out = []
     for entry in entries:
