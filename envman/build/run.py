@@ -29,6 +29,8 @@ class BuildRequest:
     ca_cert: Path | None = None
     oci_dir: Path | None = None
     network: str | None = None  # docker's network mode for RUN steps (apt); None: the engine's default
+    revision: str | None = None  # build --at: the commit that last changed the lock (else from git)
+    epoch: int | None = None  # build --at: that commit's time, the SOURCE_DATE_EPOCH
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def build_image(request: BuildRequest, say: Callable[[str], None]) -> BuildResul
     tag = _check_tag(request.tag) if request.tag else None
     # download bytes only on a terminal: piped build logs get one line per step, not per megabyte
     services = Services(http=HttpClient(progress=say if sys.stderr.isatty() else None), cache=ArtifactCache(), progress=say)
-    plan = plan_image(request.manifest_path, request.environment, request.platform, services)
+    plan = plan_image(request.manifest_path, request.environment, request.platform, services, request.epoch, request.revision)
     _check_platform(plan.platform)
     client = connect()
     base_layers = _base_layers(client, plan, say)

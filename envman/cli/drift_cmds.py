@@ -133,10 +133,18 @@ def sync(args: argparse.Namespace) -> int:
     from envman.targets import parse_target
     from envman.targets.sync import sync_target
 
+    spec = parse_target(args.target)
+    rev = None
+    if args.at:  # rollback: the lock of that revision, read with git show (history.rollback)
+        from envman.history.rollback import at_revision
+
+        at = at_revision(Path(args.file), args.at)
+        rev = at.commit.sha
+        stderr_line(f"envman: syncing to the lock at {at.describe()}")
     started = time.monotonic()
     with progress("syncing") as update:
         remaining = sync_target(
-            parse_target(args.target), _context(args, True, with_places=False), dry_run=args.dry_run, out=sys.stdout, progress=update
+            spec, _context(args, True, with_places=False), dry_run=args.dry_run, out=sys.stdout, progress=update, rev=rev
         )
     _finished(f"{'Planned' if args.dry_run else 'Synced'} {args.target} in {time.monotonic() - started:.2f}s")
     return EXIT_DIFFERS if remaining else EXIT_OK
@@ -237,6 +245,7 @@ def _sync_parser(commands: Any) -> None:
     parser.add_argument("--dry-run", action="store_true", help="Print the plan, change nothing.")
     add_manifest_option(parser)
     parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"Platform of the lock (default: {DEFAULT_PLATFORM}).")
+    parser.add_argument("--at", metavar="GITREV", help="Sync to the lock of that git revision (rollback; nothing is checked out).")
     _add_timeout(parser)
     parser.set_defaults(handler=sync)
 

@@ -39,6 +39,16 @@ def render(args: argparse.Namespace) -> int:
 
 def build(args: argparse.Namespace) -> int:
     """Build the image of one environment, reproducibly, and tag it when all went well."""
+    if args.at:  # rollback: the manifest and lock of that revision, with its provenance
+        from envman.history.rollback import materialized
+
+        with materialized(Path(args.file), args.at) as (manifest_path, at):
+            stderr_line(f"envman: building the lock at {at.describe()} (last changed in {at.lock_change.short})")
+            return _build(args, manifest_path, at.lock_change.sha, at.lock_change.time)
+    return _build(args, Path(args.file), None, None)
+
+
+def _build(args: argparse.Namespace, manifest_path: Path, revision: str | None, epoch: int | None) -> int:
     from envman.build.run import BuildRequest, build_image
     from envman.build.stream import plain_or_rich
 
@@ -50,7 +60,9 @@ def build(args: argparse.Namespace) -> int:
             raise BadInputError(f"--output {args.output!r}: expected oci:DIR")
         oci_dir = Path(args.output[4:])
     request = BuildRequest(
-        manifest_path=Path(args.file),
+        manifest_path=manifest_path,
+        revision=revision,
+        epoch=epoch,
         environment=args.env,
         platform=args.platform,
         tag=args.tag,
@@ -98,6 +110,7 @@ def _build_parser(commands: Any) -> None:
     parser.add_argument("--ca-cert", metavar="FILE", help="CA certificate apt needs behind a TLS-inspecting proxy (in no image layer).")
     parser.add_argument("--output", metavar="oci:DIR", help="Also write an OCI image layout to DIR.")
     parser.add_argument("--network", metavar="MODE", help="Docker network mode for the build's apt steps (default: the engine's).")
+    parser.add_argument("--at", metavar="GITREV", help="Build the lock of that git revision (rollback; nothing is checked out).")
     _common(parser)
     parser.set_defaults(handler=build)
 

@@ -18,6 +18,8 @@ def lock(args: argparse.Namespace) -> int:
     from envman.locking import LockOptions, lock_summary, stale_changes, update_lock
 
     manifest_path = Path(args.file)
+    if args.at or args.with_manifest:
+        return _lock_at(args, manifest_path)
     if args.check:
         lock_path, changes = stale_changes(manifest_path)
         if changes is None:
@@ -62,6 +64,47 @@ def lock(args: argparse.Namespace) -> int:
         verb = "wrote" if changed else "unchanged"
         stderr_line(f"{verb} {lock_path}: {lock_summary(outcome.lock)}")
         stderr_line(f"Locked {total} packages in {seconds:.1f}s")
+    return EXIT_OK
+
+
+def _lock_at(args: argparse.Namespace, manifest_path: Path) -> int:
+    """lock --at REV [--with-manifest]: REV's lock (and manifest) written back as the current
+    ones, atomically (envman.history.rollback), for a rollback commit."""
+    from envman.errors import BadInputError
+    from envman.history.rollback import restore_lock
+    from envman.lockchanges import change_lines, lock_changes
+
+    if not args.at:
+        raise BadInputError("--with-manifest goes with --at REV")
+    clash = [flag for flag, on in (("--check", args.check), ("--upgrade", args.upgrade), ("--upgrade-package", args.upgrade_package),
+                                   ("--offline", args.offline), ("--dry-run", args.dry_run)) if on]
+    if clash:
+        raise BadInputError(f"--at writes an earlier lock back; it does not go with {', '.join(clash)}")
+    at, text, before, manifest_text = restore_lock(manifest_path, args.at, args.with_manifest)
+    from envman.history.lockdata import read_history_lock
+
+    old = read_history_lock(before, "envman.lock") if before is not None else None
+    moved = lock_changes(old, read_history_lock(text, "envman.lock"))
+    stale = None
+    if manifest_text is None:
+        from envman.errors import EnvmanError
+        from envman.locking import stale_changes
+
+        try:
+            stale = stale_changes(manifest_path)[1]
+        except EnvmanError:  # the current manifest does not load: the lock is written all the same
+            stale = None
+    if args.json:
+        emit_json({"lock": str(manifest_path.parent / "envman.lock"), "at": at.commit.sha, "manifest": manifest_text is not None,
+                   "changes": [c.as_dict() for c in moved], "stale": stale or []})
+        return EXIT_OK
+    for line in change_lines(moved):
+        stderr_line(line)
+    wrote = "envman.lock and the manifest" if manifest_text is not None else "envman.lock"
+    stderr_line(f"wrote {wrote} as of {at.describe()}: {len(moved)} package change(s); commit it to roll back")
+    if stale:
+        stderr_line(f"note: the manifest has changed since {at.commit.short}, so `envman lock --check` reports this lock stale "
+                    f"({'; '.join(stale)}); use --with-manifest to restore it too")
     return EXIT_OK
 
 
@@ -124,6 +167,8 @@ def _lock_parser(commands: Any) -> None:
     parser.add_argument("--offline", action="store_true", help="Use only the local cache.")
     parser.add_argument("--dry-run", action="store_true", help="Resolve and show what would change; write nothing.")
     parser.add_argument("--json", action="store_true", help="Print a JSON summary with every change.")
+    parser.add_argument("--at", metavar="GITREV", help="Write the lock of that git revision back as the current one (rollback).")
+    parser.add_argument("--with-manifest", action="store_true", help="With --at: the manifest of that revision too.")
     parser.set_defaults(handler=lock)
 
 

@@ -36,6 +36,10 @@ COMMANDS = {
     "diff": "envman.cli.drift_cmds",
     "sync": "envman.cli.drift_cmds",
     "run": "envman.cli.drift_cmds",
+    "watch": "envman.cli.fleet_cmds",
+    "history": "envman.cli.history_cmds",
+    "identify": "envman.cli.history_cmds",
+    "report": "envman.cli.history_cmds",
 }
 DESCRIPTION = "One manifest, one lock across Python, R, JVM and conda; images that are the lock; drift checks."
 

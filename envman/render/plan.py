@@ -40,8 +40,11 @@ class ImagePlan:
     notes: list[str] = field(default_factory=list)
 
 
-def plan_image(manifest_path: Path, env: str | None, platform: str | None, services: Any, epoch: int | None = None) -> ImagePlan:
-    """The plan for `render`/`build`; the lock must be fresh (exit 1 otherwise)."""
+def plan_image(
+    manifest_path: Path, env: str | None, platform: str | None, services: Any, epoch: int | None = None, revision: str | None = None
+) -> ImagePlan:
+    """The plan for `render`/`build`; the lock must be fresh (exit 1 otherwise). `revision`
+    (with `epoch`): the lock's commit when it is not read from git here (build --at)."""
     from envman.ecosystems.base import FragmentContext
     from envman.exporting import select
     from envman.lockfile.paths import lock_path_for
@@ -63,7 +66,10 @@ def plan_image(manifest_path: Path, env: str | None, platform: str | None, servi
             raise BadInputError(f"the lock has {eco.title} packages, which envman cannot install into an image yet")
         fragments.append(fragment)
     fragments.sort(key=lambda f: (f.rank, f.ecosystem))
-    revision, git_epoch = _lock_revision(lock_path)
+    if revision is None:
+        revision, git_epoch = _lock_revision(lock_path)
+    else:  # build --at REV: the lock of an earlier commit, put outside git
+        git_epoch = epoch
     fixed = epoch if epoch is not None else (git_epoch if git_epoch is not None else ZIP_EPOCH)
     pin = plock.image
     base_tag = image.base

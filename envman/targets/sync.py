@@ -36,10 +36,16 @@ def _owner(spec: TargetSpec) -> Ecosystem:
 
 
 def sync_target(
-    spec: TargetSpec, ctx: ProbeContext, dry_run: bool, out: TextIO, progress: Callable[[str], None] = lambda message: None
+    spec: TargetSpec,
+    ctx: ProbeContext,
+    dry_run: bool,
+    out: TextIO,
+    progress: Callable[[str], None] = lambda message: None,
+    rev: str | None = None,
 ) -> bool:
     """Sync one target; returns True when drift remains (then exit 1). `progress` hears
-    each step (fetching each artifact, with bytes for large ones; installing)."""
+    each step (fetching each artifact, with bytes for large ones; installing). `rev`: the
+    lock of that git revision (sync --at REV)."""
     from envman.cache import ArtifactCache
     from envman.drift import check
     from envman.drift.plan import format_plan, plan_sync
@@ -49,17 +55,17 @@ def sync_target(
 
     eco = _owner(spec)
     project = ctx.project
-    lock = project.lock(full=True)
-    environment = project.environment(ctx.environment)
+    lock = project.lock(rev, full=True)
+    environment = project.environment(ctx.environment, rev)
     platform = ctx.platform or DEFAULT_PLATFORM
     plock = lock.platform_lock(environment, platform)
     ctx = ctx._replace(environment=environment, platform=platform, deep=True, known=known_artifacts([plock]))
-    created = eco.create_target(spec.kind, spec.value, (project.manifest_data() or {}).get(eco.name), dry_run)
+    created = eco.create_target(spec.kind, spec.value, (project.manifest_data(rev) or {}).get(eco.name), dry_run)
     if created:
         out.write(printable(f"{spec.text}: {'would ' if dry_run else ''}{created}") + "\n")
         if dry_run:
             return True
-    expected = snapshot_from_lock(TargetSpec(f"lock:{environment}", "lock", environment, platform), ctx)
+    expected = snapshot_from_lock(TargetSpec(f"lock:{environment}", "lock", environment, platform, rev), ctx)
     installed = probe_target(spec, ctx)
     location = eco.sync_location(spec.kind, spec.value, installed.environment)
     actions = plan_sync(check(expected, installed, deep=True))
@@ -67,7 +73,7 @@ def sync_target(
     fixable = [a for a in actions if a.op != "none"]
     if dry_run or not fixable:
         return bool(actions)
-    manifest: Any = project.manifest()
+    manifest: Any = project.manifest(rev)
     eco.sync(
         SyncRequest(
             target=spec.text,
