@@ -8,6 +8,7 @@ reads every lock blob through one pipe. Revisions given by users are checked wit
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ class GitRepo:
         """Commits that changed `path` (the lock), newest first, following HEAD; `since`: a
         date as `git log --since` takes it (2026-10-01, "2 weeks ago")."""
         fmt = _SEP.join(("%H", "%ct", "%an", "%s", "%P")) + _END
+        if since is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", since.strip()):
+            since = since.strip() + " 00:00:00"  # a day means from its start (git alone takes the time of day now)
         limit = [f"--since={since}"] if since else []
         if since is not None and (not since.strip() or any(c in since for c in "\n\r\0")):
             raise BadInputError(f"--since {since!r}: not a date")

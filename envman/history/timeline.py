@@ -132,7 +132,7 @@ def load_timeline(manifest_path: Path, environment: str | None = None, since: st
         rev = Revision(commit)
         if commit.sha in boundary and not commit.parents:
             rev.boundary = True
-        elif parent is None:
+        elif before is None and isinstance(now, HistoryLock):
             rev.created = True
         if isinstance(now, HistoryLockError):
             rev.error = str(now)
@@ -149,7 +149,7 @@ def load_timeline(manifest_path: Path, environment: str | None = None, since: st
             if not rev.changes and not (rev.error or rev.deleted or rev.boundary):
                 continue  # a commit that changed other environments only
         revisions.append(rev)
-    if environment is not None and revisions and environment not in environments:
+    if environment is not None and commits and environment not in environments:
         known = ", ".join(sorted(environments)) or "none"
         raise BadInputError(f"--env {environment!r}: no revision of {repo.path} has it (environments: {known})")
     stops = None
