@@ -18,7 +18,7 @@ from pathlib import Path
 from envman.errors import BadInputError, ResolutionError, UnreachableError
 from envman.redact import redact_text
 
-__all__ = ["CompileJob", "compile_with_uv", "compile_with_piptools", "pylock_hashes_with_uv", "resolver_timeout"]
+__all__ = ["CompileJob", "compile_with_uv", "compile_with_piptools", "pylock_files_with_uv", "resolver_timeout"]
 
 DEFAULT_RESOLVER_TIMEOUT = 1800.0  # seconds for one run of uv or pip-compile (ENVMAN_RESOLVER_TIMEOUT)
 
@@ -131,6 +131,7 @@ def _clean_env() -> dict[str, str]:
         if keep in os.environ:
             env[keep] = os.environ[keep]
     env["UV_NO_CONFIG"] = "1"
+    env["UV_PYTHON_DOWNLOADS"] = "never"  # a full python.version uv has no interpreter for must not fetch one
     # uv's HTTP timeout (a read timeout) is envman's request deadline; the whole run is
     # bounded by resolver_timeout().
     from envman.http import request_timeout
@@ -236,48 +237,64 @@ def compile_with_uv(job: CompileJob) -> str:
         return output.read_text(encoding="utf-8")
 
 
-def pylock_hashes_with_uv(job: CompileJob, pins: list[str]) -> dict[str, tuple[str, list[str]]]:
-    """For exact pins on job.platform: name -> (version, sha256 of each file install may pick).
+def pylock_files_with_uv(job: CompileJob, pins: list[str]) -> dict[tuple[str, str], dict[str, str]]:
+    """For exact pins: (name, version) -> {sha256 hex: file name} of every file the index lists
+    for that version, for any platform (uv's `--universal` PEP 751 pylock.toml, `--no-deps`).
 
-    uv's pylock output lists only the wheels compatible with --python-platform (and the
-    sdist), so this narrows the hashes to what an install on that platform can use.
-    """
+    The resolutions just fetched every index page this needs, so uv reads them from its cache
+    (`--offline`, about a second for 200 pins, no network round trip); it goes online only
+    when the cache cannot answer (pip-tools resolved, or the cache was unusable). Which of
+    the files a platform may install is decided by the caller (envman.ecosystems.python.hashes)."""
     import tomllib
-
-    from packaging.utils import canonicalize_name
 
     with tempfile.TemporaryDirectory(prefix="envman-uv-") as tmp:
         work = Path(tmp)
         output = work / "pylock.toml"
-        narrowed = CompileJob(
-            **{**job.__dict__, "requirements": pins, "constraints": [], "preferences": [], "upgrade": False, "upgrade_packages": []}
-        )
-        # The resolution just fetched every page this pass needs: read them from uv's cache
-        # (offline, ~1 s for 50 pins) instead of revalidating each one (~8 s); go online only
-        # when the cache cannot answer.
-        def build(this: CompileJob) -> list[str]:
-            return _uv_common(this, output, work) + ["--format", "pylock.toml", "--no-deps"]
+        files_job = replace(job, requirements=pins, platform=None, constraints=[], preferences=[], upgrade=False, upgrade_packages=[])
 
-        if job.no_cache:  # no cache to read from: straight online
-            _run(build, "uv", narrowed)
+        def build(this: CompileJob) -> list[str]:
+            return _uv_common(this, output, work) + ["--universal", "--format", "pylock.toml", "--no-deps"]
+
+        if job.no_cache or job.offline:  # no cache to read from: straight online; offline: the cache or nothing
+            _run(build, "uv", files_job)
         else:
             try:
-                _run(build, "uv", replace(narrowed, offline=True))
+                _run(build, "uv", replace(files_job, offline=True))
             except (ResolutionError, UnreachableError):
-                if job.offline:
-                    raise
-                _run(build, "uv", narrowed)
+                _run(build, "uv", files_job)
         try:
             data = tomllib.loads(output.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ResolutionError(f"uv wrote an unreadable pylock.toml: {exc}") from None
-    result: dict[str, tuple[str, list[str]]] = {}
-    for package in data.get("packages", []):
-        files = list(package.get("wheels", []))
-        if "sdist" in package:
+    return _pylock_files(data)
+
+
+def _pylock_files(data: dict[str, object]) -> dict[tuple[str, str], dict[str, str]]:
+    """(name, version) -> {sha256: file name} from a PEP 751 document (files without a sha256 or
+    a usable name are left out)."""
+    from urllib.parse import unquote, urlsplit
+
+    from packaging.utils import canonicalize_name
+
+    result: dict[tuple[str, str], dict[str, str]] = {}
+    packages = data.get("packages")
+    for package in packages if isinstance(packages, list) else []:
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str) or "version" not in package:
+            continue
+        wheels = package.get("wheels")
+        files = [f for f in (wheels if isinstance(wheels, list) else []) if isinstance(f, dict)]
+        if isinstance(package.get("sdist"), dict):
             files.append(package["sdist"])
-        hashes = sorted({f"sha256:{f['hashes']['sha256']}" for f in files if "sha256" in f.get("hashes", {})})
-        result[str(canonicalize_name(package["name"]))] = (str(package["version"]), hashes)
+        found: dict[str, str] = {}
+        for item in files:
+            hashes = item.get("hashes")
+            digest = hashes.get("sha256") if isinstance(hashes, dict) else None
+            where = item.get("name") or item.get("url") or item.get("path")
+            if not isinstance(digest, str) or not isinstance(where, str):
+                continue
+            found[digest.lower()] = unquote(urlsplit(where).path.rpartition("/")[2]) if "/" in where else where
+        key = (str(canonicalize_name(package["name"])), str(package["version"]))
+        result.setdefault(key, {}).update(found)
     return result
 
 

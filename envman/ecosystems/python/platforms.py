@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from envman.errors import BadInputError
 
-__all__ = ["uv_platform", "DEFAULT_PYTHON_VERSION"]
+__all__ = ["uv_platform", "host_platform", "DEFAULT_PYTHON_VERSION"]
 
 # The interpreter version resolved for when python.version is not set. Fixed (not the
 # running interpreter's) so that every machine writes the same lock.
@@ -24,3 +24,19 @@ def uv_platform(platform: str) -> str:
         return _UV_PLATFORMS[platform]
     except KeyError:
         raise BadInputError(f"platform {platform!r} has no Python target; known: {', '.join(_UV_PLATFORMS)}") from None
+
+
+_HOST = {
+    ("linux", "x86_64"): "linux-64", ("linux", "amd64"): "linux-64",
+    ("linux", "aarch64"): "linux-aarch64", ("linux", "arm64"): "linux-aarch64",
+    ("darwin", "x86_64"): "osx-64", ("darwin", "arm64"): "osx-arm64",
+    ("win32", "amd64"): "win-64", ("win32", "x86_64"): "win-64",
+}
+
+
+def host_platform() -> str | None:
+    """The envman platform of the machine running envman (None when it is none of them)."""
+    import platform
+    import sys
+
+    return _HOST.get((sys.platform, platform.machine().lower()))

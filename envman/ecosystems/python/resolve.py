@@ -2,7 +2,14 @@
 
 Per platform: resolve the union of every environment's requirements (old pins as
 preferences), then resolve each environment constrained to the union's pins, so a package
-present in two environments always has one version.
+present in two environments always has one version. The platforms are resolved at the same
+time (one uv process each, over one shared uv cache). Then one hash pass for all platforms:
+uv lists, from the pages the resolutions just cached, every file of every pinned version, and
+each platform keeps the hashes of the files its machines may install (hashes.py).
+
+pip-tools resolves for the running interpreter and machine only, so with it a lock may have
+one platform, the host's; anything else is refused (exit 2) instead of writing the host's
+resolution under another platform's name.
 """
 
 from __future__ import annotations
@@ -10,20 +17,25 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.python.compiled import parse_compiled
-from envman.ecosystems.python.compilers import CompileJob, compile_with_piptools, compile_with_uv, pylock_hashes_with_uv
+from envman.ecosystems.python.compilers import CompileJob, compile_with_piptools, compile_with_uv, pylock_files_with_uv
 from envman.ecosystems.python.direct import for_resolver, lock_direct_references, pin_of, pylock_with_uv
 from envman.ecosystems.python.entry import PythonEntry
-from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION, uv_platform
+from envman.ecosystems.python.hashes import narrow_entries, normal_version, pin_layers
+from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION, host_platform, uv_platform
+from envman.errors import BadInputError, ResolutionError
 
 if TYPE_CHECKING:
     from envman.ecosystems.python.section import PythonSection
 
-__all__ = ["resolve_python", "python_version_of"]
+__all__ = ["resolve_python", "python_version_of", "check_piptools_platforms"]
+
+Resolved = dict[str, list[PythonEntry]]  # environment -> entries, for one platform
 
 
 def python_version_of(section: PythonSection) -> str:
@@ -37,55 +49,91 @@ def _preferences(request: ResolveRequest, platform: str) -> list[str]:
     return [f"{name}=={version}" for name, version in request.preferences(platform).items() if name not in direct]
 
 
+def check_piptools_platforms(platforms: list[str], host: str | None) -> None:
+    """pip-compile resolves for the machine it runs on: refuse platforms other than that one."""
+    others = [p for p in platforms if p != host]
+    if not others and len(platforms) <= 1:
+        return
+    where = f"this machine is {host}" if host else "this machine is none of envman's platforms"
+    raise BadInputError(
+        f"python.resolver pip-tools resolves only for the machine running envman ({where}), "
+        f"so it cannot lock for {', '.join(others or platforms)}; use `resolver: uv` (it resolves for every platform) "
+        f"or set platforms: [{host or '…'}]"
+    )
+
+
 def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dict[str, list[PythonEntry]]]:
     section = request.section
-    compile_fn: Callable[[CompileJob], str] = compile_with_piptools if section.resolver == "pip-tools" else compile_with_uv
+    piptools = section.resolver == "pip-tools"
+    platforms = list(request.platforms)
+    if piptools:
+        check_piptools_platforms(platforms, host_platform())
+    compile_fn: Callable[[CompileJob], str] = compile_with_piptools if piptools else compile_with_uv
     version = python_version_of(section)
     cache_dir, no_cache = _resolver_cache(services)
     environments = sorted(request.environments)
-    result: dict[str, dict[str, list[PythonEntry]]] = {env: {} for env in environments}
-    for platform in request.platforms:
-        base = CompileJob(
-            requirements=[],
-            python_version=version,
-            platform=uv_platform(platform) if section.resolver == "uv" else None,
-            index_url=section.index_url,
-            extra_index_urls=list(section.extra_index_urls),
-            find_links=[_absolute_link(link, request.project_dir) for link in section.find_links],
-            offline=request.offline,
-            cache_dir=cache_dir,
-            no_cache=no_cache and not request.offline,  # offline, the resolver says what it lacks
-        )
-        services.progress(f"python: resolving {platform}")
-        union_requirements = [str(r) for r in request.union()]
-        resolver_union, written = for_resolver(union_requirements, request.project_dir)  # direct references
+    index = section.index_url or "https://pypi.org/simple"
+    base = CompileJob(
+        requirements=[],
+        python_version=version,
+        index_url=section.index_url,
+        extra_index_urls=list(section.extra_index_urls),
+        find_links=[_absolute_link(link, request.project_dir) for link in section.find_links],
+        constraints=for_resolver([str(c) for c in getattr(section, "constraints", [])], request.project_dir)[0],  # python.constraints
+        offline=request.offline,
+        cache_dir=cache_dir,
+        no_cache=no_cache and not request.offline,  # offline, the resolver says what it lacks
+    )
+    union_requirements = [str(r) for r in request.union()]
+    resolver_union, written = for_resolver(union_requirements, request.project_dir)  # direct references
+
+    def one_platform(platform: str) -> Resolved:
+        job = CompileJob(**{**base.__dict__, "platform": None if piptools else uv_platform(platform)})
         union_job = CompileJob(**{
-            **base.__dict__,
+            **job.__dict__,
             "requirements": resolver_union,
             "preferences": _preferences(request, platform),
             "upgrade": request.upgrade,
             "upgrade_packages": list(request.upgrade_packages),
         })
-        union_entries = parse_compiled(compile_fn(union_job), section.index_url or "https://pypi.org/simple")
-        union_entries = lock_direct_references(union_entries, functools.partial(pylock_with_uv, base), written, request.project_dir)
-        if section.resolver == "uv" and union_entries:
-            union_entries = _narrow_hashes(base, union_entries)
+        union_entries = parse_compiled(compile_fn(union_job), index)
+        union_entries = lock_direct_references(union_entries, functools.partial(pylock_with_uv, job), written, request.project_dir)
         by_name = {e.name: e for e in union_entries}
         union_pins = [pin_of(e, request.project_dir) for e in union_entries]
         index_pins = [pin for pin, e in zip(union_pins, union_entries, strict=True) if not e.url]
+        resolved: Resolved = {}
         for env in environments:
             requirements = [str(r) for r in request.environments[env]]
             if len(environments) == 1 or set(requirements) == set(union_requirements):
-                result[env][platform] = union_entries
+                resolved[env] = union_entries
                 continue
             services.progress(f"python: {env} on {platform}")
             env_requirements, _ = for_resolver(requirements, request.project_dir)
             env_job = CompileJob(**{
-                **base.__dict__, "requirements": env_requirements, "constraints": union_pins, "preferences": index_pins,
+                **job.__dict__, "requirements": env_requirements, "constraints": union_pins, "preferences": index_pins,
             })
-            env_entries = parse_compiled(compile_fn(env_job), section.index_url or "https://pypi.org/simple")
+            env_entries = parse_compiled(compile_fn(env_job), index)
             # Same version as the union by construction; take the union's hashes and source.
-            result[env][platform] = [_as_in_union(e, by_name[e.name]) if e.name in by_name else e for e in env_entries]
+            resolved[env] = [_as_in_union(e, by_name[e.name]) if e.name in by_name else e for e in env_entries]
+        return resolved
+
+    services.progress(f"python: resolving {', '.join(platforms)}")
+    by_platform = dict(zip(platforms, _each(one_platform, platforms), strict=True))
+    services.progress("python: hashes of each platform's files")
+    try:
+        files = _file_names(base, [e for resolved in by_platform.values() for entries in resolved.values() for e in entries])
+    except ResolutionError as exc:  # the pins stand; only the narrowing is lost (every file's hash stays)
+        first = str(exc).splitlines()[0]
+        services.progress(f"python: could not list the pinned versions' files ({first}); keeping the hash of every file")
+        files = {}
+    result: dict[str, dict[str, list[PythonEntry]]] = {env: {} for env in environments}
+    for platform, resolved in by_platform.items():
+        narrowed: dict[int, list[PythonEntry]] = {}  # environments sharing the union's list share the result
+        for env in environments:
+            entries = resolved[env]
+            if id(entries) not in narrowed:
+                narrowed[id(entries)] = narrow_entries(entries, files, version, platform)
+            result[env][platform] = narrowed[id(entries)]
     return result
 
 
@@ -96,6 +144,32 @@ def _as_in_union(entry: PythonEntry, union: PythonEntry) -> PythonEntry:
     if union.url:
         update.update(version=union.version, url=union.url, commit=union.commit)
     return entry.model_copy(update=update)
+
+
+def _each(work: Callable[[str], Resolved], platforms: list[str]) -> list[Resolved]:
+    """work(platform) for every platform at once (one resolver process each); the failure of
+    the first platform, in the manifest's order, is raised once all have finished."""
+    if len(platforms) <= 1:
+        return [work(p) for p in platforms]
+    with ThreadPoolExecutor(max_workers=len(platforms), thread_name_prefix="envman-python") as pool:
+        futures: list[Future[Resolved]] = [pool.submit(work, p) for p in platforms]
+        for future in futures:
+            future.exception()  # wait for every one, so no resolver is left running
+        return [future.result() for future in futures]
+
+
+def _file_names(base: CompileJob, entries: list[PythonEntry]) -> dict[tuple[str, str], dict[str, str]]:
+    """(name, version) -> {sha256: file name} for every locked version that came from an index."""
+    indexed = [e for e in entries if not getattr(e, "url", None)]  # direct references keep their own hashes
+    layers = pin_layers(indexed)
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    if not layers:
+        return found
+    with ThreadPoolExecutor(max_workers=len(layers), thread_name_prefix="envman-python-files") as pool:
+        for listed in pool.map(lambda pins: pylock_files_with_uv(base, pins), layers):
+            for (name, version), names in listed.items():
+                found.setdefault((name, normal_version(version)), {}).update(names)
+    return found
 
 
 def _resolver_cache(services: Services) -> tuple[str | None, bool]:
@@ -123,18 +197,6 @@ def _resolver_cache(services: Services) -> tuple[str | None, bool]:
         services.progress(f"python: the cache at {folder} cannot be written ({exc.strerror}); resolving without it")
         return folder, True
     return folder, False
-
-
-def _narrow_hashes(base: CompileJob, entries: list[PythonEntry]) -> list[PythonEntry]:
-    pins = [f"{e.name}=={e.version}" for e in entries if not e.marker and not e.url]
-    narrowed = pylock_hashes_with_uv(base, pins)
-    out = []
-    for entry in entries:
-        found = narrowed.get(entry.name)
-        if found and found[0] == entry.version and found[1]:
-            entry = entry.model_copy(update={"hashes": found[1]})
-        out.append(entry)
-    return out
 
 
 def _absolute_link(link: str, project_dir: str) -> str:
