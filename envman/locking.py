@@ -70,12 +70,15 @@ def lock_project(
     kept: list[str] = []
     packages = frozenset(options.upgrade_packages) - {IMAGE_PIN}
     upgrading = options.upgrade or bool(packages)
+    image = _image_pin(manifest, previous, hashes, options, progress)
     for ecosystem in ecosystems.all_ecosystems():
         section = manifest.section(ecosystem.name)
         if section is None:
             continue
         old = _previous_entries(previous, ecosystem.name)
         unchanged = previous is not None and previous.manifest_hash.get(ecosystem.name) == hashes.get(ecosystem.name)
+        if getattr(ecosystem, "needs_image", False):  # resolved for image.base: again when its pin moves
+            unchanged = unchanged and _same_pin(image, previous)
         if unchanged and not upgrading and _covers(old, environments, platforms):
             per_eco[ecosystem.name] = old
             kept.append(ecosystem.name)
@@ -92,6 +95,7 @@ def lock_project(
             upgrade_packages=frozenset(ecosystem.normalize_name(n) for n in packages),
             offline=options.offline,
             project_dir=str(project_dir),
+            image=image,
         )
         per_eco[ecosystem.name] = ecosystem.resolve(request, services)
         check_nothing_vanished(ecosystem, request, per_eco[ecosystem.name])
@@ -102,14 +106,13 @@ def lock_project(
         section = manifest.section(ecosystem.name)
         if section is not None:
             platform_values.update(ecosystem.platform_values(section))
-    image = _image_pin(manifest, previous, hashes, options, progress)
     lock_cls, platform_cls = lock_model()
     lock_envs: dict[str, dict[str, Any]] = {}
     for env in environments:
         lock_envs[env] = {}
         for platform in platforms:
             body = {eco: per_eco[eco].get(env, {}).get(platform, []) for eco in per_eco}
-            lock_envs[env][platform] = platform_cls(image=image, apt=manifest.requirements_apt(env), **platform_values, **body)
+            lock_envs[env][platform] = platform_cls(image=image, **platform_values, **body)
     lock = lock_cls(version=1, manifest_hash=hashes, environments=lock_envs)
     return LockOutcome(lock=lock, resolved=resolved, kept=kept)
 
@@ -136,6 +139,11 @@ def check_nothing_vanished(ecosystem: Any, request: ResolveRequest, result: Lock
             f"{ecosystem.name}: the resolution left out requirement(s) of the manifest: {listed}; "
             "envman refuses to write a lock without them"
         )
+
+
+def _same_pin(image: ImagePin | None, previous: LockBase | None) -> bool:
+    old = [plock.image for platforms in (previous.environments.values() if previous else []) for plock in platforms.values()]
+    return bool(old) and all(pin == image for pin in old)
 
 
 def _covers(old: LockedEntries, environments: list[str], platforms: list[str]) -> bool:

@@ -10,14 +10,13 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError, create_
 
 from envman.errors import LocatedError
 from envman.lockfile.paths import DEFAULT_ENVIRONMENT, default_environment
-from envman.sections import AptName, Strict, hyphen
+from envman.sections import Strict, hyphen
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
 __all__ = [
     "Manifest",
-    "SystemSection",
     "ImageSection",
     "manifest_model",
     "load_manifest",
@@ -32,10 +31,6 @@ KNOWN_PLATFORMS = ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
 
-class SystemSection(Strict):
-    apt: list[AptName] = []
-
-
 _IMAGE_REF = r"^[a-z0-9][a-z0-9._\-/:@]*$"
 
 
@@ -45,10 +40,6 @@ class ImageSection(Strict):
     # built there, offline; without it the builder stage installs the tools with apt
     builder: Annotated[str, Field(pattern=_IMAGE_REF)] | None = None
     templates: Annotated[str, Field(pattern=r"^[^\x00-\x1f]+$")] | None = None  # a team's own Dockerfile templates
-
-
-class _SystemOverlay(Strict):
-    apt: list[AptName] = []
 
 
 def _schema_version(value: Any) -> Any:
@@ -94,7 +85,7 @@ class Manifest(Strict):
 
     # -- convenience views ------------------------------------------------------------
     def section(self, name: str) -> Any:
-        """The section of one ecosystem (or system/image), None when not declared."""
+        """The section of one ecosystem (or image), None when not declared."""
         return getattr(self, name, None)
 
     def overlays(self) -> dict[str, Any]:
@@ -130,15 +121,6 @@ class Manifest(Strict):
                 unique.append(item)
         return unique
 
-    def requirements_apt(self, environment: str) -> list[str]:
-        """Debian packages for `environment`: the top-level list plus its additions."""
-        system = self.section("system")
-        top = list(system.apt) if system else []
-        overlay = self.overlays().get(environment)
-        if overlay is not None and overlay.system is not None:
-            top.extend(overlay.system.apt)
-        return sorted(set(top))
-
     def default_environment(self, requested: str | None = None) -> str:
         return default_environment(self.environment_names(), requested, where="envman.yaml")
 
@@ -154,12 +136,10 @@ def manifest_model() -> type[Manifest]:
     if key not in _built:
         known = ecosystems.all_ecosystems()
         overlay_fields: dict[str, Any] = {eco.name: (eco.overlay_model() | None, None) for eco in known}
-        overlay_fields["system"] = (_SystemOverlay | None, None)
         overlay = create_model(
             "EnvironmentOverlay", __base__=Strict, __doc__="What an environment adds to the top-level sets.", **overlay_fields
         )
         fields: dict[str, Any] = {eco.name: (eco.section_model() | None, None) for eco in known}
-        fields["system"] = (SystemSection | None, None)
         fields["image"] = (ImageSection | None, None)
         fields["environments"] = (dict[Annotated[str, Field(pattern=_NAME)], overlay | None], {})
         _built[key] = create_model("Manifest", __base__=Manifest, **fields)

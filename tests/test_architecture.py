@@ -30,7 +30,7 @@ NOT_IMPORTABLE = {
 }
 
 # Names the registry may list that are not ecosystems for the purpose of these rules (yet).
-NOT_ECOSYSTEM_NAMES = {"system", "apt"}
+NOT_ECOSYSTEM_NAMES: set[str] = set()
 
 # The only ecosystem modules code outside envman/ecosystems/ may import.
 ALLOWED_ECOSYSTEM_IMPORTS = {"envman.ecosystems", "envman.ecosystems.base"}

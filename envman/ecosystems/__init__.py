@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "r": "envman.ecosystems.r",
     "jvm": "envman.ecosystems.jvm",
     "conda": "envman.ecosystems.conda",
+    "system": "envman.ecosystems.system",
 }
 
 _modules: dict[str, str] = dict(BUILTIN)

@@ -47,6 +47,7 @@ class ResolveRequest:
     upgrade_packages: frozenset[str] = frozenset()
     offline: bool = False
     project_dir: str = "."
+    image: Any = None  # the lock's pin of image.base (ImagePin), for ecosystems resolved for the base
 
     def union(self) -> list[Any]:
         """Every environment's requirements, once each, in first-seen order (the union that

@@ -49,7 +49,7 @@ def _entry_dict(entry: BaseModel) -> dict[str, Any]:
 
 def lock_to_data(lock: LockBase) -> dict[str, Any]:
     """The lock as plain data in canonical order: image, the ecosystems' platform fields,
-    their entry lists (sorted by name, version), apt."""
+    their entry lists (sorted by name, version)."""
     from envman import ecosystems
 
     known = ecosystems.all_ecosystems()
@@ -70,8 +70,6 @@ def lock_to_data(lock: LockBase) -> dict[str, Any]:
                 entries = plock.entries(eco.name)
                 if entries:
                     body[eco.name] = [_entry_dict(e) for e in sorted(entries, key=lambda e: (e.name.lower(), e.version))]
-            if plock.apt:
-                body["apt"] = sorted(plock.apt)
             platforms[platform] = body
         environments[env] = platforms
     return {

@@ -26,11 +26,11 @@ __all__ = [
     "manifest_hashes_cached",
 ]
 
-_OTHER_SECTIONS = ("system", "image")
+_OTHER_SECTIONS = ("image",)
 
 
 def hashed_sections() -> tuple[str, ...]:
-    """Sections with their own hash: every registered ecosystem, then system and image."""
+    """Sections with their own hash: every registered ecosystem, then image."""
     from envman import ecosystems
 
     return (*ecosystems.names(), *_OTHER_SECTIONS)

@@ -28,7 +28,6 @@ class PlatformLockBase(LockModel):
     """What one environment locks for one platform; ecosystem lists are added by lock_model()."""
 
     image: ImagePin | None = None
-    apt: list[str] = []
 
     def entries(self, ecosystem: str) -> list[Any]:
         """The lock entries of one ecosystem (empty when it has none here)."""

@@ -32,7 +32,6 @@ def render_text(plan: ImagePlan, ca_cert: bool = False) -> dict[str, str]:
         _check_install_dir(fragment)
     values: dict[str, Any] = {
         "base": plan.base,
-        "apt": plan.apt,
         "apt_options": f"-o Acquire::https::CAInfo=/tmp/{CA_FILE} " if ca_cert else "",
         "ca_cert": ca_cert,
         "builder": plan.builder,

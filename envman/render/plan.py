@@ -1,5 +1,5 @@
-"""Everything an image of one environment is made of, as data: the pinned base, the system
-packages, each ecosystem's Fragment in layer order, environment variables and labels, and
+"""Everything an image of one environment is made of, as data: the pinned base, each
+ecosystem's Fragment in layer order (the system packages' first), environment variables and labels, and
 the fixed time (SOURCE_DATE_EPOCH) that makes two builds of the same lock identical."""
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ class ImagePlan:
     base_tag: str
     base_id: str | None  # pinned by image ID (a base only the local engine has)
     builder: str | None
-    apt: list[str]
     fragments: list[Any]  # Fragment, ordered by rank
     epoch: int
     revision: str | None
@@ -114,7 +113,6 @@ def plan_image(
         base_tag=base_tag,
         base_id=base_id,
         builder=getattr(image, "builder", None),
-        apt=list(plock.apt),
         fragments=fragments,
         epoch=fixed,
         revision=revision,
