@@ -93,6 +93,10 @@ def check(args: argparse.Namespace) -> int:
     from envman.targets.checking import run_check
 
     check_format(args.format, CHECK_FORMATS)
+    from envman.cli.fleet_cmds import check_fleet_command, wants_fleet
+
+    if wants_fleet(args):  # --inventory, --notify, --jobs, …: every target reported, fleet exit codes
+        return check_fleet_command(args, _context(args, args.deep))
     specs = [parse_target(t) for t in (args.targets or ["local"])]
     started = time.monotonic()
     with progress("checking") as update:
@@ -223,6 +227,9 @@ def _check_parser(commands: Any) -> None:
         "-o", "--output", metavar="FILE", help="Write the report to this file instead of stdout (the exit code is unchanged)."
     )
     _add_target_options(parser)
+    from envman.cli.fleet_cmds import add_fleet_check_options
+
+    add_fleet_check_options(parser)
     parser.set_defaults(handler=check)
 
 

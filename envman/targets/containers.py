@@ -195,7 +195,7 @@ def _copy_out(container: Any, folder: str, eco: Any, root: Path, deep: bool, dea
     folder = posixpath.normpath("/" + folder)  # a label may say `../../x`: always a path from the container's root
     try:
         chunks, _stat = container.get_archive(folder)
-    except docker.errors.NotFound:
+    except (docker.errors.NotFound, FileNotFoundError):  # FileNotFoundError: an ssh: host's archive source
         return False
     maximum = copied_file_limit()
     base = posixpath.dirname(folder.rstrip("/")) or "/"
@@ -291,7 +291,7 @@ def _probe_files(container: Any, env: list[str], labels: dict[str, str], ctx: Pr
 def probe_container(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     from envman.targets.engine import get_container
 
-    container = get_container(spec.value, spec.text)
+    container = get_container(spec.value, spec.text, spec.engine)
     labels = container.labels or {}
     interpreter, options = _options(labels, ctx)
     try:
@@ -305,10 +305,10 @@ def probe_container(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
 def probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     from envman.targets.engine import engine_client, get_image
 
-    image = get_image(spec.value, spec.text)
+    image = get_image(spec.value, spec.text, spec.engine)
     labels = image.labels or {}
     interpreter, options = _options(labels, ctx)
-    client = engine_client(spec.text)
+    client = engine_client(spec.text, spec.engine)
     try:
         data = _run_probe_in_image(client, image, interpreter, options, spec.text, ctx)
     except NoInterpreter:

@@ -8,8 +8,16 @@ from envman.errors import BadInputError
 
 __all__ = ["TargetSpec", "parse_target", "target_forms", "KNOWN_PLATFORMS"]
 
-_GENERAL_FORMS = ("docker:CONTAINER", "image:REF", "lock:ENV[@PLATFORM][@GITREV]", "PATH.json", "local")
-_GENERAL_KINDS = ("docker", "image", "lock")
+_GENERAL_FORMS = (
+    "docker:CONTAINER",
+    "docker://HOST[:PORT]/CONTAINER",
+    "image:REF",
+    "lock:ENV[@PLATFORM][@GITREV]",
+    "ssh:[USER@]HOST[:PORT][/PATH-TO-PYTHON]",
+    "PATH.json",
+    "local",
+)
+_GENERAL_KINDS = ("docker", "image", "lock", "ssh")
 KNOWN_PLATFORMS = ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64")
 
 
@@ -30,7 +38,9 @@ class TargetSpec(NamedTuple):
     """kind: an ecosystem's own kind (python, rlib, jars, …) | docker | image | lock | snapshot | local.
 
     value: the path, container, image reference or (for lock) the environment name ("" for
-    the default one); platform and rev only for lock targets.
+    the default one); platform and rev only for lock targets. engine: the Docker engine of a
+    docker:/image: target (a URL or a context name; None: the environment's). ssh_options:
+    extra OpenSSH client arguments of an ssh: target (-F FILE, inventory common args).
     """
 
     text: str
@@ -38,6 +48,8 @@ class TargetSpec(NamedTuple):
     value: str
     platform: str | None = None
     rev: str | None = None
+    engine: str | None = None
+    ssh_options: tuple[str, ...] = ()
 
 
 def parse_target(text: str) -> TargetSpec:
@@ -51,12 +63,32 @@ def parse_target(text: str) -> TargetSpec:
             return _parse_lock(raw, value)
         if not value:
             raise BadInputError(f"target {raw!r}: `{kind}:` needs a value, as in {_form(kind)}")
+        if kind in ("docker", "image") and value.startswith("//"):
+            return _parse_engine_target(raw, kind, value[2:])
+        if kind == "ssh":
+            from envman.targets.ssh import parse_ssh
+
+            parse_ssh(value, raw)  # bad input now, not when it is probed
         return TargetSpec(raw, kind, value)
     if raw.endswith(".json"):
         return TargetSpec(raw, "snapshot", raw)
     if raw == "lock":
         return TargetSpec(raw, "lock", "")
     raise BadInputError(f"unknown target {raw!r}; use one of: {', '.join(target_forms())}")
+
+
+def _parse_engine_target(raw: str, kind: str, rest: str) -> TargetSpec:
+    """docker://HOST[:PORT]/CONTAINER (image://HOST[:PORT]/REF): the engine at tcp://HOST:PORT
+    (2375 by default; TLS as $DOCKER_TLS_VERIFY/$DOCKER_CERT_PATH say is not applied: use
+    --engine or a context for TLS engines)."""
+    import re
+
+    host, sep, name = rest.partition("/")
+    if not sep or not name or not re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:[0-9]{1,5})?", host):
+        raise BadInputError(f"target {raw!r}: expected {kind}://HOST[:PORT]/{'CONTAINER' if kind == 'docker' else 'REF'}")
+    if not re.search(r":[0-9]{1,5}$", host):
+        host += ":2375"
+    return TargetSpec(raw, kind, name, engine=f"tcp://{host}")
 
 
 def _form(kind: str) -> str:

@@ -1,0 +1,254 @@
+"""ssh:[USER@]HOST[:PORT][/PATH-TO-PYTHON] targets, through OpenSSH's own client.
+
+The same probe script as in containers runs with the host's Python (`ssh HOST exec PYTHON -
+OPTIONS…`, the script on stdin): the user's ~/.ssh/config, agent and known_hosts apply, plus
+`-F FILE` (--ssh-config) and an inventory's ansible_ssh_common_args. envman adds BatchMode
+(no password or passphrase prompt ever waits, none is ever on a command line) and never
+relaxes host key checking: an unknown or changed host key is an unreachable target.
+
+A host without Python is read like a container without one: the R libraries, jar folders
+and conda prefixes the ecosystems name are streamed out with `tar` over the same connection
+and scanned here by the same readers (envman.targets.containers).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
+
+from envman import ecosystems
+from envman.ecosystems.base import RunResult
+from envman.errors import BadInputError, UnreachableError
+from envman.snapshot import Snapshot
+from envman.targets.context import ProbeContext, remaining, timed_out
+from envman.targets.spec import TargetSpec
+
+__all__ = ["SSHAddress", "parse_ssh", "ssh_argv", "check_ssh_options", "SSHRunner", "probe_ssh", "SSH_EXIT"]
+
+SSH_EXIT = 255  # ssh's own failures (connection, authentication, host key)
+_HOST = re.compile(r"\[[0-9A-Fa-f:.%a-zA-Z]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+# options that would turn off host key checking or ask for a password: refused
+_RELAXED = re.compile(
+    r"stricthostkeychecking\s*[= ]\s*(no|off)|userknownhostsfile\s*[= ]\s*/dev/null|batchmode\s*[= ]\s*no|"
+    r"globalknownhostsfile\s*[= ]\s*/dev/null",
+    re.IGNORECASE,
+)
+
+
+class SSHAddress(NamedTuple):
+    user: str | None
+    host: str
+    port: int | None
+    interpreter: str | None  # the remote interpreter, when the target names one
+
+    def destination(self) -> str:
+        """user@host:port as shown to people."""
+        text = f"{self.user}@{self.host}" if self.user else self.host
+        return f"{text}:{self.port}" if self.port else text
+
+
+def parse_ssh(value: str, what: str) -> SSHAddress:
+    """[USER@]HOST[:PORT][/PATH] (pure). HOST may be [IPv6]; PATH is absolute."""
+    rest, slash, path = value.partition("/")
+    interpreter = "/" + path if slash else None
+    user = None
+    if "@" in rest:
+        user, _, rest = rest.rpartition("@")
+        if not _USER.fullmatch(user):
+            raise BadInputError(f"target {what!r}: {user!r} is not a user name")
+    host, port_text = rest, ""
+    if rest.startswith("["):
+        end = rest.find("]")
+        host, port_text = rest[: end + 1], rest[end + 1 :].removeprefix(":")
+    elif rest.count(":") == 1:
+        host, port_text = rest.split(":")
+    port = None
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise BadInputError(f"target {what!r}: {port_text!r} is not a port")
+        port = int(port_text)
+    if not _HOST.fullmatch(host):
+        raise BadInputError(f"target {what!r}: expected ssh:[USER@]HOST[:PORT][/PATH-TO-PYTHON], {host!r} is not a host name")
+    if interpreter is not None and (interpreter.endswith("/") or any(ord(c) < 32 for c in interpreter)):
+        raise BadInputError(f"target {what!r}: {interpreter!r} is not a path to an interpreter")
+    return SSHAddress(user, host.strip("[]") if host.startswith("[") else host, port, interpreter)
+
+
+def check_ssh_options(options: Sequence[str], where: str) -> tuple[str, ...]:
+    """Extra client arguments (-F FILE, inventory common args): those that would skip host
+    key checks or allow a prompt are bad input."""
+    for item in (*options, " ".join(options)):
+        if _RELAXED.search(item.replace("-o", " ")):
+            raise BadInputError(f"{where}: {item!r} is refused: envman always checks host keys and never asks for a password")
+    return tuple(options)
+
+
+def ssh_argv(address: SSHAddress, options: Sequence[str], remote: Sequence[str], connect_timeout: float) -> list[str]:
+    """The ssh command line (pure): options envman insists on, then the user's, then the host."""
+    argv = [
+        "ssh",
+        "-o", "BatchMode=yes",
+        "-o", f"ConnectTimeout={max(1, int(connect_timeout))}",
+        "-o", "ClearAllForwardings=yes",
+        "-T", "-x", "-a",
+    ]
+    if address.port:
+        argv += ["-p", str(address.port)]
+    if address.user:
+        argv += ["-l", address.user]
+    argv += [*options, "--", address.host]
+    argv.append(" ".join(shlex.quote(part) for part in remote))
+    return argv
+
+
+def _ssh_problem(stderr: bytes) -> str:
+    from envman.report.text import tail
+
+    text = tail(stderr, lines=3) or "ssh failed"
+    lowered = text.lower()
+    if "host key verification failed" in lowered or "no ed25519 host key is known" in lowered:
+        text += " (add the host's key to known_hosts, as `ssh-keyscan` or a first interactive ssh would; envman never skips the check)"
+    elif "permission denied" in lowered:
+        text += " (envman uses BatchMode: the key must be in the agent or unencrypted; no password is asked)"
+    return text
+
+
+class SSHRunner:
+    """Runs a command on the host: `ssh … HOST 'exec CMD…'` (a Runner). A probe (`PYTHON -c
+    SCRIPT …`) is sent as `PYTHON - …` with the script on stdin, so no remote command line
+    carries it. ssh itself runs locally under envman's deadline (LocalRunner: killed with its
+    whole process group when the deadline passes)."""
+
+    def __init__(self, address: SSHAddress, options: Sequence[str], what: str, nominal: float | None = None) -> None:
+        self.address = address
+        self.options = tuple(options)
+        self.what = what
+        self.nominal = nominal  # the --timeout the user gave, for messages
+
+    def run(self, argv: Sequence[str], input: bytes | None = None, timeout: float = 120) -> RunResult:
+        from envman.targets.runners import LocalRunner
+
+        program = argv[0]
+        remote = list(argv)
+        if len(remote) >= 3 and remote[1] == "-c" and input is None:
+            input = remote[2].encode("utf-8")
+            remote = [remote[0], "-", *remote[3:]]
+        command = ["exec", *remote]
+        argv = ssh_argv(self.address, self.options, command, timeout)
+        result = LocalRunner(clean_python_env=False).run(argv, input=input, timeout=timeout)
+        if result.returncode == SSH_EXIT:
+            if b"timed out" in result.stderr.lower():  # no answer (ConnectTimeout, a stalled banner exchange)
+                raise UnreachableError(timed_out(self.what, self.nominal or timeout, "ssh"))
+            raise UnreachableError(f"{self.what}: ssh to {self.address.destination()} failed: {_ssh_problem(result.stderr)}")
+        if result.returncode == 127 and not result.stdout:
+            raise FileNotFoundError(program)
+        return result
+
+    def read_file(self, path: str) -> bytes:
+        from envman.limits import limit
+
+        result = self.run(["cat", "--", path], timeout=60)
+        if result.returncode != 0:
+            raise FileNotFoundError(path)
+        if len(result.stdout) > limit("member_bytes"):
+            raise UnreachableError(f"{self.what}: {path} is larger than {limit('member_bytes'):,} bytes")
+        return result.stdout
+
+
+# -- a host without Python: its folders streamed out with tar ---------------------------------
+
+
+class _SSHArchive:
+    """Stands in for a container in containers._copy_out: get_archive(folder) streams
+    `tar -c` of the folder from the host (members named from the folder's parent, as the
+    engine's archive API names them). Folders that do not exist raise FileNotFoundError;
+    the ssh process is killed when the target's deadline passes."""
+
+    def __init__(self, runner: SSHRunner, existing: set[str], deadline: float) -> None:
+        self.runner = runner
+        self.existing = existing
+        self.deadline = deadline
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def get_archive(self, folder: str) -> tuple[Iterator[bytes], dict[str, Any]]:
+        import posixpath
+
+        if folder not in self.existing:
+            raise FileNotFoundError(folder)
+        parent, name = posixpath.dirname(folder) or "/", posixpath.basename(folder)
+        remote = ["tar", "-C", parent, "-cf", "-", "--", name + "/."]  # /.: a symlinked folder is followed
+        argv = ssh_argv(self.runner.address, self.runner.options, ["exec", *remote], max(1.0, self.deadline - time.monotonic()))
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.processes.append(proc)
+        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), proc.kill)
+        timer.daemon = True
+        timer.start()
+
+        def chunks() -> Iterator[bytes]:
+            assert proc.stdout is not None
+            try:
+                while chunk := proc.stdout.read1(1 << 16):  # type: ignore[attr-defined]
+                    yield chunk
+            finally:
+                timer.cancel()
+        return chunks(), {}
+
+    def close(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _existing_folders(runner: SSHRunner, folders: list[str], timeout: float) -> set[str]:
+    """Which of `folders` are directories on the host (one round trip)."""
+    if not folders:
+        return set()
+    script = b'for d in "$@"; do [ -d "$d" ] && printf "%s\\n" "$d"; done; exit 0\n'
+    result = runner.run(["sh", "-s", "--", *folders], input=script, timeout=timeout)
+    return set(result.stdout.decode("utf-8", "replace").splitlines())
+
+
+def _probe_files(runner: SSHRunner, ctx: ProbeContext, interpreter: str, what: str) -> dict[str, Any]:
+    import posixpath
+
+    from envman.targets import containers
+
+    wanted = {}
+    for eco in ecosystems.all_ecosystems():
+        if not eco.probe_interpreter:
+            wanted[eco.name] = [posixpath.normpath("/" + d) for d in eco.file_folders(ctx.places.of(eco.name), None, [])]
+    folders = list(dict.fromkeys(d for ds in wanted.values() for d in ds))
+    existing = _existing_folders(runner, folders, remaining(ctx))
+    archive = _SSHArchive(runner, existing, time.monotonic() + remaining(ctx))
+    try:
+        return containers._probe_files(archive, [], {}, ctx, interpreter, what)
+    finally:
+        archive.close()
+
+
+def probe_ssh(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
+    """Snapshot of a host over SSH: the probe with its Python (the target's PATH, else
+    --python / envman_python, else python3), or its files when it has none."""
+    from envman.targets.containers import _options
+    from envman.targets.probe_runner import NoInterpreter, run_probe
+    from envman.targets.reading import snapshot_from_probe
+
+    address = parse_ssh(spec.value, spec.text)
+    runner = SSHRunner(address, spec.ssh_options, spec.text, ctx.timeout)
+    interpreter, options = _options({}, ctx)
+    if address.interpreter:
+        interpreter = address.interpreter
+    try:
+        data = run_probe(runner, interpreter, options, spec.text, remaining(ctx), ctx.timeout)
+    except NoInterpreter:
+        data = _probe_files(runner, ctx, interpreter, spec.text)
+    return snapshot_from_probe(spec.text, ecosystems.names(), data, ctx.known)
