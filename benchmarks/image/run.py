@@ -47,6 +47,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -408,6 +409,18 @@ def naive_build(engine: Engine, context: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- main
 
 
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+PARTIAL = Path("/var/tmp/envman-bench-image-partial.json")
+
+
+def save_partial(results: dict[str, Any]) -> None:
+    """What was measured so far, in case the run is cut short (not a result)."""
+    PARTIAL.write_text(json.dumps(results, indent=1, default=str) + "\n")
+
+
 def machine() -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -423,8 +436,18 @@ def main() -> None:
     parser.add_argument("--check-runs", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="a small workload, to try the script (results not written)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (artifact cache) at the end")
+    parser.add_argument("--report", type=Path, metavar="RESULTS_JSON",
+                        help="only write RESULTS.md again from an earlier run's results.json (its command line is kept)")
     args = parser.parse_args()
+    if args.report is not None:
+        saved = json.loads(args.report.read_text())
+        write_results(saved, saved.get("argv", []), args.report.resolve().parent)
+        return
     runs = args.runs
+    # stopped by a signal (a run under nohup ignores SIGINT): still stop the private engine
+    # and keep what was measured (the partial results file)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupted)
 
     if WORK.exists():
         shutil.rmtree(WORK / "project", ignore_errors=True)
@@ -432,7 +455,8 @@ def main() -> None:
     engine = Engine(WORK / "engine", ENGINE_RUN)
     servers: list[Server] = []
     results: dict[str, Any] = {"started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                               "machine": machine(), "load_start": load(), "runs": runs, "quick": args.quick}
+                               "machine": machine(), "load_start": load(), "runs": runs, "quick": args.quick,
+                               "argv": sys.argv[1:]}
     try:
         # -- repositories and the project ---------------------------------------------------
         records = packages_records()
@@ -476,44 +500,44 @@ def main() -> None:
         servers.append(wheel_server := Server(wheels))
         naive_dir = naive_context(WORK / "naive", render_dir, requirements, wheel_server.url + "/")
 
-        # -- 1. full builds, envman and naive, round by round ---------------------------------
-        full, naive = [], []
+        # -- rounds: full build, (no-op,) one-R-change rebuild, naive build ---------------------
+        # Each round measures the three builds back to back, so a ratio within a round compares
+        # runs made under the same machine load; results are saved after every step.
+        closure = {e["name"] for e in entries["r"]}
+        extra = pick_extra_roots(records, closure, runs)
+        full, naive, rebuilds = [], [], []
+        results["full"], results["naive"], results["rebuilds"] = full, naive, rebuilds
         for i in range(runs):
+            if i > 0:  # empty the build cache (and free the disk) of the round before
+                engine.remove_tags(TAG, RAW_TAG)
+                engine.prune_dangling()
             log(f"round {i + 1}/{runs}: envman build --no-cache (load {load()})")
             load_before = load()
             done = run_timed([*envman, "build", "-f", str(manifest), "--tag", TAG, "--no-cache", "--json"], env)
             summary = json.loads(done["stdout"])
             full.append({"wall": done["wall"], "image": summary["image"], "layers": summary["layers"],
                          "cached": summary["cached"], "size": engine.size(TAG), "load_before": load_before,
-                         "phases": phase_summary(done["timeline"], done["wall"]),
+                         "load_after": load(), "phases": phase_summary(done["timeline"], done["wall"]),
                          "timeline": phases(done["timeline"], done["wall"])})
             log(f"  {done['wall']:.1f} s, {summary['image'][:19]}, {full[-1]['phases']}")
-            if i < runs - 1:  # the last full build stays: its steps are the cache of part 2
-                engine.remove_tags(TAG, RAW_TAG)
-                engine.prune_dangling()
-            log(f"round {i + 1}/{runs}: naive docker build --no-cache --network host (load {load()})")
-            load_before = load()
-            naive.append({**naive_build(engine, naive_dir), "load_before": load_before})
-            log(f"  {naive[-1]['wall']:.1f} s, {naive[-1]['size'] / 1e9:.2f} GB")
-            engine.remove_tags(NAIVE_TAG)
-        results["full"], results["naive"] = full, naive
+            save_partial(results)
 
-        # -- 2. rebuilds with the cache -------------------------------------------------------
-        log("no-op rebuild (unchanged lock, with the cache)")
-        done = run_timed([*envman, "build", "-f", str(manifest), "--tag", TAG, "--json"], env)
-        summary = json.loads(done["stdout"])
-        results["noop"] = {"wall": done["wall"], "image": summary["image"], "cached": summary["cached"],
-                           "layers": summary["layers"], "phases": phase_summary(done["timeline"], done["wall"])}
-        closure = {e["name"] for e in entries["r"]}
-        extra = pick_extra_roots(records, closure, runs)
-        rebuilds = []
-        for i, root in enumerate(extra):
+            if i == 0:
+                log("no-op rebuild (unchanged lock, with the cache)")
+                done = run_timed([*envman, "build", "-f", str(manifest), "--tag", TAG, "--json"], env)
+                summary = json.loads(done["stdout"])
+                results["noop"] = {"wall": done["wall"], "image": summary["image"], "cached": summary["cached"],
+                                   "layers": summary["layers"], "phases": phase_summary(done["timeline"], done["wall"])}
+                log(f"  {done['wall']:.1f} s")
+                save_partial(results)
+
+            root = extra[i]
             manifest.write_text(manifest_text(python, r_server.url, [*r_roots, root], jvm_server.url, jvm_roots))
             relock = run_timed([*envman, "lock", "-f", str(manifest)], env)
             after = lock_entries(project)
             added = sorted({e["name"] for e in after["r"]} - closure)
             same_python = after["python"] == entries["python"] and after["jvm"] == entries["jvm"]
-            log(f"rebuild {i + 1}/{runs}: + R root {root} (lock adds {added}; load {load()})")
+            log(f"round {i + 1}/{runs}: rebuild + R root {root} (lock adds {added}; load {load()})")
             load_before = load()
             done = run_timed([*envman, "build", "-f", str(manifest), "--tag", REBUILD_TAG, "--json"], env)
             summary = json.loads(done["stdout"])
@@ -522,23 +546,38 @@ def main() -> None:
             rebuilds.append({"root": root, "added": added, "other_pins_kept": same_python, "lock_wall": relock["wall"],
                              "wall": done["wall"], "image": summary["image"], "cached": summary["cached"],
                              "layers": summary["layers"], "reused_layers": reused, "load_before": load_before,
-                             "phases": phase_summary(done["timeline"], done["wall"]),
+                             "load_after": load(), "phases": phase_summary(done["timeline"], done["wall"]),
                              "timeline": phases(done["timeline"], done["wall"])})
-            log(f"  {done['wall']:.1f} s; reused layers {reused}; {rebuilds[-1]['phases']}")
+            log(f"  {done['wall']:.1f} s ({done['wall'] / full[-1]['wall']:.0%} of this round's full build); "
+                f"reused layers {reused}; {rebuilds[-1]['phases']}")
             engine.remove_tags(REBUILD_TAG)
             manifest.write_bytes(manifest_a)
             (project / "envman.lock").write_bytes(lock_a)
-        results["rebuilds"] = rebuilds
+            save_partial(results)
 
-        # -- 3./4. size and check ---------------------------------------------------------------
-        results["sizes"] = {"envman": engine.size(TAG), "naive": naive[-1]["size"],
-                            "runtime_base": engine.size(RUNTIME), "builder_base": engine.size(BUILDER)}
-        checks = []
-        for _ in range(args.check_runs):
-            argv = [*envman, "check", "-f", str(manifest), "--env", "default", "--format", "json", f"image:{TAG}"]
-            done = run_timed(argv, env, ok=(0, 1))
-            checks.append({"wall": done["wall"], "code": done["code"], "in_sync": json.loads(done["stdout"])["in_sync"]})
-        results["check"] = checks
+            log(f"round {i + 1}/{runs}: naive docker build --no-cache --network host (load {load()})")
+            load_before = load()
+            naive.append({**naive_build(engine, naive_dir), "load_before": load_before, "load_after": load()})
+            log(f"  {naive[-1]['wall']:.1f} s, {naive[-1]['size'] / 1e9:.2f} GB")
+            engine.remove_tags(NAIVE_TAG)
+            engine.prune_dangling()
+            save_partial(results)
+
+            if i == 0:  # -- 3./4. size and check, once (the goals do not need more rounds) ----
+                results["sizes"] = {"envman": engine.size(TAG), "naive": naive[-1]["size"],
+                                    "runtime_base": engine.size(RUNTIME), "builder_base": engine.size(BUILDER)}
+                checks = []
+                results["check"] = checks
+                for _ in range(args.check_runs):
+                    argv = [*envman, "check", "-f", str(manifest), "--env", "default", "--format", "json", f"image:{TAG}"]
+                    load_before = load()
+                    done = run_timed(argv, env, ok=(0, 1))
+                    checks.append({"wall": done["wall"], "code": done["code"], "load_before": load_before,
+                                   "in_sync": json.loads(done["stdout"])["in_sync"]})
+                log(f"sizes {results['sizes']}; check {[round(c['wall'], 2) for c in checks]}")
+                save_partial(results)
+
+
         results["engine_df"] = engine.df()
         results["load_end"] = load()
     finally:
@@ -565,7 +604,7 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
     check_t = [c["wall"] for c in res["check"]]
     ids = [r["image"] for r in res["full"]]
     same = len(set(ids)) == 1
-    noop_same = res["noop"]["image"] == ids[-1]
+    noop_same = res["noop"]["image"] == ids[0]  # the no-op rebuild follows round 1
     fm, nm, rm_, cm = median(full_t), median(naive_t), median(rebuild_t), median(check_t)
     ratio = rm_ / fm
     sizes = res["sizes"]
@@ -643,7 +682,7 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
         "| round | envman full (s) | image ID | naive (s) | load before envman / naive |",
         "|---|---:|---|---:|---|",
         *[f"| {i + 1} | {f['wall']:.0f} | `{f['image'][:19]}` | {n['wall']:.0f} | {f['load_before']} / {n['load_before']} |"
-          for i, (f, n) in enumerate(zip(res["full"], res["naive"], strict=True))],
+          for i, (f, n) in enumerate(zip(res["full"], res["naive"], strict=False))],
         "",
         f"`check` runs (s): {', '.join(f'{t:.2f}' for t in check_t)}.",
         "",

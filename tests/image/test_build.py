@@ -40,7 +40,8 @@ def tag(worker_id) -> str:
 
 @pytest.fixture(scope="module")
 def built(example, docker_client, tag) -> dict:
-    result = build(example, "--tag", tag)
+    # from an empty build cache: with the second engine's build below, two --no-cache builds
+    result = build(example, "--tag", tag, "--no-cache")
     yield result
     for name in (tag, tag + "-r"):
         try:
@@ -66,6 +67,11 @@ def test_the_image_runs_python_r_and_java_code_with_the_locked_packages(built, t
     r_code = 'library(desc); d <- description$new(text = "Package: x\\nVersion: 1.0"); cat(d$get("Version"), .libPaths()[1])'
     out = run_in(tag, f"Rscript -e '{r_code}'")
     assert out.split() == ["1.0", "/opt/envman/r-library"]
+    # cli has C code: compiled in the R builder stage (FROM image.builder, with r-base-dev);
+    # the final image loads its shared object and has no compiler
+    out = run_in(tag, "Rscript -e 'library(cli); cat(\"dll:\", names(getLoadedDLLs()) %in% \"cli\" |> any(), \"\\n\")'; "
+                      "command -v gcc cc x86_64-linux-gnu-gcc-12 || echo no-compiler")
+    assert out.split() == ["dll:", "TRUE", "no-compiler"], out
     source = tmp_path / "Main.java"
     source.write_text(
         "import com.fasterxml.jackson.databind.ObjectMapper;\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,42 @@ def test_render_twice_gives_identical_bytes(locked_project):
     again = run_envman("render", "-o", str(first), cwd=locked_project)  # an earlier render is replaced whole
     assert again.returncode == 0, again.stderr
     assert _tree(first) == _tree(second)
+
+
+def test_the_commit_of_the_lock_sets_the_epoch_and_the_revision_label(locked_project):
+    """SOURCE_DATE_EPOCH and org.opencontainers.image.created come from the committer time of
+    the commit that last changed envman.lock, `revision` is that commit; an unrelated later
+    commit changes neither; an uncommitted lock falls back to 1980-01-01 and no revision."""
+    stamp = 1767225600  # 2026-01-01T00:00:00Z
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_SYSTEM": "/dev/null"}
+
+    def git(*args: str, date: int = stamp) -> str:
+        dated = {**env, "GIT_AUTHOR_DATE": f"@{date} +0000", "GIT_COMMITTER_DATE": f"@{date} +0000"}
+        return subprocess.run(["git", *args], cwd=locked_project, env=dated, capture_output=True, text=True, check=True).stdout
+
+    def render(name: str) -> str:
+        done = run_envman("render", "-o", str(locked_project / name), cwd=locked_project)
+        assert done.returncode == 0, done.stderr
+        return (locked_project / name / "Dockerfile").read_text()
+
+    git("init", "-q")
+    git("add", "envman.yaml", "envman.lock")
+    git("commit", "-q", "-m", "lock")
+    commit = git("rev-parse", "HEAD").strip()
+    (locked_project / "notes.txt").write_text("unrelated\n")
+    git("add", "notes.txt")
+    git("commit", "-q", "-m", "unrelated", date=stamp + 86400)
+    dockerfile = render("committed")
+    assert f'LABEL "org.opencontainers.image.revision"="{commit}"' in dockerfile
+    assert 'LABEL "org.opencontainers.image.created"="2026-01-01T00:00:00Z"' in dockerfile
+    assert f"SOURCE_DATE_EPOCH={stamp}" in (locked_project / "committed" / "python" / "install.sh").read_text()
+    manifest = locked_project / "envman.yaml"
+    manifest.write_text(manifest.read_text().replace('packages: ["R6"]', 'packages: ["R6", "withr"]'))
+    assert run_envman("lock", cwd=locked_project).returncode == 0  # a lock not committed yet
+    dockerfile = render("dirty")
+    assert "org.opencontainers.image.revision" not in dockerfile
+    assert 'LABEL "org.opencontainers.image.created"="1980-01-01T00:00:00Z"' in dockerfile
 
 
 def test_render_refuses_a_folder_it_did_not_write(locked_project):
