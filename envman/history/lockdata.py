@@ -85,86 +85,71 @@ class HistoryLock:
             raise no_such_platform(self.environments, environment, platform) from None
 
 
-# headings of the canonical layout under `environments:` and the first line of each entry
-_LINE = re.compile(
-    r"^(?:  (?P<env>[^ \n][^\n]*):|    (?P<platform>[^ \n][^\n]*):|      (?P<key>[^ \n-][^:\n]*):(?P<value>[^\n]*)"
-    r"|      - (?P<first>[^\n]*)|(?P<top>[^ \n#][^\n]*))$",
-    re.M,
-)
 _FIELD = re.compile(r"^        ([A-Za-z0-9_.-]+): ?([^\n]*)$", re.M)
+_SPECIAL = frozenset("'\"&*!|>{[")
 
 
 def _scalar(value: str) -> Any:
+    if value and value[0] not in _SPECIAL and value[-1] != " ":
+        return value
     value = value.strip()
     if value.startswith("'") and value.endswith("'") and len(value) >= 2:
         return value[1:-1].replace("''", "'")
     if value == "[]":
         return []
-    if value[:1] in ('"', "&", "*", "!", "|", ">", "{", "["):
+    if value[:1] in _SPECIAL:
         raise ValueError(value)
     return value
 
 
+_HEADING = re.compile(
+    r"^(?:  (?P<env>[^ \n][^\n]*):|    (?P<platform>[^ \n][^\n]*):|      (?P<key>[^ \n-][^:\n]*):(?P<value>[^\n]*)"
+    r"|(?P<top>[^ \n#][^\n]*))$",
+    re.M,
+)
+_ENTRY = re.compile(r"^      - name: ([^\n]*)\n        version: ([^\n]*)\n((?:        [^\n]*\n)*)", re.M)
+
+
 def _canonical(text: str) -> dict[str, dict[str, dict[str, list[Entry]]]] | None:
-    """{env: {platform: {ecosystem: entries}}} by a scan of envman's layout; None otherwise."""
+    """{env: {platform: {ecosystem: entries}}} by a scan of envman's layout; None otherwise.
+    Headings are found by one scan, each ecosystem's entries by one findall (no Python loop
+    over lines)."""
     marker = "\nenvironments:\n"
     start = text.find(marker)
     if start < 0:
         return {} if "\nenvironments: {}" in text else None
     body = text[start + len(marker) :]
+    if not body.endswith("\n"):
+        body += "\n"
     known = set(ecosystems.names())
     out: dict[str, dict[str, dict[str, list[Entry]]]] = {}
     env: dict[str, dict[str, list[Entry]]] | None = None
     platform: dict[str, list[Entry]] | None = None
-    rows: list[Entry] | None = None
-    pending: tuple[str, int] | None = None  # (first line of an entry, where its text starts)
-
-    def close(end: int) -> None:
-        if pending is None or rows is None:
-            return
-        first, begin = pending
-        key, sep, value = first.partition(": ")
-        chunk = body[begin:end]
-        name_match = _NAME.search(chunk)
-        version_match = _VERSION.search(chunk)
-        name = _scalar(value) if key == "name" and sep else (_scalar(name_match.group(1)) if name_match else None)
-        version = _scalar(value) if key == "version" and sep else (_scalar(version_match.group(1)) if version_match else None)
-        if not isinstance(name, str) or not isinstance(version, str):
-            raise ValueError("an entry without name or version")
-        fields = None
-        if key not in ("name", "version"):
-            fields = {m.group(1).replace("-", "_"): _scalar(m.group(2)) for m in _FIELD.finditer(chunk)}
-            fields[key.replace("-", "_")] = _scalar(value)
-        rows.append(Entry(name, version, first + "\n" + chunk, fields))
-
-    for match in _LINE.finditer(body):
-        close(match.start())
-        pending = None
-        if match.group("top") is not None:
-            rows = None
+    headings = list(_HEADING.finditer(body))
+    for i, match in enumerate(headings):
+        kind = match.lastgroup
+        if kind == "top":
             break
-        if match.group("env") is not None:
+        if kind == "env":
             env = out.setdefault(match.group("env"), {})
-            platform, rows = None, None
-        elif match.group("platform") is not None:
+            platform = None
+        elif kind == "platform":
             if env is None:
                 return None
             platform = env.setdefault(match.group("platform"), {})
-            rows = None
-        elif match.group("key") is not None:
+        else:
             if platform is None:
                 return None
             key = match.group("key")
-            rows = platform.setdefault(key, []) if key in known and not match.group("value").strip() else None
-        elif match.group("first") is not None and rows is not None:
-            pending = (match.group("first"), match.end() + 1)
-    else:
-        close(len(body))
+            if key not in known or match.group("value").strip():
+                continue
+            end = headings[i + 1].start() if i + 1 < len(headings) else len(body)
+            section = body[match.end() + 1 : end]
+            found = _ENTRY.findall(section)
+            if len(found) != section.count("\n      - ") + section.startswith("      - "):
+                return None  # an entry that does not start with name and version: not envman's layout
+            platform[key] = [Entry(_scalar(n), _scalar(v), n + "\n" + v + "\n" + rest) for n, v, rest in found]
     return out
-
-
-_NAME = re.compile(r"^        name: ([^\n]*)$", re.M)
-_VERSION = re.compile(r"^        version: ([^\n]*)$", re.M)
 
 
 def _from_yaml(text: str, where: str) -> dict[str, dict[str, dict[str, list[Entry]]]]:

@@ -51,9 +51,11 @@ def test_table_markdown_env_since_and_verbose(history_repo):
     design = json.loads(_history(repo, "--env", "design", "--format", "json").stdout)
     assert {c["environment"] for r in design["revisions"] for c in r["changes"]} == {"design"}
     assert STEPS[9].subject in {r["subject"] for r in design["revisions"]}
-    since = json.loads(_history(repo, "--since", time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(START + 27 * 86400)), "--format", "json").stdout)
+    moment = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(START + 27 * 86400))
+    since = json.loads(_history(repo, "--since", moment, "--format", "json").stdout)
     assert [r["commit"] for r in since["revisions"]] == repo.commits[:26:-1]
-    day = json.loads(_history(repo, "--since", time.strftime("%Y-%m-%d", time.gmtime(START + 29 * 86400 + 86400)), "--format", "json").stdout)
+    day = time.strftime("%Y-%m-%d", time.gmtime(START + 30 * 86400))
+    day = json.loads(_history(repo, "--since", day, "--format", "json").stdout)
     assert len(day["revisions"]) <= 2  # a day alone starts at its midnight (local time), as people mean it
     markdown = _history(repo, "--format", "markdown", "-n", "3").stdout
     assert "| date | commit | author | subject | changes |" in markdown and markdown.count("| 2026-") == 3
@@ -80,15 +82,16 @@ def test_errors_are_one_line_and_exit_2(history_repo, tmp_path):
     (outside / "envman.yaml").write_text((repo.project / "envman.yaml").read_text())
     (outside / "envman.lock").write_text(repo.locks[-1])
     initial = git(repo.root, "rev-list", "--max-parents=0", "HEAD")  # the commit before the lock existed
+    venv = "python:" + str(tmp_path / "venv" / "bin" / "python")
     cases = [
         (outside, ["history"], "is not in a git repository"),
         (outside, ["identify", "lock:production"], "is not in a git repository"),
         (outside, ["lock", "--at", "HEAD"], "is not in a git repository"),
-        (repo.project, ["sync", "python:" + str(tmp_path / "venv" / "bin" / "python"), "--at", "no-such-rev"], "unknown revision 'no-such-rev'"),
+        (repo.project, ["sync", venv, "--at", "no-such-rev"], "unknown revision 'no-such-rev'"),
         (repo.project, ["build", "--at", "deadbeef"], "unknown revision 'deadbeef'"),
         (repo.project, ["lock", "--at", "HEAD~999"], "unknown revision 'HEAD~999'"),
         (repo.project, ["lock", "--at", initial], "has no project/envman.lock"),
-        (repo.project, ["sync", "python:" + str(tmp_path / "venv" / "bin" / "python"), "--at", initial], "has no project/envman.lock"),
+        (repo.project, ["sync", venv, "--at", initial], "has no project/envman.lock"),
         (repo.project, ["lock", "--at", "HEAD", "--upgrade"], "does not go with --upgrade"),
     ]
     for cwd, args, message in cases:

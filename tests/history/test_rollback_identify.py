@@ -63,12 +63,13 @@ def test_identify_finds_each_synced_revision(history_repo, synced):
 
 def test_identify_gives_the_closest_when_nothing_matches(history_repo, synced, tmp_path):
     repo = history_repo
-    step, target = synced["python"]
+    _step, target = synced["python"]
     venv_python = target.split(":", 1)[1]
     copy = tmp_path / "venv"
     subprocess.run([venv_python, "-m", "venv", "--without-pip", str(copy)], check=True)
-    site = subprocess.run([venv_python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True).stdout.strip()
-    dest = subprocess.run([str(copy / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True).stdout.strip()
+    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = subprocess.run([venv_python, "-c", purelib], capture_output=True, text=True).stdout.strip()
+    dest = subprocess.run([str(copy / "bin" / "python"), "-c", purelib], capture_output=True, text=True).stdout.strip()
     shutil.copytree(site, dest, dirs_exist_ok=True)
     for folder in os.listdir(dest):  # plant drift: hist-util claims another version
         if folder.startswith("hist_util-") and folder.endswith(".dist-info"):
