@@ -14,21 +14,32 @@ __all__ = ["PARSERS"]
 
 
 def init(args: argparse.Namespace) -> int:
-    """Write a commented envman.yaml, optionally importing other tools' files."""
+    """Write a commented envman.yaml, optionally importing other tools' files: everything
+    they hold that envman can carry over, with a summary of what it could not (exit 0; with
+    --strict, exit 2 and nothing written when anything was left out)."""
     from envman.atomic import atomic_write_text
+    from envman.ecosystems.base import ImportContext
     from envman.errors import BadInputError
-    from envman.init_import import import_file, render_manifest
+    from envman.importing import import_files, importable_files, render_manifest, summary_lines
     from envman.manifest import parse_manifest
 
     path = Path(args.file)
     if path.exists() and not args.force:
         raise BadInputError(f"{path} exists; pass --force to overwrite")
+    sources = [Path(s) for s in args.from_ or []]
+    if not sources:
+        sources = _offer_import(importable_files(path.parent), args)
     sections: dict[str, Any] = {}
-    for source in args.from_ or []:
-        for key, value in import_file(Path(source)).items():
-            if key in sections:
-                raise BadInputError(f"two --from files both define the `{key}` section")
-            sections[key] = value
+    if sources:
+        context = ImportContext(manifest_dir=path.parent.resolve(), repositories=tuple(args.repository or ()))
+        outcome = import_files(sources, context)
+        sections = outcome.sections
+        lines = summary_lines(outcome.skipped, outcome.notes)
+        if args.strict and outcome.skipped:
+            refused = f"--strict: {len(outcome.skipped)} line(s) could not be carried over; nothing written"
+            raise BadInputError("\n".join([refused, *summary_lines(outcome.skipped, [])[1:]]))
+        for line in lines:
+            stderr_line(line)
     name = re.sub(r"[^A-Za-z0-9_.\-]", "-", path.resolve().parent.name) or "project"
     text = render_manifest(name, sections)
     if sections:
@@ -43,6 +54,23 @@ def init(args: argparse.Namespace) -> int:
 
 
 SCHEMA_DIR = ".envman"  # init writes the schemas here; the manifest's $schema line names it
+
+
+def _offer_import(found: list[Path], args: argparse.Namespace) -> list[Path]:
+    """`envman init` with no --from in a folder with importable files: ask on a terminal,
+    take them with --yes, else say how (and write the default manifest)."""
+    if not found or args.no_import:
+        return []
+    listed = " ".join(str(p) for p in found)
+    if args.yes:
+        return found
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        sys.stderr.write(f"envman: found {', '.join(p.name for p in found)}; import them into the manifest? [Y/n] ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline().strip().lower()
+        return found if answer in ("", "y", "yes") else []
+    stderr_line(f"envman: found {', '.join(p.name for p in found)}; to import them: envman init --from {listed}")
+    return []
 
 
 def write_schemas(folder: Path) -> Path:
@@ -127,11 +155,19 @@ def validate(args: argparse.Namespace) -> int:
 def _init_parser(commands: Any) -> None:
     parser = commands.add_parser("init", help="Write a commented envman.yaml (optionally imported from other tools' files).")
     parser.add_argument(
-        "--from", dest="from_", action="append", metavar="FILE",
-        help="requirements.txt, environment.yml, renv.lock, DESCRIPTION or pom.xml (repeatable).",
+        "--from", dest="from_", action="extend", nargs="+", metavar="FILE",
+        help="requirements.txt, pyproject.toml, environment.yml, conda-lock.yml, renv.lock, DESCRIPTION or pom.xml "
+        "(several merge into one manifest; repeatable).",
     )
     add_manifest_option(parser, "Where to write the manifest.")
     parser.add_argument("--force", action="store_true", help="Overwrite an existing manifest.")
+    parser.add_argument("--strict", action="store_true", help="Exit 2 (writing nothing) when any line cannot be carried over.")
+    parser.add_argument(
+        "--repository", action="append", metavar="URL",
+        help="A Maven repository to fetch a pom.xml's parent or BOM from, when it is outside the project (repeatable).",
+    )
+    parser.add_argument("-y", "--yes", action="store_true", help="With no --from: import the files found here without asking.")
+    parser.add_argument("--no-import", action="store_true", help="With no --from: write the default manifest, import nothing.")
     parser.set_defaults(handler=init)
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # annotations only: keeps pydantic, pathlib and dataclasses o
 
     from pydantic import BaseModel
 
+    from envman.ecosystems.imports import ImportContext, ImportResult, Note, Skipped
     from envman.ecosystems.requests import (
         Artifact,
         Fragment,
@@ -39,6 +40,10 @@ if TYPE_CHECKING:  # annotations only: keeps pydantic, pathlib and dataclasses o
     )
 
 __all__ = [
+    "ImportContext",
+    "ImportResult",
+    "Note",
+    "Skipped",
     "ResolveRequest",
     "Services",
     "InstalledPackage",
@@ -55,6 +60,7 @@ __all__ = [
 ]
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
+_IMPORT_TYPES = ("ImportContext", "ImportResult", "Note", "Skipped")
 _REQUEST_TYPES = ("ResolveRequest", "Services", "Importer", "SyncRequest", "Artifact", "FragmentContext", "Fragment", "LockedEntries")
 
 
@@ -102,6 +108,10 @@ def __getattr__(name: str) -> Any:
         from envman.ecosystems import requests
 
         return getattr(requests, name)
+    if name in _IMPORT_TYPES:  # what `init --from` importers give back (envman.ecosystems.imports)
+        from envman.ecosystems import imports
+
+        return getattr(imports, name)
     raise AttributeError(f"module 'envman.ecosystems.base' has no attribute {name!r}")
 
 

@@ -94,6 +94,9 @@ class Importer:
     matches: Callable[[str], bool]  # lower-cased file name -> handled here
     read: Callable[[Path, str], dict[str, Any]]
     fallback: bool = False  # tried only when no other importer matches
+    # The fuller form, used instead of `read` when set: (path, text, ImportContext) ->
+    # ImportResult (sections, plus each line not carried over and why; envman.ecosystems.imports).
+    read_in: Callable[[Path, str, Any], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.drift.builders import make_wheel
+from tests.python.conftest import simple_index  # noqa: F401  (the local index, shared)
 from tests.python.servers import serve_directory
 
 __all__ = ["run_envman", "Sources", "git"]

@@ -95,9 +95,11 @@ def test_init_from_requirements(tmp_path):
 
 def test_init_from_bad_requirements_names_line(tmp_path):
     (tmp_path / "requirements.txt").write_text("pandas\nfoo`id`\n")
-    done = run_envman("init", "--from", "requirements.txt", cwd=tmp_path)
-    assert done.returncode == 2 and "requirements.txt:2:1:" in done.stderr
+    done = run_envman("init", "--strict", "--from", "requirements.txt", cwd=tmp_path)  # issue 14: exit 2 only with --strict
+    assert done.returncode == 2 and "requirements.txt:2: foo`id`" in done.stderr
     assert not (tmp_path / "envman.yaml").exists()
+    done = run_envman("init", "--from", "requirements.txt", cwd=tmp_path)  # else: imported, the line listed
+    assert done.returncode == 0 and "requirements.txt:2: foo`id`" in done.stderr and "not carried over" in done.stderr
 
 
 def test_init_from_renv_and_pom(tmp_path):

@@ -109,9 +109,14 @@ class PythonEcosystem(Ecosystem):
 
     def importers(self) -> list[Importer]:
         from envman.ecosystems.base import Importer
-        from envman.ecosystems.python.importers import read_requirements
+        from envman.ecosystems.python.importers import import_requirements, read_requirements
+        from envman.ecosystems.python.pyproject_import import import_pyproject
 
-        return [Importer("requirements.txt (pip)", lambda name: True, read_requirements, fallback=True)]
+        return [
+            Importer("pyproject.toml (PEP 621, PEP 735)", lambda name: name == "pyproject.toml",
+                     lambda path, text: import_pyproject(path, text, _here()).sections, read_in=import_pyproject),
+            Importer("requirements.txt (pip)", lambda name: True, read_requirements, fallback=True, read_in=import_requirements),
+        ]
 
     def purl(self, entry: Any) -> str:
         from urllib.parse import quote
@@ -198,6 +203,14 @@ class PythonEcosystem(Ecosystem):
         from envman.ecosystems.python.sync import sync_venv
 
         sync_venv(request)
+
+
+def _here() -> Any:
+    from pathlib import Path
+
+    from envman.ecosystems.imports import ImportContext
+
+    return ImportContext(manifest_dir=Path.cwd())
 
 
 def _version(value: str) -> Version | str:

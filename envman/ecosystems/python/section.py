@@ -44,6 +44,9 @@ class PythonSection(Strict):
     find_links: list[FindLink] = []
     resolver: Literal["uv", "pip-tools"] = "uv"
     packages: list[PythonSpec] = []
+    # Constraints (pip's -c): bound a package's version if something requires it, without
+    # requiring it (they are not packages of the lock by themselves).
+    constraints: list[PythonSpec] = []
 
 
 class PythonOverlay(Strict):

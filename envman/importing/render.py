@@ -1,33 +1,10 @@
-"""`envman init --from FILE`: read another tool's file into manifest sections (pure parsers)."""
+"""The commented envman.yaml that `envman init` writes (with imported sections, or the default)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from envman.errors import BadInputError
-
-__all__ = ["import_file", "render_manifest"]
-
-
-def import_file(path: Path) -> dict[str, Any]:
-    """Manifest sections read from another tool's file, by the first ecosystem importer that
-    claims its name (the fallback importer last)."""
-    from envman import ecosystems
-    from envman.limits import read_regular_text
-
-    try:
-        text = read_regular_text(path, "manifest_bytes", str(path))
-    except UnicodeDecodeError:
-        raise BadInputError(f"{path}: cannot read: not UTF-8 text") from None
-    except OSError as exc:
-        raise BadInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    name = path.name.lower()
-    importers = [imp for eco in ecosystems.all_ecosystems() for imp in eco.importers()]
-    for importer in sorted(importers, key=lambda imp: imp.fallback):
-        if importer.matches(name):
-            return importer.read(path, text)
-    raise BadInputError(f"{path}: no importer reads this kind of file")
+__all__ = ["render_manifest"]
 
 
 TEMPLATE_HEAD = """\
