@@ -8,11 +8,17 @@ from typing import Any
 from envman import ecosystems
 from envman.errors import BadInputError
 
-__all__ = ["select", "export_text"]
+__all__ = ["select", "select_lock", "export_text"]
 
 
 def select(manifest_path: Path, env: str | None, platform: str | None, fresh: bool = False) -> tuple[Any, str, str, Any]:
-    """(manifest, environment, platform, the lock's entries there). The environment is --env,
+    """(manifest, environment, platform, the lock's entries there): see select_lock."""
+    manifest, env_name, platform_name, lock = select_lock(manifest_path, env, platform, fresh)
+    return manifest, env_name, platform_name, lock.platform_lock(env_name, platform_name)
+
+
+def select_lock(manifest_path: Path, env: str | None, platform: str | None, fresh: bool = False) -> tuple[Any, str, str, Any]:
+    """(manifest, environment, platform, the lock). The environment is --env,
     else the only one, else `production` (an error otherwise: never a silent pick); the
     platform is --platform, else the manifest's first. With fresh, a lock that is stale or
     was edited by hand is refused (StaleLockError, exit 1)."""
@@ -33,7 +39,7 @@ def select(manifest_path: Path, env: str | None, platform: str | None, fresh: bo
             raise StaleLockError(f"{lock_path} is stale ({'; '.join(changes)}); run `envman lock`")
     env_name = manifest.default_environment(env)
     platform_name = platform or manifest.platforms[0]
-    return manifest, env_name, platform_name, lock.platform_lock(env_name, platform_name)
+    return manifest, env_name, platform_name, lock
 
 
 def export_text(manifest_path: Path, fmt: str, env: str | None, platform: str | None) -> str:
@@ -41,7 +47,8 @@ def export_text(manifest_path: Path, fmt: str, env: str | None, platform: str | 
     formats = ecosystems.export_formats()
     if fmt not in formats:
         raise BadInputError(f"unknown export format {fmt!r}; choose one of {', '.join(formats)}")
-    manifest, env_name, platform_name, plock = select(manifest_path, env, platform, fresh=True)
+    manifest, env_name, platform_name, lock = select_lock(manifest_path, env, platform, fresh=True)
+    plock = lock.platform_lock(env_name, platform_name)
     owner = formats[fmt]
     if owner == "*":
         from envman.sbom import cyclonedx_json
@@ -49,5 +56,11 @@ def export_text(manifest_path: Path, fmt: str, env: str | None, platform: str | 
         return cyclonedx_json(manifest, plock, env_name, platform_name)
     if manifest.section(owner) is None:
         raise BadInputError(f"--format {fmt} exports the `{owner}` section, which the manifest does not declare")
-    context = {"manifest": manifest, "environment": env_name, "platform": platform_name}
+    # every platform of the environment, for formats that hold several (conda-lock.yml):
+    # they use them all unless --platform names one
+    every = {p: lock.platform_lock(env_name, p).entries(owner) for p in manifest.platforms}
+    context = {
+        "manifest": manifest, "environment": env_name, "platform": platform_name,
+        "platforms": every, "platform_given": platform is not None,
+    }
     return ecosystems.get(owner).export(plock.entries(owner), fmt, context)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from envman import ecosystems
-from envman.ecosystems.base import LockedEntries, ResolveRequest, Services
+from envman.ecosystems.base import LockedEntries, LockedProvided, ResolveRequest, Services
 from envman.errors import BadInputError, LocatedError
 from envman.lockfile.models import ImagePin, LockBase, lock_model
 from envman.manifest import Manifest
@@ -70,8 +70,10 @@ def lock_project(
     kept: list[str] = []
     packages = frozenset(options.upgrade_packages) - {IMAGE_PIN}
     upgrading = options.upgrade or bool(packages)
+    provided: LockedProvided = {}  # what the providers resolved so far give the others
+    old_provided: LockedProvided = {}  # the same from the previous lock
     image = _image_pin(manifest, previous, hashes, options, progress)
-    for ecosystem in ecosystems.all_ecosystems():
+    for ecosystem in _providers_first():
         section = manifest.section(ecosystem.name)
         if section is None:
             continue
@@ -79,9 +81,12 @@ def lock_project(
         unchanged = previous is not None and previous.manifest_hash.get(ecosystem.name) == hashes.get(ecosystem.name)
         if getattr(ecosystem, "needs_image", False):  # resolved for image.base: again when its pin moves
             unchanged = unchanged and _same_pin(image, previous)
-        if unchanged and not upgrading and _covers(old, environments, platforms):
+        same_ground = _provided_for(provided, ecosystem.name) == _provided_for(old_provided, ecosystem.name)
+        if unchanged and same_ground and not upgrading and _covers(old, environments, platforms):
             per_eco[ecosystem.name] = old
             kept.append(ecosystem.name)
+            _add_provided(ecosystem, old, provided)
+            _add_provided(ecosystem, old, old_provided)
             continue
         if not ecosystem.lockable:
             raise BadInputError(f"the `{ecosystem.name}` section is not supported by this envman yet")
@@ -96,10 +101,13 @@ def lock_project(
             offline=options.offline,
             project_dir=str(project_dir),
             image=image,
+            provided=_provided_for(provided, ecosystem.name),
         )
         per_eco[ecosystem.name] = ecosystem.resolve(request, services)
         check_nothing_vanished(ecosystem, request, per_eco[ecosystem.name])
         resolved.append(ecosystem.name)
+        _add_provided(ecosystem, per_eco[ecosystem.name], provided)
+        _add_provided(ecosystem, old, old_provided)
 
     platform_values: dict[str, Any] = {}
     for ecosystem in ecosystems.all_ecosystems():
@@ -112,7 +120,13 @@ def lock_project(
         lock_envs[env] = {}
         for platform in platforms:
             body = {eco: per_eco[eco].get(env, {}).get(platform, []) for eco in per_eco}
-            lock_envs[env][platform] = platform_cls(image=image, **platform_values, **body)
+            values = dict(platform_values)
+            for ecosystem in ecosystems.all_ecosystems():  # an interpreter another solution has
+                section = manifest.section(ecosystem.name)
+                given = _provided_for(provided, ecosystem.name).get(env, {}).get(platform, [])
+                if section is not None and given:
+                    values.update(ecosystem.provided_platform_values(section, given))
+            lock_envs[env][platform] = platform_cls(image=image, **values, **body)
     lock = lock_cls(version=1, manifest_hash=hashes, environments=lock_envs)
     return LockOutcome(lock=lock, resolved=resolved, kept=kept)
 
@@ -139,6 +153,30 @@ def check_nothing_vanished(ecosystem: Any, request: ResolveRequest, result: Lock
             f"{ecosystem.name}: the resolution left out requirement(s) of the manifest: {listed}; "
             "envman refuses to write a lock without them"
         )
+
+
+def _providers_first() -> list[Any]:
+    """The registry's ecosystems, those whose solutions provide for others first (stable)."""
+    return sorted(ecosystems.all_ecosystems(), key=lambda eco: not eco.provider)
+
+
+def _add_provided(ecosystem: Any, entries: LockedEntries, into: LockedProvided) -> None:
+    """Record what a provider's entries give the ecosystems resolved after it."""
+    if not ecosystem.provider:
+        return
+    for env, platforms in entries.items():
+        for platform, listed in platforms.items():
+            given = ecosystem.provides(listed)
+            if given is not None:
+                into.setdefault(env, {}).setdefault(platform, []).append(given)
+
+
+def _provided_for(provided: LockedProvided, name: str) -> LockedProvided:
+    """What others provide to ecosystem `name` (never its own provisions)."""
+    return {
+        env: {platform: [p for p in given if p.by != name] for platform, given in platforms.items()}
+        for env, platforms in provided.items()
+    }
 
 
 def _same_pin(image: ImagePin | None, previous: LockBase | None) -> bool:
@@ -232,7 +270,7 @@ def update_lock(
     upgrading = options.upgrade or bool(options.upgrade_packages)
     if previous is not None and not upgrading and is_fresh(hashes, previous):
         return lock_path, False, LockOutcome(lock=previous, kept=manifest.declared_ecosystems(), previous=previous)
-    services = Services(http=HttpClient(), cache=ArtifactCache(), progress=progress)
+    services = Services(http=HttpClient(progress=progress), cache=ArtifactCache(), progress=progress)
     outcome = lock_project(manifest, hashes, manifest_path.parent.resolve(), previous, options, services, progress)
     outcome.previous = previous
     if options.dry_run:

@@ -289,7 +289,7 @@ def parse_manifest(text: str, filename: str = "envman.yaml") -> Manifest:
     if not isinstance(data, dict):
         raise LocatedError(filename, 1, 1, f"the manifest must be a mapping of sections (version, {', '.join(_section_names())}, …)")
     try:
-        return manifest_model().model_validate(_plain(data))
+        manifest = manifest_model().model_validate(_plain(data))
     except ValidationError as exc:
         errors = sorted(exc.errors(), key=lambda e: _sort_key(data, e))
         first = _best_error(errors)
@@ -299,6 +299,13 @@ def parse_manifest(text: str, filename: str = "envman.yaml") -> Manifest:
         else:
             line, col = _position(data, loc)
         raise LocatedError(filename, line, col, _message({**first, "loc": loc})) from None
+    from envman import ecosystems
+
+    for eco in ecosystems.all_ecosystems():  # checks across fields, each with its place
+        for where, message in eco.manifest_problems(manifest):
+            line, col = _position(data, where)
+            raise LocatedError(filename, line, col, message)
+    return manifest
 
 
 def _sort_key(data: Any, error: ErrorDetails) -> tuple[int, int]:

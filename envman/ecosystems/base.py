@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # annotations only: keeps pydantic, pathlib and dataclasses o
         FragmentContext,
         Importer,
         LockedEntries,
+        LockedProvided,
+        Provided,
+        ProvidedPackage,
         ResolveRequest,
         Services,
         SyncRequest,
@@ -57,11 +60,17 @@ __all__ = [
     "Fragment",
     "Ecosystem",
     "LockedEntries",
+    "Provided",
+    "ProvidedPackage",
+    "LockedProvided",
 ]
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 _IMPORT_TYPES = ("ImportContext", "ImportResult", "Note", "Skipped")
-_REQUEST_TYPES = ("ResolveRequest", "Services", "Importer", "SyncRequest", "Artifact", "FragmentContext", "Fragment", "LockedEntries")
+_REQUEST_TYPES = (
+    "ResolveRequest", "Services", "Importer", "SyncRequest", "Artifact", "FragmentContext", "Fragment", "LockedEntries",
+    "Provided", "ProvidedPackage", "LockedProvided",
+)
 
 
 class InstalledPackage(NamedTuple):
@@ -130,6 +139,9 @@ class Ecosystem(ABC):
     add_default: ClassVar[bool] = False  # `envman add SPEC` with no other clue goes here (Python)
     export_formats: ClassVar[tuple[str, ...]] = ()
     lockable: ClassVar[bool] = True  # False: the section is validated but `lock` refuses it
+    # True: its solution can hold other ecosystems' runtimes and packages (conda's python and
+    # numpy): `lock` resolves it before the others and hands them provides() of its entries
+    provider: ClassVar[bool] = False
 
     # -- runtime (interpreter / R / Java) ----------------------------------------------
     runtime: ClassVar[str | None] = None  # key in snapshot runtimes: "python", "r", "java"
@@ -169,6 +181,13 @@ class Ecosystem(ABC):
             raise NotImplementedError(f"{type(self).__name__}: set section_class, overlay_class and entry_class, or override *_model()")
         model: type[BaseModel] = getattr(importlib.import_module(f"{type(self).__module__}.{module}"), name)
         return model
+
+    def manifest_problems(self, manifest: Any) -> list[tuple[tuple[Any, ...], str]]:
+        """Checks across the fields of a manifest whose models validated (a spec naming a
+        channel the section does not list, say): (location, message) for each problem, the
+        location as pydantic writes one (`("conda", "packages", 2)`). Reported as
+        FILE:LINE:COL at `validate` and by every command that reads the manifest (exit 2)."""
+        return []
 
     def platform_fields(self) -> dict[str, Any]:
         """Extra per-platform lock fields this ecosystem owns: name -> (type, default)."""
@@ -222,6 +241,21 @@ class Ecosystem(ABC):
     @abstractmethod
     def resolve(self, request: ResolveRequest, services: Services) -> LockedEntries:
         """environment -> platform -> locked entries. One resolution shared by all environments."""
+
+    def provides(self, entries: list[Any]) -> Provided | None:
+        """With `provider`: what these locked entries (one environment and platform) give the
+        ecosystems resolved after this one (ResolveRequest.provided), or None."""
+        return None
+
+    def provided_platform_values(self, section: Any, provided: list[Provided]) -> dict[str, Any]:
+        """platform_values() that what is provided overrides for one environment and platform
+        (the interpreter's version when another ecosystem's solution has the interpreter)."""
+        return {}
+
+    def links(self, entry: Any) -> list[tuple[str, str]]:
+        """(ecosystem, entry name) of other ecosystems' entries this entry is installed by or
+        needs (a Python package that conda installs): `why` and `tree` cross over them."""
+        return []
 
     def expected_runtime(self, section: Mapping[str, Any] | None, platform_lock: Any) -> str | None:
         """The runtime version a target must have, from the manifest section's data and the lock."""

@@ -13,10 +13,49 @@ from typing import Any
 
 from envman.ecosystems.base import InstalledPackage
 
-__all__ = ["LockedEntries", "Services", "ResolveRequest", "Importer", "SyncRequest", "Artifact", "FragmentContext", "Fragment"]
+__all__ = [
+    "LockedEntries",
+    "Services",
+    "ProvidedPackage",
+    "Provided",
+    "LockedProvided",
+    "ResolveRequest",
+    "Importer",
+    "SyncRequest",
+    "Artifact",
+    "FragmentContext",
+    "Fragment",
+]
 
 # environment -> platform -> lock entries (pydantic models of the ecosystem's entry_model())
 LockedEntries = dict[str, dict[str, list[Any]]]
+
+
+@dataclass(frozen=True)
+class ProvidedPackage:
+    """A package of another ecosystem that a provider's solution installs (conda's numpy is
+    PyPI's numpy): its name and version as that ecosystem spells them, and the provider's
+    own entry that installs it."""
+
+    name: str
+    version: str
+    provider: str  # the name of the providing ecosystem's entry
+
+
+@dataclass(frozen=True)
+class Provided:
+    """What one ecosystem's locked solution gives the ecosystems resolved after it, for one
+    environment and platform (Ecosystem.provides): runtimes (runtime key -> full version,
+    `{"python": "3.11.9"}`) and packages of other ecosystems (ecosystem -> normalized name
+    -> package). A consumer resolves on top of them and does not install them again."""
+
+    by: str  # the providing ecosystem's name
+    runtimes: dict[str, str] = field(default_factory=dict)
+    packages: dict[str, dict[str, ProvidedPackage]] = field(default_factory=dict)
+
+
+# environment -> platform -> what the providers resolved before this ecosystem give it
+LockedProvided = dict[str, dict[str, list[Provided]]]
 
 
 @dataclass(frozen=True)
@@ -37,6 +76,8 @@ class ResolveRequest:
     previous: environment -> platform -> entries of the old lock, used as preferences
     (keep these pins unless a requirement forbids them or an upgrade is asked for).
     upgrade_packages: names already normalized by the ecosystem (see Ecosystem.normalize_name).
+    provided: environment -> platform -> what ecosystems resolved earlier provide (a conda
+    solution's Python interpreter and Python packages); empty when nothing does.
     """
 
     section: Any
@@ -48,6 +89,28 @@ class ResolveRequest:
     offline: bool = False
     project_dir: str = "."
     image: Any = None  # the lock's pin of image.base (ImagePin), for ecosystems resolved for the base
+    provided: LockedProvided = field(default_factory=dict)
+
+    def provided_runtime(self, runtime: str, platform: str) -> tuple[str, str] | None:
+        """(full version, providing ecosystem) of a runtime another ecosystem's solution has
+        on platform (the same in every environment: one solution), or None."""
+        for platforms in self.provided.values():
+            for provided in platforms.get(platform, []):
+                if runtime in provided.runtimes:
+                    return provided.runtimes[runtime], provided.by
+        return None
+
+    def provided_packages(self, ecosystem: str, platform: str, environment: str | None = None) -> dict[str, tuple[str, ProvidedPackage]]:
+        """normalized name -> (providing ecosystem, package) of this ecosystem's packages that
+        other ecosystems install on platform: in one environment, or (None) in any."""
+        found: dict[str, tuple[str, ProvidedPackage]] = {}
+        for env in sorted(self.provided):
+            if environment is not None and env != environment:
+                continue
+            for provided in self.provided[env].get(platform, []):
+                for name, package in sorted(provided.packages.get(ecosystem, {}).items()):
+                    found.setdefault(name, (provided.by, package))
+        return found
 
     def union(self) -> list[Any]:
         """Every environment's requirements, once each, in first-seen order (the union that

@@ -96,6 +96,7 @@ class PackageSpec:
     license: str = "BSD-3-Clause"
     timestamp: int = TIMESTAMP
     track_features: str = ""
+    purls: tuple[str, ...] = ()  # package URLs of the record (`pkg:pypi/torch`), as conda-forge publishes them
 
     def build_string(self) -> str:
         if self.build is not None:
@@ -147,6 +148,8 @@ def _index(spec: PackageSpec, subdir: str) -> dict[str, object]:
         index["arch"] = arch.get(bits, bits)
     if spec.track_features:
         index["track_features"] = spec.track_features
+    if spec.purls:
+        index["purls"] = list(spec.purls)
     return index
 
 

@@ -67,6 +67,35 @@ def test_conda_lock_reads_the_export(locked: Path, tmp_path: Path) -> None:
     assert ours.index(expected["libz"]["url"]) < ours.index(expected["core"]["url"]) < ours.index(expected["app"]["url"])
 
 
+def test_conda_lock_export_holds_every_platform(locked: Path, tmp_path: Path) -> None:
+    """Without --platform, one conda-lock.yml for every platform of the environment, as
+    `conda-lock lock -p linux-64 -p osx-arm64` writes it; conda-lock parses it and renders each
+    platform's packages from it."""
+    from conda_lock.conda_lock import render_lockfile_for_platform
+    from conda_lock.lockfile import parse_conda_lock_file
+
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(_export(locked, "--format", "conda-lock", "--env", "design"))
+    lockfile = parse_conda_lock_file(path)
+    assert lockfile.metadata.platforms == ["linux-64", "osx-arm64"]
+    assert set(lockfile.metadata.content_hash) == {"linux-64", "osx-arm64"}
+    for platform in ("linux-64", "osx-arm64"):
+        expected = _entries(locked, "design", platform)
+        mine = {p.name: p for p in lockfile.package if p.platform == platform}
+        assert {n: (p.version, p.url, p.hash.sha256) for n, p in mine.items()} == {
+            n: (e["version"], e["url"], e["sha256"]) for n, e in expected.items()
+        }
+        explicit = render_lockfile_for_platform(
+            lockfile=lockfile, include_dev_dependencies=False, extras=None, kind="explicit", platform=platform
+        )
+        assert sorted(line.split("#")[0] for line in explicit if line.startswith("http")) == sorted(e["url"] for e in expected.values())
+    # the solutions differ per platform (app 1.5 on linux-64, 2.0 on osx-arm64), both are there
+    assert {(p.platform, p.version) for p in lockfile.package if p.name == "app"} == {("linux-64", "1.5"), ("osx-arm64", "2.0")}
+    # --platform still writes one platform
+    one = yaml.safe_load(_export(locked, "--format", "conda-lock", "--env", "design", "--platform", "osx-arm64"))
+    assert one["metadata"]["platforms"] == ["osx-arm64"] and {p["platform"] for p in one["package"]} == {"osx-arm64"}
+
+
 def test_explicit_export(locked: Path) -> None:
     from rattler.explicit_environment import ExplicitEnvironmentSpec
 
@@ -96,7 +125,8 @@ def test_export_of_a_stale_lock_is_refused(locked: Path) -> None:
 
 def test_init_from_conda_lock_round_trip(locked: Path, tmp_path: Path) -> None:
     (tmp_path / "again").mkdir()
-    (tmp_path / "again" / "conda-lock.yml").write_text(_export(locked, "--format", "conda-lock", "--env", "production"))
+    conda_lock = _export(locked, "--format", "conda-lock", "--env", "production", "--platform", "linux-64")
+    (tmp_path / "again" / "conda-lock.yml").write_text(conda_lock)
     done = run_envman("init", "--from", "conda-lock.yml", cwd=tmp_path / "again")
     assert done.returncode == 0, done.stderr
     manifest = yaml.safe_load((tmp_path / "again" / "envman.yaml").read_text())

@@ -246,6 +246,21 @@ def test_a_spec_can_name_one_of_the_channels(tmp_path: Path, serve) -> None:
     assert done.returncode == 0, done.stderr
     entry = read_lock(project)["environments"]["default"]["linux-64"]["conda"][0]
     assert (entry["version"], entry["channel"]) == ("1.0", "first")
-    project = write_manifest(tmp_path / "q", head + '  packages: ["third::tools"]\n')
-    done = run_envman("lock", cwd=project)
-    assert done.returncode == 2 and "'third'" in done.stderr and "first, second" in done.stderr, done.stderr
+    # the bracket form names it too, by name or by URL, and `channel-alias` applies
+    for spec, version in (('tools[channel=second]', "2.0"), (f'tools[channel="{url}/first/", version=">=1"]', "1.0")):
+        project = write_manifest(tmp_path / f"b{version}", head + f"  packages: ['{spec}']\n")
+        done = run_envman("lock", cwd=project)
+        assert done.returncode == 0, done.stderr
+        assert read_lock(project)["environments"]["default"]["linux-64"]["conda"][0]["version"] == version
+    # a channel the section does not list: exit 2 at its place, at validate already (and lock)
+    for spec, where in (('"third::tools"', "6:14"), ("'tools[channel=third]'", "6:14")):
+        project = write_manifest(tmp_path / "q", head + f"  packages: [{spec}]\n")
+        for command in ("validate", "lock"):
+            done = run_envman(command, cwd=project)
+            assert done.returncode == 2 and f"envman.yaml:{where}:" in done.stderr, done.stderr
+            assert "'third'" in done.stderr and "first, second" in done.stderr, done.stderr
+    project = write_manifest(
+        tmp_path / "o", head + "  packages: [tools]\nenvironments:\n  design:\n    conda: {packages: ['third::x']}\n"
+    )
+    done = run_envman("validate", cwd=project)
+    assert done.returncode == 2 and "envman.yaml:9:24: environments.design.conda.packages.0:" in done.stderr, done.stderr

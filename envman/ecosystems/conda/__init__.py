@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING, Any
 from envman.ecosystems.base import Ecosystem, InstalledPackage, ProbedSection
 
 if TYPE_CHECKING:
-    from envman.ecosystems.base import Fragment, FragmentContext, Importer, LockedEntries, ResolveRequest, Services, SyncRequest
+    from envman.ecosystems.base import (
+        Fragment,
+        FragmentContext,
+        Importer,
+        LockedEntries,
+        Provided,
+        ResolveRequest,
+        Services,
+        SyncRequest,
+    )
 
 __all__ = ["ECOSYSTEM", "CondaEcosystem", "record_bytes"]
 
@@ -43,12 +52,39 @@ class CondaEcosystem(Ecosystem):
     overlay_class = "section:CondaOverlay"
     entry_class = "entry:CondaEntry"
     probe_function = "conda_section"
+    provider = True  # its solution's python and Python packages are the Python section's ground (pypi.py)
 
     # -- manifest and lock -------------------------------------------------------------
     def root_names(self, requirements: Sequence[Any]) -> set[str]:
         import re
 
         return {re.split(r"[\s=<>!~\[]", str(item).split("::")[-1].strip(), maxsplit=1)[0] for item in requirements}
+
+    def manifest_problems(self, manifest: Any) -> list[tuple[tuple[Any, ...], str]]:
+        """A spec that names a channel (`ch::name`, `name[channel=ch]`) must name one of
+        `conda.channels` (the solve reads only those)."""
+        from envman.ecosystems.conda.channels import channels_of, named_channel
+        from envman.ecosystems.conda.section import spec_channel
+
+        section = manifest.section(self.name)
+        if section is None:
+            return []
+        channels = channels_of(section)
+        places: list[tuple[tuple[Any, ...], list[str]]] = [((self.name, "packages"), list(section.packages))]
+        for env, overlay in sorted(manifest.overlays().items()):
+            extra = getattr(overlay, self.name, None) if overlay is not None else None
+            if extra is not None:
+                places.append((("environments", env, self.name, "packages"), list(extra.packages)))
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        for loc, specs in places:
+            for index, spec in enumerate(specs):
+                channel, _rest = spec_channel(spec)
+                if channel is not None and named_channel(channel, channels) is None:
+                    listed = ", ".join(ref.label for ref in channels)
+                    where = ".".join(str(part) for part in (*loc, index))
+                    message = f"{where}: {spec!r} names channel {channel!r}, which conda.channels does not list ({listed})"
+                    problems.append(((*loc, index), message))
+        return problems
 
     def claims_spec(self, spec: str) -> bool:
         return "::" in spec
@@ -65,6 +101,11 @@ class CondaEcosystem(Ecosystem):
         from envman.ecosystems.conda.resolve import resolve_request
 
         return dict(resolve_request(request, services))
+
+    def provides(self, entries: list[Any]) -> Provided | None:
+        from envman.ecosystems.conda.pypi import provided_by
+
+        return provided_by(entries, self.name)
 
     def compare_versions(self, a: str, b: str) -> int:
         from rattler import Version

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from envman.redact import redact_text, redact_url
 
-__all__ = ["ChannelRef", "channels_of", "public_url", "public_text", "channel_of_url", "auth_headers"]
+__all__ = ["ChannelRef", "channels_of", "public_url", "public_text", "channel_of_url", "auth_headers", "named_channel"]
 
 # what conda means by `defaults` (its default_channels on Linux and macOS)
 DEFAULTS = ("https://repo.anaconda.com/pkgs/main/", "https://repo.anaconda.com/pkgs/r/")
@@ -101,3 +101,13 @@ def channel_of_url(url: str, channels: list[ChannelRef]) -> ChannelRef | None:
     """The channel a package or repodata URL belongs to (the longest base that prefixes it)."""
     found = [ref for ref in channels if url.startswith(ref.url) or public_url(url).startswith(public_url(ref.url))]
     return max(found, key=lambda ref: len(ref.url)) if found else None
+
+
+def named_channel(text: str, channels: list[ChannelRef]) -> ChannelRef | None:
+    """The channel of `channels` that a spec's channel part names: its name as
+    `conda.channels` writes it, or its URL (without a trailing `/`); None when none is."""
+    wanted = text.strip().rstrip("/")
+    for ref in channels:
+        if wanted in (ref.label.rstrip("/"), public_url(ref.url).rstrip("/")):
+            return ref
+    return None

@@ -50,6 +50,7 @@ class CondaEntry(LockModel):
     channel: str | None = None
     requires: list[str] = []
     depends: list[str] = []
+    purls: list[str] = []  # package URLs its record publishes (`pkg:pypi/numpy`: its PyPI name)
 
     @field_validator("name")
     @classmethod
@@ -76,7 +77,7 @@ class CondaEntry(LockModel):
     def _url(cls, value: str) -> str:
         return _checked(url_problem(value), value)
 
-    @field_validator("depends", "requires")
+    @field_validator("depends", "requires", "purls")
     @classmethod
     def _specs(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -105,6 +106,7 @@ class CondaEntry(LockModel):
         channel: str | None,
         requires: list[str],
         depends: list[str],
+        purls: list[str] | None = None,
     ) -> CondaEntry:
         """An entry from a solver's record: the validators' checks run directly and the model
         is built without pydantic's per-field calls (a lock makes thousands; ValueError as
@@ -118,11 +120,12 @@ class CondaEntry(LockModel):
             None if md5 is None or is_md5(md5) else _MD5_PROBLEM,
             *(spec_text_problem(item) for item in depends),
             *(spec_text_problem(item) for item in requires),
+            *(spec_text_problem(item) for item in purls or []),
         ]
         for problem in problems:
             if problem:
                 raise ValueError(problem)
         return cls.model_construct(
             name=name, version=version, build=build, build_number=build_number, url=url, sha256=sha256, md5=md5,
-            subdir=subdir, channel=channel, requires=requires, depends=depends,
+            subdir=subdir, channel=channel, requires=requires, depends=depends, purls=list(purls or []),
         )

@@ -1,9 +1,10 @@
 """`envman export` for the conda section: conda-lock.yml (v1), @EXPLICIT and environment.yml.
 
-All three are for one environment and one platform (`--env`, `--platform`):
+All three are for one environment (`--env`); `explicit` and `environment` for one platform
+(`--platform`, default the first), `conda-lock` for every platform unless `--platform` names one:
 
 - `conda-lock`: conda-lock's unified lock file, version 1 (what `conda-lock` and
-  `micromamba create -f conda-lock.yml` read): every package with its url, md5 and sha256,
+  `micromamba create -f conda-lock.yml` read): every package of every platform with its url, md5 and sha256,
   its dependencies as `name: version-spec`, `manager: conda`, `category: main`. The
   content hash is the sha256 of the locked set, so the file is the same for the same lock.
 - `explicit`: conda's `@EXPLICIT` list, one `url#sha256` per line (conda, mamba and
@@ -70,33 +71,40 @@ def _dependencies(depends: list[str]) -> dict[str, str]:
 
 
 def to_conda_lock(entries: list[Any], context: dict[str, Any]) -> str:
+    """conda-lock.yml v1 of every platform of the environment (as `conda-lock lock` writes
+    one file for all of them), or of the one `--platform` names."""
     import yaml
 
     from envman.errors import BadInputError
 
     platform = str(context.get("platform") or "linux-64")
+    every = context.get("platforms") or {}
+    chosen: dict[str, list[Any]] = {platform: entries} if context.get("platform_given") or not every else dict(every)
     packages = []
-    for entry in sorted(entries, key=lambda e: e.name):
-        if not entry.md5:
-            raise BadInputError(f"conda-lock needs the md5 of every package; the lock has none for {entry.name} (its channel lists none)")
-        packages.append({
-            "name": entry.name,
-            "version": entry.version,
-            "manager": "conda",
-            "platform": platform,
-            "dependencies": _dependencies(list(entry.depends)),
-            "url": entry.url,
-            "hash": {"md5": entry.md5, "sha256": entry.sha256.removeprefix("sha256:")},
-            "build": entry.build,
-            "category": "main",
-            "optional": False,
-        })
+    for name_of_platform, listed in chosen.items():
+        for entry in sorted(listed, key=lambda e: e.name):
+            if not entry.md5:
+                raise BadInputError(
+                    f"conda-lock needs the md5 of every package; the lock has none for {entry.name} (its channel lists none)"
+                )
+            packages.append({
+                "name": entry.name,
+                "version": entry.version,
+                "manager": "conda",
+                "platform": name_of_platform,
+                "dependencies": _dependencies(list(entry.depends)),
+                "url": entry.url,
+                "hash": {"md5": entry.md5, "sha256": entry.sha256.removeprefix("sha256:")},
+                "build": entry.build,
+                "category": "main",
+                "optional": False,
+            })
     document = {
         "version": 1,
         "metadata": {
-            "content_hash": {platform: _digest(entries)},
+            "content_hash": {p: _digest(listed) for p, listed in chosen.items()},
             "channels": [{"url": label, "used_env_vars": []} for label in channel_labels(context, entries)],
-            "platforms": [platform],
+            "platforms": list(chosen),
             "sources": ["envman.yaml"],
         },
         "package": packages,

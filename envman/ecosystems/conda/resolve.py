@@ -27,10 +27,19 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from envman.ecosystems.conda.channels import ChannelRef, auth_headers, channel_of_url, channels_of, public_text, public_url
+from envman.ecosystems.conda.channels import (
+    ChannelRef,
+    auth_headers,
+    channel_of_url,
+    channels_of,
+    named_channel,
+    public_text,
+    public_url,
+)
 from envman.ecosystems.conda.entry import CondaEntry
 from envman.ecosystems.conda.platforms import VirtualPackage, virtual_packages
 from envman.ecosystems.conda.platforms import shown as shown_virtual
+from envman.ecosystems.conda.pypi import depends_on_python
 from envman.errors import BadInputError, EnvmanError, ResolutionError, UnreachableError
 
 if TYPE_CHECKING:
@@ -99,20 +108,23 @@ def resolve_request(request: ResolveRequest, services: Services) -> dict[str, di
 
 
 def solver_specs(specs: list[str], channels: list[ChannelRef]) -> list[str]:
-    """specs as the solver takes them: `channel::name …` names the channel by its URL (a
-    name would be read with py-rattler's default alias, not `channel-alias`). A channel the
-    section does not list is bad input: the solve reads only the listed channels."""
+    """specs as the solver takes them: a spec naming its channel (`channel::name …`,
+    `name[channel=…]`) names it by its URL (a name would be read with py-rattler's default
+    alias, not `channel-alias`). A channel the section does not list is bad input (the
+    manifest check refuses it at `validate` already): the solve reads only the listed channels."""
+    from envman.ecosystems.conda.section import spec_channel
+
     out = []
     for spec in specs:
-        channel, sep, rest = spec.partition("::")
-        if not sep:
+        channel, rest = spec_channel(spec)
+        if channel is None:
             out.append(spec)
             continue
-        found = [ref for ref in channels if channel.strip().rstrip("/") in (ref.label, public_url(ref.url).rstrip("/"))]
-        if not found:
+        found = named_channel(channel, channels)
+        if found is None:
             listed = ", ".join(ref.label for ref in channels)
-            raise BadInputError(f"envman.yaml: conda: {spec!r} names channel {channel.strip()!r}; conda.channels lists {listed}")
-        out.append(f"{found[0].url.rstrip('/')}::{rest}")
+            raise BadInputError(f"envman.yaml: conda: {spec!r} names channel {channel!r}; conda.channels lists {listed}")
+        out.append(f"{found.url.rstrip('/')}::{rest}")
     return out
 
 
@@ -373,12 +385,24 @@ def _entries(records: list[Any], solve_input: SolveInput, services: Services | N
                     channel=channel.label if channel else public_url(str(record.channel)),
                     requires=sorted(requires),
                     depends=depends,
+                    purls=_purls(record) if depends_on_python(depends) else [],
                 )
             )
         except ValueError as exc:
             where = channel.label if channel else public_url(str(record.channel))
             raise ResolutionError(f"conda: channel {where} lists a package envman cannot lock ({public_url(record.url)}): {exc}") from None
     return sorted(entries, key=lambda e: e.name.lower())
+
+
+def _purls(record: Any) -> list[str]:
+    """The package URLs a record publishes (py-rattler exposes them through its JSON only)."""
+    import json
+
+    try:
+        published = json.loads(record.to_json()).get("purls") or []
+    except (ValueError, AttributeError):
+        return []
+    return sorted(str(p) for p in published if isinstance(p, str))
 
 
 def _download_sha256(record: Any, channel: ChannelRef | None, services: Services | None) -> str:

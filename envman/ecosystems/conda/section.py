@@ -31,6 +31,7 @@ __all__ = [
     "validate_conda_spec",
     "validate_channel",
     "spec_name",
+    "spec_channel",
     "DEFAULT_CHANNEL_ALIAS",
 ]
 
@@ -60,10 +61,35 @@ def validate_conda_spec(spec: str) -> str:
     reject_shell_meta(spec)
     if not spec:
         raise ValueError("an empty conda match spec")
-    if "://" in spec:
+    if "://" in spec_channel(spec)[1]:
         raise ValueError("a package URL is not a conda match spec: add its channel to `conda.channels` and name the package")
     _match_spec(spec)
     return spec
+
+
+# `channel=VALUE` inside a spec's brackets: "quoted", 'quoted' or bare, with the comma around it
+_BRACKET_CHANNEL = re.compile(r"""\s*,?\s*\bchannel\s*=\s*(?:"([^"]*)"|'([^']*)'|([^,\]\s]+))\s*,?""")
+
+
+def spec_channel(spec: str) -> tuple[str | None, str]:
+    """(the channel a spec names, as written, or None; the spec without it):
+    `conda-forge::numpy >=1` -> ("conda-forge", "numpy >=1"), `numpy[channel=x, build=py*]`
+    -> ("x", "numpy[build=py*]"). A URL channel (`https://host/ch::numpy`) is returned whole."""
+    head, bracket, tail = spec.partition("[")
+    if "::" in head:
+        channel, _, rest = spec.partition("::")
+        return channel.strip(), rest.strip()
+    if not bracket:
+        return None, spec
+    inside, _close, after = tail.partition("]")
+    match = _BRACKET_CHANNEL.search(inside)
+    if match is None:
+        return None, spec
+    channel = next(group for group in match.groups() if group is not None)
+    left, right = inside[: match.start()].strip().rstrip(","), inside[match.end():].strip().lstrip(",")
+    rest_inside = ", ".join(part for part in (left.strip(), right.strip()) if part)
+    rest = head + (f"[{rest_inside}]" if rest_inside else "") + after
+    return channel.strip(), rest.strip()
 
 
 def spec_name(spec: str) -> str:

@@ -75,13 +75,41 @@ class PythonEcosystem(Ecosystem):
 
     def same_version(self, a: InstalledPackage, b: InstalledPackage) -> bool:
         # equal text is the common case and needs no PEP 440 parse; `1.0` == `1.0.0` does
+        if "direct" in a.extra or "direct" in b.extra:  # a direct reference: also the same commit or file
+            from envman.ecosystems.python.direct import same_reference
+
+            if not same_reference(a.extra.get("direct"), b.extra.get("direct")):
+                return False
         return a.version == b.version or _version(a.version) == _version(b.version)
+
+    def shown(self, pkg: InstalledPackage) -> str:
+        if "direct" not in pkg.extra:
+            return pkg.version
+        from envman.ecosystems.python.direct import describe_reference
+
+        return pkg.version + describe_reference(pkg.extra["direct"])
 
     # -- resolution -----------------------------------------------------------------------
     def resolve(self, request: ResolveRequest, services: Services) -> LockedEntries:
         from envman.ecosystems.python.resolve import resolve_python
 
+        if request.provided:  # another ecosystem's solution has the interpreter or packages
+            from envman.ecosystems.python.provided import is_provided_ground, resolve_on_top
+
+            if is_provided_ground(request):
+                return resolve_on_top(request, services, resolve_python)
         return resolve_python(request, services)
+
+    def provided_platform_values(self, section: Any, provided: list[Any]) -> dict[str, Any]:
+        for given in provided:
+            if self.runtime in given.runtimes:
+                return {"python_version": given.runtimes[self.runtime]}
+        return {}
+
+    def links(self, entry: Any) -> list[tuple[str, str]]:
+        from envman.ecosystems.python.provided import installed_by_other
+
+        return [(str(entry.manager), str(entry.provider))] if installed_by_other(entry) and entry.provider else []
 
     def expected_runtime(self, section: Mapping[str, Any] | None, platform_lock: Any) -> str | None:
         value = getattr(platform_lock, "python_version", None)
@@ -92,8 +120,10 @@ class PythonEcosystem(Ecosystem):
         if fmt != "requirements":
             return super().export(entries, fmt, context)
         from envman.ecosystems.python.export import requirements_text
+        from envman.ecosystems.python.provided import installed_by_other
         from envman.redact import redact_url
 
+        entries = [e for e in entries if not installed_by_other(e)]  # conda installs those
         section = context["manifest"].section(self.name)
         header = (
             f"envman export --format requirements --env {context['environment']} --platform {context['platform']}\n"
@@ -139,7 +169,16 @@ class PythonEcosystem(Ecosystem):
         """The locked files for this platform and interpreter (found in the index on the host),
         a hashed requirements file, and uv to install them offline into VENV_DIR."""
         from envman.ecosystems.python.image import to_fragment
+        from envman.ecosystems.python.provided import installed_by_other
 
+        theirs = sorted(e.name for e in entries if installed_by_other(e))
+        if theirs:  # conda and PyPI together: not in images yet (docs/conda.md)
+            from envman.errors import BuildError
+
+            raise BuildError(
+                f"images of conda and PyPI together are not supported yet: {', '.join(theirs)} come from conda, and the "
+                "Python layer would install them again; use `envman sync conda:PREFIX` then `python:PREFIX/bin/python`"
+            )
         return to_fragment(entries, context, label=self.image_labels[0])
 
     # -- probing ----------------------------------------------------------------------------
@@ -183,7 +222,11 @@ class PythonEcosystem(Ecosystem):
         return ProbedSection(python_packages(section), section.get("version") or None, environment)
 
     def installed_from_entry(self, entry: Any) -> InstalledPackage:
-        extra = {"marker": entry.marker} if getattr(entry, "marker", None) else {}
+        extra: dict[str, Any] = {"marker": entry.marker} if getattr(entry, "marker", None) else {}
+        if getattr(entry, "url", None):  # a direct reference: recognised by its direct_url.json
+            from envman.ecosystems.python.direct import locked_reference
+
+            extra["direct"] = locked_reference(entry)
         return InstalledPackage(self.name, entry.name, entry.version, None, None, extra)
 
     # -- drift and sync ---------------------------------------------------------------------
@@ -191,12 +234,15 @@ class PythonEcosystem(Ecosystem):
         return normalize_name(pkg.name) in INSTALLER_TOOLING
 
     def sync_location(self, kind: str, value: str, environment: Mapping[str, Any]) -> str:
-        from envman.ecosystems.python.sync import is_venv
+        from envman.ecosystems.python.sync import is_conda_python, is_venv
         from envman.errors import BadInputError
 
         executable = str(environment.get("python-executable") or value)
-        if environment.get("python-executable") and not is_venv(executable):
-            raise BadInputError(f"{kind}:{value}: not a virtual environment; envman syncs venvs only (system Python belongs to the OS)")
+        if environment.get("python-executable") and not is_venv(executable) and not is_conda_python(executable):
+            raise BadInputError(
+                f"{kind}:{value}: not a virtual environment or a conda prefix's python; "
+                "envman syncs those only (system Python belongs to the OS)"
+            )
         return executable
 
     def sync(self, request: SyncRequest) -> None:

@@ -19,3 +19,8 @@ class PythonEntry(LockModel):
     # the manifest stay relative), and for VCS the commit.
     url: str | None = None
     commit: str | None = None
+    # Another ecosystem's solution installs it (conda and PyPI together): `manager: conda` and
+    # the conda package that does, `provider`; uv never installs it. `manager: pypi` marks the
+    # entries uv installs, once some are provided (see provided.py).
+    manager: str | None = None
+    provider: str | None = None

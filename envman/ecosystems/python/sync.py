@@ -11,12 +11,19 @@ from envman.ecosystems.python.probe import normalize_name
 from envman.errors import SyncError
 from envman.fetch import run_installer
 
-__all__ = ["sync_venv", "is_venv", "create_venv"]
+__all__ = ["sync_venv", "is_venv", "is_conda_python", "create_venv"]
 
 
 def is_venv(executable: str) -> bool:
     path = Path(executable)
     return any((parent / "pyvenv.cfg").is_file() for parent in (path.parent.parent, path.parent))
+
+
+def is_conda_python(executable: str) -> bool:
+    """The interpreter of a conda prefix (PREFIX/bin/python, PREFIX/conda-meta/): conda and
+    PyPI together install the PyPI part into the prefix, as pixi does."""
+    path = Path(executable)
+    return path.parent.name in ("bin", "Scripts") and (path.parent.parent / "conda-meta").is_dir()
 
 
 def create_venv(interpreter: str, version: str, dry_run: bool) -> str | None:
@@ -52,10 +59,25 @@ def sync_venv(request: SyncRequest) -> None:
     by_key = {normalize_name(e.name): e for e in request.entries}
     removals = [a.name for a in request.actions if a.op == "remove"]
     wanted = [a for a in request.actions if a.op in ("install", "change", "reinstall")]
+    _refuse_provided(wanted, by_key, request)
     if wanted:
         _install(base, py, wanted, by_key, request)
     if removals:  # after the installs: a failed (unverified) install leaves the venv as it was
         run_installer(base + ["uninstall"] + py + removals, f"{request.target}: uv pip uninstall")
+
+
+def _refuse_provided(wanted: list[Any], by_key: dict[str, Any], request: SyncRequest) -> None:
+    """Packages another ecosystem installs (`manager: conda`) are never installed by uv: when
+    they are missing or differ, that ecosystem's target is synced first."""
+    from envman.ecosystems.python.provided import installed_by_other
+
+    theirs = [by_key[normalize_name(a.name)] for a in wanted if installed_by_other(by_key.get(normalize_name(a.name)))]
+    if theirs:
+        listed = ", ".join(f"{e.name} {e.version} ({e.manager}: {e.provider})" for e in theirs)
+        raise SyncError(
+            f"{request.target}: {listed} must come from {theirs[0].manager}, not uv; "
+            f"sync the {theirs[0].manager} prefix first (envman sync {theirs[0].manager}:PREFIX)"
+        )
 
 
 def _install(base: list[str], py: list[str], wanted: list[Any], by_key: dict[str, Any], request: SyncRequest) -> None:

@@ -1,0 +1,151 @@
+"""Conda and PyPI together, as pixi does: the interpreter and the Python packages conda
+provides come from the conda solution, the PyPI packages are resolved on top of it (for that
+interpreter, conda's packages pinned and never fetched from the index), each Python entry
+says who installs it, `why` crosses over, and sync puts the PyPI part into the prefix's
+python without installing anything twice.
+
+Everything is served on 127.0.0.1: a conda channel whose linux-64 python is this machine's
+interpreter (tests/conda/mixed.py) and a PEP 503 index of tiny wheels."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conda.channel import build_channel
+from tests.conda.conftest import run_envman
+from tests.conda.helpers import read_lock, write_manifest
+from tests.conda.mixed import HOST_PYTHON, OSX_PYTHON, conda_packages, write_index
+from tests.python.servers import serve_directory
+
+MANIFEST = """version: 1
+platforms: [linux-64, osx-arm64]
+conda:
+  channels: ["{url}/chan"]
+  packages: ["python >=3.11", {conda}]
+python:
+  index-url: {url}/index/simple
+  packages: [{python}]
+"""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("conda-pypi")
+    build_channel(root / "chan", conda_packages())
+    write_index(root / "index")
+    with serve_directory(root) as url:
+        yield url
+
+
+def _manifest(url: str, conda: str = "pytorch", python: str = "pandas, lightning") -> str:
+    return MANIFEST.format(url=url, conda=conda, python=python)
+
+
+@pytest.fixture(scope="module")
+def locked(world: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = write_manifest(tmp_path_factory.mktemp("mixed") / "p", _manifest(world))
+    done = run_envman("lock", cwd=project)
+    assert done.returncode == 0, done.stderr
+    return project
+
+
+def _python(project: Path, platform: str = "linux-64") -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in read_lock(project)["environments"]["default"][platform]["python"]}
+
+
+def test_python_resolves_on_top_of_the_conda_solution(locked: Path) -> None:
+    lock = read_lock(locked)["environments"]["default"]
+    # the interpreter is conda's, per platform, and uv resolved for its full version
+    assert lock["linux-64"]["python-version"] == HOST_PYTHON
+    assert lock["osx-arm64"]["python-version"] == OSX_PYTHON
+    for platform in ("linux-64", "osx-arm64"):
+        python = _python(locked, platform)
+        conda = {e["name"]: e for e in lock[platform]["conda"]}
+        assert set(conda) == {"python", "pytorch", "numpy", "libblas"}
+        # numpy (same name) and torch (pytorch's purl) are conda's, at conda's versions, although
+        # the index has numpy 2.1.0 and torch 2.5.0; pandas, lightning, python-dateutil are uv's
+        assert {n: (e["version"], e["manager"], e.get("provider")) for n, e in python.items()} == {
+            "numpy": ("1.26.4", "conda", "numpy"),
+            "torch": ("2.1.0", "conda", "pytorch"),
+            "pandas": ("2.2.0", "pypi", None),
+            "lightning": ("2.0.0", "pypi", None),
+            "python-dateutil": ("2.9.0", "pypi", None),
+        }
+        assert not python["numpy"].get("hashes") and not python["torch"].get("hashes")
+        assert python["pandas"]["hashes"] and python["pandas"]["source"].endswith("/index/simple")
+        assert conda["pytorch"]["purls"] == ["pkg:pypi/torch"]
+        assert python["pandas"]["requires"] == ["numpy", "python-dateutil"]
+
+
+def test_why_crosses_from_pypi_into_conda(locked: Path) -> None:
+    done = run_envman("why", "libblas", "--json", cwd=locked)
+    assert done.returncode == 0, done.stderr
+    (found,) = json.loads(done.stdout)["ecosystems"]
+    assert found["ecosystem"] == "conda"
+    assert ["pytorch", "numpy", "libblas"] in found["chains"]
+    assert ["python:pandas", "python:numpy", "numpy", "libblas"] in found["chains"]
+    text = run_envman("why", "numpy", cwd=locked).stdout
+    assert "python: numpy 1.26.4\n  envman.yaml -> pandas -> numpy\n" in text
+    assert "envman.yaml -> python:pandas -> python:numpy -> numpy" in text
+
+
+def test_exports_leave_conda_packages_to_conda(locked: Path) -> None:
+    done = run_envman("export", "--format", "requirements", "--platform", "linux-64", cwd=locked)
+    assert done.returncode == 0, done.stderr
+    pins = sorted(line.split(" ")[0] for line in done.stdout.splitlines() if "==" in line)
+    assert pins == ["lightning==2.0.0", "pandas==2.2.0", "python-dateutil==2.9.0"]
+
+
+def test_sync_installs_each_package_once_into_the_prefix(locked: Path, tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+    python = prefix / "bin" / "python"
+    # before conda's part is there, the Python part refuses to install conda's packages
+    done = run_envman("sync", "conda:" + str(prefix), cwd=locked)
+    assert done.returncode == 0, done.stderr
+    done = run_envman("sync", f"python:{python}", cwd=locked)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "numpy" not in done.stdout and "torch" not in done.stdout  # uv installed pandas, lightning, dateutil only
+    site = next((prefix / "lib").glob("python3.*/site-packages"))
+    infos = sorted(p.name for p in site.glob("*.dist-info"))
+    assert infos == [
+        "lightning-2.0.0.dist-info", "numpy-1.26.4.dist-info", "pandas-2.2.0.dist-info",
+        "python_dateutil-2.9.0.dist-info", "torch-2.1.0.dist-info",
+    ]
+    assert (site / "numpy-1.26.4.dist-info" / "INSTALLER").read_text() == "conda\n"
+    assert (site / "pandas-2.2.0.dist-info" / "INSTALLER").read_text().strip() == "uv"
+    done = run_envman("check", f"conda:{prefix}", f"python:{python}", "--format", "json", cwd=locked)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["in_sync"] is True
+    # conda's numpy gone: the Python sync does not replace it from PyPI, it says whose it is
+    import shutil
+
+    shutil.rmtree(site / "numpy-1.26.4.dist-info")
+    done = run_envman("sync", f"python:{python}", cwd=locked)
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert "numpy 1.26.4 (conda: numpy) must come from conda" in done.stderr
+
+
+def test_a_pypi_package_conda_cannot_satisfy_is_a_conflict(world: str, tmp_path: Path) -> None:
+    project = write_manifest(tmp_path / "p", _manifest(world, python="pandas, needs-numpy-2"))
+    done = run_envman("lock", cwd=project)
+    assert done.returncode == 3, done.stderr
+    assert "numpy" in done.stderr and "Traceback" not in done.stderr
+    assert not (project / "envman.lock").exists()
+
+
+def test_a_conda_change_resolves_python_again(locked: Path, world: str, tmp_path: Path) -> None:
+    project = write_manifest(tmp_path / "p", _manifest(world))
+    (project / "envman.lock").write_text((locked / "envman.lock").read_text())
+    (project / "envman.yaml").write_text(_manifest(world, conda="pytorch, numpy 1.25.*"))
+    done = run_envman("lock", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert _python(project)["numpy"]["version"] == "1.25.2"  # the python section did not change
+    # python.version that conda's python does not match: exit 3 naming both
+    (project / "envman.yaml").write_text(_manifest(world).replace("  index-url:", '  version: "3.10"\n  index-url:'))
+    done = run_envman("lock", cwd=project)
+    assert done.returncode == 3 and "python.version is 3.10" in done.stderr and HOST_PYTHON in done.stderr, done.stderr
