@@ -195,7 +195,7 @@ def _copy_out(container: Any, folder: str, eco: Any, root: Path, deep: bool, dea
     folder = posixpath.normpath("/" + folder)  # a label may say `../../x`: always a path from the container's root
     try:
         chunks, _stat = container.get_archive(folder)
-    except (docker.errors.NotFound, FileNotFoundError):  # FileNotFoundError: an ssh: host's archive source
+    except docker.errors.NotFound:
         return False
     maximum = copied_file_limit()
     base = posixpath.dirname(folder.rstrip("/")) or "/"
@@ -237,7 +237,12 @@ def _unroot(value: Any, root: str) -> Any:
     return value
 
 
-def _probe_files(container: Any, env: list[str], labels: dict[str, str], ctx: ProbeContext, interpreter: str, what: str) -> dict[str, Any]:
+def _probe_files(
+    container: Any, env: list[str], labels: dict[str, str], ctx: ProbeContext, interpreter: str, what: str, copy: Any = None
+) -> dict[str, Any]:
+    """The target's files read here. copy(folder, eco, root, deep, deadline, skipped) -> bool
+    puts a folder's wanted files under root (default: copied out of `container`; ssh: hosts
+    pass their own)."""
     import docker.errors
     import requests.exceptions
 
@@ -251,7 +256,8 @@ def _probe_files(container: Any, env: list[str], labels: dict[str, str], ctx: Pr
                 if eco.probe_interpreter:
                     continue
                 folders = eco.file_folders(ctx.places.of(eco.name), label(labels, eco), env)
-                found = [d for d in dict.fromkeys(folders) if _copy_out(container, d, eco, root, ctx.deep, deadline, skipped)]
+                copy_out = copy or (lambda d, e, r, deep, end, skip: _copy_out(container, d, e, r, deep, end, skip))
+                found = [d for d in dict.fromkeys(folders) if copy_out(d, eco, root, ctx.deep, deadline, skipped)]
                 wanted = eco.files_options([posixpath.normpath("/" + d) for d in found], root)
                 if wanted is not None:
                     options[eco.name] = wanted

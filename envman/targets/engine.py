@@ -54,25 +54,57 @@ def _connect(engine: str | None) -> Any:
         return docker.from_env(max_pool_size=64)
     if "://" in engine:
         return docker.DockerClient(base_url=engine, max_pool_size=64, use_ssh_client=engine.startswith("ssh://"))
-    from docker.context import ContextAPI
+    host, tls = _context(engine)
+    return docker.DockerClient(base_url=host, tls=tls or False, max_pool_size=64, use_ssh_client=host.startswith("ssh://"))
 
+
+def _docker_config_dir() -> Any:
+    import os
+    from pathlib import Path
+
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def _context(name: str) -> tuple[str, Any]:
+    """(host, TLSConfig or None) of a docker CLI context, read where the CLI keeps it
+    ($DOCKER_CONFIG or ~/.docker: contexts/meta/<sha256 of the name>/meta.json, TLS files
+    under contexts/tls/…/docker)."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()
+    base = _docker_config_dir() / "contexts"
     try:
-        context = ContextAPI.get_context(engine)
-    except docker.errors.DockerException as exc:
-        raise UnreachableError(f"docker context {engine!r} cannot be read: {exc}") from None
-    if context is None or not context.Host:
-        raise UnreachableError(f"no docker context named {engine!r} (see `docker context ls`)")
-    host = str(context.Host)
-    return docker.DockerClient(base_url=host, tls=context.TLSConfig or False, max_pool_size=64, use_ssh_client=host.startswith("ssh://"))
+        meta = json.loads((base / "meta" / digest / "meta.json").read_text(encoding="utf-8"))
+        endpoint = meta["Endpoints"]["docker"]
+        host = str(endpoint["Host"])
+    except FileNotFoundError:
+        raise UnreachableError(f"no docker context named {name!r} (see `docker context ls`)") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UnreachableError(f"docker context {name!r} cannot be read ({type(exc).__name__}: {exc})") from None
+    tls_dir = base / "tls" / digest / "docker"
+    if not tls_dir.is_dir():
+        return host, None
+    from docker.tls import TLSConfig
+
+    cert, key, ca = tls_dir / "cert.pem", tls_dir / "key.pem", tls_dir / "ca.pem"
+    return host, TLSConfig(
+        client_cert=(str(cert), str(key)) if cert.is_file() and key.is_file() else None,
+        ca_cert=str(ca) if ca.is_file() else None,
+        verify=not endpoint.get("SkipTLSVerify", False),
+    )
 
 
 def _current_context() -> str | None:
-    try:
-        from docker.context.config import get_current_context_name
+    """The docker CLI's current context (config.json's currentContext), None for the default."""
+    import json
 
-        return str(get_current_context_name())
-    except Exception:
+    try:
+        data = json.loads((_docker_config_dir() / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    name = data.get("currentContext") if isinstance(data, dict) else None
+    return str(name) if name else None
 
 
 def get_container(name: str, what: str, engine: str | None = None) -> Any:

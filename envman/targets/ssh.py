@@ -18,7 +18,7 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from envman import ecosystems
@@ -161,46 +161,97 @@ class SSHRunner:
         return result.stdout
 
 
-# -- a host without Python: its folders streamed out with tar ---------------------------------
+# -- a host without Python: its folders' wanted files streamed out with tar ---------------
+
+_LIST_SCRIPT = (
+    b'for d in "$@"; do if [ -d "$d" ]; then printf "D%s\\0" "$d"; find "$d/." -type f -print0 2>/dev/null; fi; done; exit 0\n'
+)
 
 
-class _SSHArchive:
-    """Stands in for a container in containers._copy_out: get_archive(folder) streams
-    `tar -c` of the folder from the host (members named from the folder's parent, as the
-    engine's archive API names them). Folders that do not exist raise FileNotFoundError;
-    the ssh process is killed when the target's deadline passes."""
+class _HostFiles:
+    """The copy function for containers._probe_files over SSH, in two round trips whatever
+    the number of folders (each ssh connection costs a key exchange): one `find -print0` of
+    every folder the ecosystems name, then one `tar -c` of the files they want
+    (Ecosystem.wanted_file), unpacked here as the container copy unpacks: regular files only,
+    confined to the copy's root, none over copied_file_limit(). `ssh` is killed at the deadline."""
 
-    def __init__(self, runner: SSHRunner, existing: set[str], deadline: float) -> None:
+    def __init__(self, runner: SSHRunner, owners: dict[str, list[Any]], deep: bool) -> None:
         self.runner = runner
-        self.existing = existing
-        self.deadline = deadline
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.owners = owners  # folder -> the ecosystems that read it
+        self.deep = deep
+        self.fetched: set[str] | None = None
 
-    def get_archive(self, folder: str) -> tuple[Iterator[bytes], dict[str, Any]]:
+    def __call__(self, folder: str, eco: Any, root: Any, deep: bool, deadline: float, skipped: list[str]) -> bool:
         import posixpath
 
-        if folder not in self.existing:
-            raise FileNotFoundError(folder)
-        parent, name = posixpath.dirname(folder) or "/", posixpath.basename(folder)
-        remote = ["tar", "-C", parent, "-cf", "-", "--", name + "/."]  # /.: a symlinked folder is followed
-        argv = ssh_argv(self.runner.address, self.runner.options, ["exec", *remote], max(1.0, self.deadline - time.monotonic()))
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.processes.append(proc)
-        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), proc.kill)
+        if self.fetched is None:
+            self.fetched = self._fetch(root, deadline, skipped)
+        return posixpath.normpath("/" + folder) in self.fetched
+
+    def _fetch(self, root: Any, deadline: float, skipped: list[str]) -> set[str]:
+        listing = self.runner.run(["sh", "-s", "--", *self.owners], input=_LIST_SCRIPT, timeout=max(1.0, deadline - time.monotonic()))
+        existing: set[str] = set()
+        members: list[bytes] = []
+        current = ""
+        for raw in listing.stdout.split(b"\0"):
+            if raw.startswith(b"D/"):
+                current = raw[1:].decode("utf-8", "surrogateescape")
+                existing.add(current)
+                continue
+            path = raw.decode("utf-8", "surrogateescape")
+            prefix = current.rstrip("/") + "/./"
+            if current and path.startswith(prefix):
+                rel = path[len(prefix) :].split("/")
+                if ".." not in rel and any(eco.wanted_file(current, rel, self.deep) for eco in self.owners.get(current, [])):
+                    members.append((current.rstrip("/") + "/" + "/".join(rel)).lstrip("/").encode("utf-8", "surrogateescape"))
+        if members:
+            self._untar(sorted(set(members)), root, deadline, skipped)
+        return existing
+
+    def _untar(self, members: list[bytes], root: Any, deadline: float, skipped: list[str]) -> None:
+        import shutil
+        import tarfile
+
+        from envman.limits import confined_path
+        from envman.targets.containers import copied_file_limit
+
+        argv = ssh_argv(self.runner.address, self.runner.options, ["exec", "tar", "-C", "/", "--null", "-T", "-", "-cf", "-"], 10)
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), proc.kill)
         timer.daemon = True
         timer.start()
+        names = b"\0".join(members) + b"\0"
 
-        def chunks() -> Iterator[bytes]:
-            assert proc.stdout is not None
+        def feed() -> None:
             try:
-                while chunk := proc.stdout.read1(1 << 16):  # type: ignore[attr-defined]
-                    yield chunk
-            finally:
-                timer.cancel()
-        return chunks(), {}
+                assert proc.stdin is not None
+                proc.stdin.write(names)
+                proc.stdin.close()
+            except OSError:
+                pass
 
-    def close(self) -> None:
-        for proc in self.processes:
+        threading.Thread(target=feed, daemon=True).start()
+        maximum = copied_file_limit()
+        try:
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
+                for member in archive:
+                    if not member.isfile():
+                        continue
+                    if member.size > maximum:
+                        skipped.append(f"/{member.name} ({member.size:,} bytes)")
+                        continue
+                    dest = confined_path(root, member.name.lstrip("/"), "a file copied from the host")
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    source = archive.extractfile(member)
+                    if source is not None:
+                        with open(dest, "wb") as handle:
+                            shutil.copyfileobj(source, handle)
+        except tarfile.ReadError:
+            if time.monotonic() >= deadline:
+                raise UnreachableError(timed_out(self.runner.what, self.runner.nominal or 0, "copying its files out")) from None
+            raise
+        finally:
+            timer.cancel()
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
@@ -208,31 +259,17 @@ class _SSHArchive:
                 proc.stdout.close()
 
 
-def _existing_folders(runner: SSHRunner, folders: list[str], timeout: float) -> set[str]:
-    """Which of `folders` are directories on the host (one round trip)."""
-    if not folders:
-        return set()
-    script = b'for d in "$@"; do [ -d "$d" ] && printf "%s\\n" "$d"; done; exit 0\n'
-    result = runner.run(["sh", "-s", "--", *folders], input=script, timeout=timeout)
-    return set(result.stdout.decode("utf-8", "replace").splitlines())
-
-
 def _probe_files(runner: SSHRunner, ctx: ProbeContext, interpreter: str, what: str) -> dict[str, Any]:
     import posixpath
 
     from envman.targets import containers
 
-    wanted = {}
+    owners: dict[str, list[Any]] = {}
     for eco in ecosystems.all_ecosystems():
         if not eco.probe_interpreter:
-            wanted[eco.name] = [posixpath.normpath("/" + d) for d in eco.file_folders(ctx.places.of(eco.name), None, [])]
-    folders = list(dict.fromkeys(d for ds in wanted.values() for d in ds))
-    existing = _existing_folders(runner, folders, remaining(ctx))
-    archive = _SSHArchive(runner, existing, time.monotonic() + remaining(ctx))
-    try:
-        return containers._probe_files(archive, [], {}, ctx, interpreter, what)
-    finally:
-        archive.close()
+            for folder in eco.file_folders(ctx.places.of(eco.name), None, []):
+                owners.setdefault(posixpath.normpath("/" + folder), []).append(eco)
+    return containers._probe_files(None, [], {}, ctx, interpreter, what, copy=_HostFiles(runner, owners, ctx.deep))
 
 
 def probe_ssh(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:

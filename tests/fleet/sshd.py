@@ -49,7 +49,7 @@ def start_sshd(folder: Path) -> SSHServer:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {folder / 'sshd.pid'}\n"
         f"AuthorizedKeysFile {authorized}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
         "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n"
-        "MaxStartups 100:30:200\nMaxSessions 100\nLogLevel ERROR\nAcceptEnv none\nSubsystem sftp internal-sftp\n"
+        "MaxStartups 100:30:200\nMaxSessions 100\nUseDNS no\nLogLevel ERROR\nAcceptEnv none\nSubsystem sftp internal-sftp\n"
     )
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation folder
     with open(folder / "sshd.log", "wb") as log:
