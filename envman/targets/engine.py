@@ -20,6 +20,7 @@ def label(labels: dict[str, str], ecosystem: Any) -> str | None:
 
 _lock = threading.Lock()
 _clients: dict[str | None, Any] = {}
+_locks: dict[str | None, threading.Lock] = {}
 
 
 def engine_client(what: str, engine: str | None = None) -> Any:
@@ -28,6 +29,8 @@ def engine_client(what: str, engine: str | None = None) -> Any:
     ($DOCKER_HOST, else $DOCKER_CONTEXT, else the current context of ~/.docker/config.json,
     else the default socket). One client per engine, shared by the targets on it."""
     with _lock:
+        engine_lock = _locks.setdefault(engine, threading.Lock())
+    with engine_lock:  # one engine slow to answer never holds up the targets on another
         if engine not in _clients:
             try:
                 client = _connect(engine)
