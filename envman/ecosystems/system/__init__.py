@@ -62,6 +62,9 @@ class SystemEcosystem(Ecosystem):
 
         return f"pkg:deb/debian/{quote(entry.name)}@{quote(entry.version, safe='')}?arch={quote(entry.architecture)}"
 
+    def sbom_hashes(self, entry: Any) -> list[str]:
+        return [entry.sha256] if entry.sha256 else []
+
     def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
         from envman.ecosystems.system.fragment import system_fragment
 
@@ -89,6 +92,17 @@ class SystemEcosystem(Ecosystem):
         from envman.ecosystems.system.scope import scoped_rows
 
         return ProbedSection(scoped_rows(self.name, section.get("packages", []), known))
+
+    def installed_from_entry(self, entry: Any) -> InstalledPackage:
+        extra = {"base": True} if entry.base else {}
+        return InstalledPackage(self.name, entry.name, entry.version, None, entry.sha256, extra)
+
+    def modified_detail(self, expected: InstalledPackage, actual: InstalledPackage) -> str | None:
+        """Files of the packages envman installed; the base's runtime packages are the base's
+        (images trim their docs and locales by hand, which is not drift)."""
+        if expected.extra.get("base"):
+            return None
+        return super().modified_detail(expected, actual)
 
     def ignorable_extra(self, pkg: InstalledPackage) -> bool:
         """The base's own packages: nothing the lock names depends on them being absent."""

@@ -23,7 +23,7 @@ for f in /var/lib/apt/lists/*Release; do
   printf '%s\t%s\n' "${f##*/}" "$(sed -n 's/^Date: *//p' "$f" | head -n 1)"
 done
 echo "@@base"
-dpkg-query -W -f '${Package}\t${Version}\t${db:Status-Abbrev}\n' 2>/dev/null
+dpkg-query -W -f '${Package}\t${Version}\t${Architecture}\t${db:Status-Abbrev}\n' 2>/dev/null
 last=0
 for job in /envman/jobs/*; do
   if [ -e "$job/fallback" ] && [ "$last" = 0 ]; then
@@ -31,6 +31,20 @@ for job in /envman/jobs/*; do
   fi
   rm -f /etc/apt/preferences.d/envman
   [ -f "$job/preferences" ] && cp "$job/preferences" /etc/apt/preferences.d/envman
+  # apt installs a package's candidate only: for `name (op version)` make the newest version
+  # that satisfies it the candidate (dpkg compares), unless the job pins the name already
+  while IFS= read -r rel; do
+    case "$rel" in *"("*) ;; *) continue ;; esac
+    name="${rel%% *}"; name="${name%%:*}"
+    spec="${rel#*(}"; spec="${spec%)*}"; op="${spec%% *}"; want="${spec#* }"
+    grep -qx "Package: $name" /etc/apt/preferences.d/envman 2>/dev/null && continue
+    for v in $(apt-cache madison "$name" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'); do
+      if dpkg --compare-versions "$v" "$op" "$want"; then
+        printf 'Package: %s\nPin: version %s\nPin-Priority: 1001\n\n' "$name" "$v" >> /etc/apt/preferences.d/envman
+        break
+      fi
+    done
+  done < "$job/relations"
   relations=""
   while IFS= read -r rel; do
     [ -n "$rel" ] && relations="${relations:+$relations, }$rel"

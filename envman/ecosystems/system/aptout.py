@@ -50,7 +50,7 @@ class AptAnswer:
     update_status: int = 0
     update_log: list[str] = field(default_factory=list)
     releases: dict[str, str] = field(default_factory=dict)  # list file name -> Date
-    base: dict[str, str] = field(default_factory=dict)  # installed package -> version
+    base: dict[str, tuple[str, str]] = field(default_factory=dict)  # installed package -> (version, architecture)
     jobs: list[JobAnswer] = field(default_factory=list)
     complete: bool = False
 
@@ -83,8 +83,8 @@ def parse_answer(text: str) -> AptAnswer:
                 answer.releases[name] = date.strip()
         elif section == "base":
             parts = line.split("\t")
-            if len(parts) == 3 and parts[2].startswith("ii"):
-                answer.base[parts[0]] = parts[1]
+            if len(parts) == 4 and parts[3].startswith("ii"):
+                answer.base[parts[0]] = (parts[1], parts[2])
         elif job is not None:
             if section == "simulate":
                 job.simulate.append(line)

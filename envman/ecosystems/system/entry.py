@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from envman.ecosystems.system.section import DEB_ARCH, DEB_NAME, DEB_VERSION
 from envman.lockfile.entry_base import LockModel
@@ -25,10 +25,11 @@ class SystemEntry(LockModel):
     name: str
     version: str
     architecture: str
-    filename: str  # the Packages index's Filename: the pool path below the archive root
-    size: int
-    sha256: str
-    url: str
+    filename: str | None = None  # the Packages index's Filename: the pool path below the archive root
+    size: int | None = None
+    sha256: str | None = None
+    url: str | None = None
+    base: bool | None = None  # true: the base image has it (recorded for the runtime it provides; not installed)
     release_date: str | None = None  # the Date of the Release file the package was found in (UTC)
     requires: list[str] = []  # the locked packages it depends on (Depends, Pre-Depends)
     runtime: str | None = None  # "python 3.11.2": the runtime this package provides
@@ -54,32 +55,42 @@ class SystemEntry(LockModel):
             raise ValueError("not a Debian architecture")
         return value
 
+    @model_validator(mode="after")
+    def _artifact(self) -> SystemEntry:
+        if not self.base and None in (self.filename, self.size, self.sha256, self.url):
+            raise ValueError("a package envman installs needs filename, size, sha256 and url")
+        return self
+
     @field_validator("filename")
     @classmethod
-    def _filename(cls, value: str) -> str:
+    def _filename(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if not _POOL.match(value) or ".." in value.split("/"):
             raise ValueError("not a relative .deb path")
         return value
 
     @field_validator("size")
     @classmethod
-    def _size(cls, value: int) -> int:
-        if value <= 0:
+    def _size(cls, value: int | None) -> int | None:
+        if value is not None and value <= 0:
             raise ValueError("not a file size")
         return value
 
     @field_validator("sha256")
     @classmethod
-    def _sha256(cls, value: str) -> str:
-        if not _SHA256.match(value):
+    def _sha256(cls, value: str | None) -> str | None:
+        if value is not None and not _SHA256.match(value):
             raise ValueError("not a sha256 (64 lowercase hex digits)")
         return value
 
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str | None) -> str | None:
         from envman.specs import validate_url
 
+        if value is None:
+            return value
         validate_url(value)
         if not value.startswith(("http://", "https://")) or not value.endswith(".deb"):
             raise ValueError("not an http(s) URL of a .deb")

@@ -15,7 +15,7 @@ DEBS_DIR = "system/debs"
 
 
 def system_fragment(ecosystem: str, entries: list[Any]) -> Fragment:
-    ordered = sorted(entries, key=lambda e: (e.name, e.architecture))
+    ordered = sorted((e for e in entries if not e.base), key=lambda e: (e.name, e.architecture))
     artifacts = [Artifact(url=e.url, sha256=e.sha256, path=f"{DEBS_DIR}/{deb_filename(e)}") for e in ordered]
     return Fragment(
         ecosystem=ecosystem,

@@ -28,7 +28,7 @@ from envman.ecosystems.system.entry import SystemEntry
 from envman.ecosystems.system.section import parse_apt_spec
 from envman.errors import BadInputError, ResolutionError, UnreachableError
 
-__all__ = ["resolve_request", "DEBIAN_ARCH", "entries_from_job", "runtime_of", "preferences_text"]
+__all__ = ["resolve_request", "DEBIAN_ARCH", "entries_from_job", "base_runtimes", "runtime_of", "preferences_text"]
 
 DEBIAN_ARCH = {"linux-64": "amd64", "linux-aarch64": "arm64"}  # envman platform -> dpkg architecture
 
@@ -82,10 +82,10 @@ def resolve_request(request: Any, services: Any) -> dict[str, dict[str, list[Any
         if others:
             jobs = [AptJob(rels, preferences_text(pinned, 1001)) for rels in others.values()]
             answer = _ask(reference, jobs, True, services)
-            by_name = {e.name: e for e in entries}
             for (env, _rels), job in zip(others.items(), answer.jobs, strict=True):
                 _raise_for(job, shown, answer)
-                result[env][platform] = [by_name[name] for name, *_ in job.installs() if name.split(":", 1)[0] in by_name]
+                names = {name.split(":", 1)[0] for name, *_ in job.installs()}
+                result[env][platform] = [e for e in entries if e.name in names or e.base]
     return result
 
 
@@ -123,7 +123,8 @@ def _resolve_union(
             break
     _raise_for(job, shown, answer)
     entries = entries_from_job(job, answer, old)
-    _tell_runtimes(entries, answer, services)
+    entries += base_runtimes(answer, {e.name for e in entries})
+    _tell_runtimes(entries, services)
     return entries
 
 
@@ -188,11 +189,21 @@ def entries_from_job(job: JobAnswer, answer: AptAnswer, old: dict[str, Any]) -> 
     return sorted(entries, key=lambda e: e.name)
 
 
-def _tell_runtimes(entries: list[Any], answer: AptAnswer, services: Any) -> None:
+def base_runtimes(answer: AptAnswer, locked: set[str]) -> list[Any]:
+    """Entries (base: true) for the base's packages that provide a runtime (pure)."""
+    found = []
+    for name, (version, arch) in sorted(answer.base.items()):
+        runtime = runtime_of(name, version)
+        if runtime and name not in locked:
+            try:
+                found.append(SystemEntry(name=name, version=version, architecture=arch, base=True, runtime=runtime))
+            except ValueError:
+                continue  # a name or version outside Debian's grammar: not recorded
+    return found
+
+
+def _tell_runtimes(entries: list[Any], services: Any) -> None:
     for entry in entries:
         if entry.runtime:
-            services.progress(f"{entry.runtime} comes from the Debian package {entry.name} {entry.version} (locked)")
-    for name, version in sorted(answer.base.items()):
-        runtime = runtime_of(name, version)
-        if runtime and name not in {e.name for e in entries}:
-            services.progress(f"{runtime} comes from the Debian package {name} {version} (in the base image)")
+            where = "in the base image" if entry.base else "locked"
+            services.progress(f"{entry.runtime} comes from the Debian package {entry.name} {entry.version} ({where})")
