@@ -116,30 +116,39 @@ class GitRepo:
     # -- blobs ----------------------------------------------------------------------------
     def read(self, objects: Iterable[str]) -> list[tuple[str, bytes] | None]:
         """(blob id, contents) of each object (`COMMIT:PATH` or a blob id), None where it is
-        missing or not a file, through ONE `git cat-file --batch` process."""
+        missing or not a file. Two processes however many objects: `git cat-file
+        --batch-check` names the blob behind each, then ONE `git cat-file --batch` reads each
+        distinct blob once (neighbouring commits often share the lock's blob)."""
         names = list(objects)
         if not names:
             return []
         for name in names:
             if "\n" in name or "\r" in name:
                 raise BadInputError(f"{name!r} is not a git object name")
-        proc = _git(self.top, "cat-file", "--batch", stdin="".join(n + "\n" for n in names).encode())
-        if proc.returncode != 0:
-            raise BadInputError(f"git cat-file in {self.top}: {_last_line(proc)}")
-        data = proc.stdout
-        out: list[tuple[str, bytes] | None] = []
-        pos = 0
-        for _ in names:
-            eol = data.index(b"\n", pos)
-            header = data[pos:eol].split(b" ")
-            pos = eol + 1
-            if len(header) == 3 and header[2].isdigit():
-                size = int(header[2])
-                out.append((header[0].decode(), data[pos : pos + size]) if header[1] == b"blob" else None)
-                pos += size + 1
-            else:  # "<name> missing" / "<name> ambiguous"
-                out.append(None)
-        return out
+        check = _git(self.top, "cat-file", "--batch-check", stdin="".join(n + "\n" for n in names).encode())
+        if check.returncode != 0:
+            raise BadInputError(f"git cat-file in {self.top}: {_last_line(check)}")
+        oids: list[str | None] = []
+        for line in check.stdout.decode("utf-8", "replace").split("\n")[: len(names)]:
+            parts = line.split(" ")
+            oids.append(parts[0] if len(parts) == 3 and parts[1] == "blob" else None)
+        unique = list(dict.fromkeys(o for o in oids if o is not None))
+        contents: dict[str, bytes] = {}
+        if unique:
+            proc = _git(self.top, "cat-file", "--batch", stdin="".join(o + "\n" for o in unique).encode())
+            if proc.returncode != 0:
+                raise BadInputError(f"git cat-file in {self.top}: {_last_line(proc)}")
+            data = proc.stdout
+            pos = 0
+            for oid in unique:
+                eol = data.index(b"\n", pos)
+                header = data[pos:eol].split(b" ")
+                pos = eol + 1
+                if len(header) == 3 and header[2].isdigit():
+                    size = int(header[2])
+                    contents[oid] = data[pos : pos + size]
+                    pos += size + 1
+        return [(o, contents[o]) if o is not None and o in contents else None for o in oids]
 
     def lock_text(self, rev: str) -> str:
         """envman.lock as committed at REV; bad input when REV is unknown or has no lock."""

@@ -18,7 +18,7 @@ from typing import Any
 from envman import ecosystems
 from envman.errors import BadInputError
 from envman.history.git import Commit, open_repo
-from envman.history.lockdata import HistoryLock
+from envman.history.lockdata import HistoryLock, Section, row_entry
 from envman.history.timeline import iso_date, read_locks
 from envman.snapshot import Snapshot
 
@@ -77,6 +77,37 @@ def _quick_key(eco: str, name: str, version: str) -> tuple[str, str, str]:
     return (eco, ecosystems.get(eco).normalize_name(name), version)
 
 
+class _Keys:
+    """(ecosystem, normalized name, version) of each revision's section, computed from the
+    previous revision's by the rows that differ (neighbouring locks share most entries)."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str, str], tuple[frozenset[tuple[str, str, str]], frozenset[tuple[str, str, str]]]] = {}
+
+    def of(self, where: tuple[str, str, str], eco: str, section: Section | None) -> frozenset[tuple[str, str, str]]:
+        if section is None:
+            return frozenset()
+        rows = section.rows()
+        if rows is None:  # read from YAML
+            return frozenset(_quick_key(eco, e.name, e.version) for e in section.entries())
+        last = self._last.get(where)
+        if last is None:
+            keys = frozenset(_row_key(eco, row) for row in rows)
+        elif last[0] is rows or last[0] == rows:
+            keys = last[1]
+        else:
+            gone = {_row_key(eco, row) for row in last[0] - rows}
+            came = {_row_key(eco, row) for row in rows - last[0]}
+            keys = frozenset((last[1] - gone) | came)
+        self._last[where] = (rows, keys)
+        return keys
+
+
+def _row_key(eco: str, row: tuple[str, str, str]) -> tuple[str, str, str]:
+    entry = row_entry(row)
+    return _quick_key(eco, entry.name, entry.version)
+
+
 def _target_keys(snap: Snapshot) -> dict[str, set[tuple[str, str, str]]]:
     out: dict[str, set[tuple[str, str, str]]] = {}
     for eco in snap.ecosystems:
@@ -105,7 +136,9 @@ def identify(
     scored: list[tuple[int, int, str, str]] = []  # (quick distance, age, environment, platform)
     envs_seen: set[str] = set()
     content: dict[tuple[int, str, str], frozenset[tuple[str, str, str]]] = {}
-    for age, lock in enumerate(locks):
+    keys_of = _Keys()
+    for age in reversed(range(len(locks))):  # oldest first: each revision's keys from the one before
+        lock = locks[age]
         if not isinstance(lock, HistoryLock):
             continue
         envs_seen.update(lock.environments)
@@ -120,7 +153,7 @@ def identify(
             expected: set[tuple[str, str, str]] = set()
             distance = 0
             for eco in have:
-                keys = {_quick_key(eco, e.name, e.version) for e in body.entries(eco)}
+                keys = keys_of.of((env, plat, eco), eco, body.sections.get(eco))
                 expected |= keys
                 distance += len(keys ^ have[eco])
             content[(age, env, plat)] = frozenset(expected)

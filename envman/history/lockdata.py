@@ -12,6 +12,7 @@ that revision only (HistoryLockError), never a traceback.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -19,7 +20,7 @@ from envman import ecosystems
 from envman.errors import BadInputError
 from envman.lockfile.paths import no_such_platform
 
-__all__ = ["Entry", "HistoryLock", "HistoryLockError", "read_history_lock", "package_versions"]
+__all__ = ["Entry", "Section", "HistoryLock", "HistoryPlatform", "HistoryLockError", "read_history_lock", "changed_only", "row_entry"]
 
 
 class HistoryLockError(BadInputError):
@@ -60,22 +61,45 @@ class Entry:
         return f"Entry({self.name!r}, {self.version!r})"
 
 
+class Section:
+    """One ecosystem's entries in one environment and platform: the text of a canonical lock's
+    list (parsed when first asked for, and then only once per distinct text) or entries
+    already read from YAML."""
+
+    __slots__ = ("text", "_entries")
+
+    def __init__(self, text: str | None, entries: list[Entry] | None = None) -> None:
+        self.text = text
+        self._entries = entries
+
+    def entries(self) -> list[Entry]:
+        if self._entries is None:
+            self._entries = list(_section_entries(self.text or ""))
+        return self._entries
+
+    def rows(self) -> frozenset[tuple[str, str, str]] | None:
+        """(name, version, the rest) of each entry as written, for set arithmetic between
+        revisions; None for entries read from YAML."""
+        return None if self.text is None else _section_rows(self.text)
+
+
 class HistoryPlatform:
     """One environment and platform: `entries(ecosystem)` as on the lock models."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("sections",)
 
-    def __init__(self, rows: dict[str, list[Entry]]) -> None:
-        self._rows = rows
+    def __init__(self, sections: dict[str, Section]) -> None:
+        self.sections = sections
 
     def entries(self, ecosystem: str) -> list[Entry]:
-        return self._rows.get(ecosystem, [])
+        section = self.sections.get(ecosystem)
+        return section.entries() if section is not None else []
 
 
 class HistoryLock:
     """`environments[env][platform]` and `platform_lock()`, as on the lock models."""
 
-    def __init__(self, data: dict[str, dict[str, dict[str, list[Entry]]]]) -> None:
+    def __init__(self, data: dict[str, dict[str, dict[str, Section]]]) -> None:
         self.environments = {env: {p: HistoryPlatform(rows) for p, rows in platforms.items()} for env, platforms in data.items()}
 
     def platform_lock(self, environment: str, platform: str) -> HistoryPlatform:
@@ -102,15 +126,56 @@ def _scalar(value: str) -> Any:
     return value
 
 
+# Each pattern starts with a newline, not `^` under re.M (which the re module tries at every
+# character): the search then jumps from newline to newline.
 _HEADING = re.compile(
-    r"^(?:  (?P<env>[^ \n][^\n]*):|    (?P<platform>[^ \n][^\n]*):|      (?P<key>[^ \n-][^:\n]*):(?P<value>[^\n]*)"
-    r"|(?P<top>[^ \n#][^\n]*))$",
-    re.M,
+    r"\n(?:  (?P<env>[^ \n][^\n]*):|    (?P<platform>[^ \n][^\n]*):|      (?P<key>[^ \n-][^:\n]*):(?P<value>[^\n]*)"
+    r"|(?P<top>[^ \n#][^\n]*))(?=\n)",
 )
-_ENTRY = re.compile(r"^      - name: ([^\n]*)\n        version: ([^\n]*)\n((?:        [^\n]*\n)*)", re.M)
+_ENTRY = re.compile(r"\n      - name: ([^\n]*)\n        version: ([^\n]*)((?:\n        [^\n]*)*)")
 
 
-def _canonical(text: str) -> dict[str, dict[str, dict[str, list[Entry]]]] | None:
+@functools.lru_cache(maxsize=8192)
+def _section_rows(text: str) -> frozenset[tuple[str, str, str]]:
+    rows = _ENTRY.findall(text)
+    if len(rows) != text.count("\n      - "):
+        return frozenset((e.name, e.version, repr(sorted(e._parsed().items()))) for e in _section_entries(text))
+    return frozenset(rows)
+
+
+def row_entry(row: tuple[str, str, str]) -> Entry:
+    name, version, rest = row
+    return Entry(_scalar(name), _scalar(version), name + "\n" + version + rest)
+
+
+@functools.lru_cache(maxsize=8192)
+def _section_entries(text: str) -> tuple[Entry, ...]:
+    rows = _ENTRY.findall(text)
+    if len(rows) == text.count("\n      - "):
+        return tuple(row_entry(row) for row in rows)
+    # entries in another order of fields (edited by hand): the list read as YAML
+    import textwrap
+
+    import yaml
+
+    try:
+        items = yaml.load(textwrap.dedent(text), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise HistoryLockError(f"a lock list that is not YAML ({str(exc).splitlines()[0]})") from None
+    return tuple(_yaml_entries(items if isinstance(items, list) else [], "the lock"))
+
+
+def _yaml_entries(items: list[Any], where: str) -> list[Entry]:
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or "name" not in item or "version" not in item:
+            raise HistoryLockError(f"{where}: an entry without name and version")
+        fields = {str(k).replace("-", "_"): v if isinstance(v, list) else str(v) for k, v in item.items()}
+        out.append(Entry(str(item["name"]), str(item["version"]), repr(sorted(fields.items())), fields))
+    return out
+
+
+def _canonical(text: str) -> dict[str, dict[str, dict[str, Section]]] | None:
     """{env: {platform: {ecosystem: entries}}} by a scan of envman's layout; None otherwise.
     Headings are found by one scan, each ecosystem's entries by one findall (no Python loop
     over lines)."""
@@ -118,13 +183,13 @@ def _canonical(text: str) -> dict[str, dict[str, dict[str, list[Entry]]]] | None
     start = text.find(marker)
     if start < 0:
         return {} if "\nenvironments: {}" in text else None
-    body = text[start + len(marker) :]
+    body = text[start + len(marker) - 1 :]  # from the newline before the first environment
     if not body.endswith("\n"):
         body += "\n"
     known = set(ecosystems.names())
-    out: dict[str, dict[str, dict[str, list[Entry]]]] = {}
-    env: dict[str, dict[str, list[Entry]]] | None = None
-    platform: dict[str, list[Entry]] | None = None
+    out: dict[str, dict[str, dict[str, Section]]] = {}
+    env: dict[str, dict[str, Section]] | None = None
+    platform: dict[str, Section] | None = None
     headings = list(_HEADING.finditer(body))
     for i, match in enumerate(headings):
         kind = match.lastgroup
@@ -144,15 +209,11 @@ def _canonical(text: str) -> dict[str, dict[str, dict[str, list[Entry]]]] | None
             if key not in known or match.group("value").strip():
                 continue
             end = headings[i + 1].start() if i + 1 < len(headings) else len(body)
-            section = body[match.end() + 1 : end]
-            found = _ENTRY.findall(section)
-            if len(found) != section.count("\n      - ") + section.startswith("      - "):
-                return None  # an entry that does not start with name and version: not envman's layout
-            platform[key] = [Entry(_scalar(n), _scalar(v), n + "\n" + v + "\n" + rest) for n, v, rest in found]
+            platform[key] = Section(body[match.end() : end])
     return out
 
 
-def _from_yaml(text: str, where: str) -> dict[str, dict[str, dict[str, list[Entry]]]]:
+def _from_yaml(text: str, where: str) -> dict[str, dict[str, dict[str, Section]]]:
     import yaml
 
     from envman.yamlguard import check_yaml
@@ -165,7 +226,7 @@ def _from_yaml(text: str, where: str) -> dict[str, dict[str, dict[str, list[Entr
     if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("environments", {}), dict):
         raise HistoryLockError(f"{where}: not an envman lock of version 1")
     known = set(ecosystems.names())
-    out: dict[str, dict[str, dict[str, list[Entry]]]] = {}
+    out: dict[str, dict[str, dict[str, Section]]] = {}
     for env, platforms in (data.get("environments") or {}).items():
         if not isinstance(platforms, dict):
             raise HistoryLockError(f"{where}: environment {env!r} is not a mapping")
@@ -175,12 +236,8 @@ def _from_yaml(text: str, where: str) -> dict[str, dict[str, dict[str, list[Entr
             for key, items in body.items():
                 if key not in known or not isinstance(items, list):
                     continue
-                rows = out.setdefault(str(env), {}).setdefault(str(platform), {}).setdefault(str(key), [])
-                for item in items:
-                    if not isinstance(item, dict) or "name" not in item or "version" not in item:
-                        raise HistoryLockError(f"{where}: a {key} entry in {env}@{platform} without name and version")
-                    fields = {str(k).replace("-", "_"): v if isinstance(v, list) else str(v) for k, v in item.items()}
-                    rows.append(Entry(str(item["name"]), str(item["version"]), repr(sorted(fields.items())), fields))
+                entries = _yaml_entries(items, f"{where}: {key} in {env}@{platform}")
+                out.setdefault(str(env), {}).setdefault(str(platform), {})[str(key)] = Section(None, entries)
             out.setdefault(str(env), {}).setdefault(str(platform), {})
     return out
 
@@ -198,9 +255,41 @@ def read_history_lock(text: str, where: str) -> HistoryLock:
     return HistoryLock(data)
 
 
-def package_versions(lock: Any, env: str, platform: str) -> dict[str, dict[str, str]]:
-    """{ecosystem: {name: version}} of one environment and platform (empty when absent)."""
-    body = lock.environments.get(env, {}).get(platform)
-    if body is None:
-        return {}
-    return {eco: {e.name: e.version for e in body.entries(eco)} for eco in ecosystems.names() if body.entries(eco)}
+def changed_only(before: HistoryLock | None, now: HistoryLock) -> tuple[HistoryLock | None, HistoryLock]:
+    """The two locks reduced to the entries whose text differs between them (whole sections
+    when a platform is new or gone), for envman.lockchanges.lock_changes: the same changes,
+    without reading the hundreds of entries two neighbouring revisions share. Sections with
+    the same text are skipped; the others are compared as sets of entry texts."""
+    if before is None:
+        return None, now
+    old: dict[str, dict[str, dict[str, Section]]] = {}
+    new: dict[str, dict[str, dict[str, Section]]] = {}
+    for env, platforms in now.environments.items():
+        for plat, body in platforms.items():
+            was = before.environments.get(env, {}).get(plat)
+            if was is None:
+                new.setdefault(env, {})[plat] = body.sections
+                continue
+            for eco in set(body.sections) | set(was.sections):
+                a, b = was.sections.get(eco), body.sections.get(eco)
+                if a is not None and b is not None and a.text is not None and a.text == b.text:
+                    continue
+                a_rows, b_rows = (a.rows() if a else frozenset()), (b.rows() if b else frozenset())
+                if a_rows is None or b_rows is None:  # read from YAML: compare whole entries
+                    names = {e.name for e in (a.entries() if a else [])} ^ {e.name for e in (b.entries() if b else [])} | {
+                        e.name for e in (a.entries() if a else []) if e not in (b.entries() if b else [])}
+                    a_keep = [e for e in (a.entries() if a else []) if e.name in names]
+                    b_keep = [e for e in (b.entries() if b else []) if e.name in names]
+                else:  # only the rows that differ become entries
+                    a_keep = [row_entry(row) for row in a_rows - b_rows]
+                    b_keep = [row_entry(row) for row in b_rows - a_rows]
+                if a_keep or b_keep:
+                    old.setdefault(env, {}).setdefault(plat, {})[eco] = Section(None, a_keep)
+                    new.setdefault(env, {}).setdefault(plat, {})[eco] = Section(None, b_keep)
+            old.setdefault(env, {}).setdefault(plat, {})
+            new.setdefault(env, {}).setdefault(plat, {})
+    for env, platforms in before.environments.items():
+        for plat, body in platforms.items():
+            if plat not in now.environments.get(env, {}):
+                old.setdefault(env, {})[plat] = body.sections
+    return HistoryLock(old), HistoryLock(new)

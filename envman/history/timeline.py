@@ -18,7 +18,7 @@ from typing import Any
 
 from envman.errors import BadInputError
 from envman.history.git import Commit, GitRepo, open_repo
-from envman.history.lockdata import HistoryLock, HistoryLockError, read_history_lock
+from envman.history.lockdata import HistoryLock, HistoryLockError, changed_only, read_history_lock
 from envman.lockchanges import Change, lock_changes
 
 __all__ = ["Revision", "Timeline", "KINDS", "load_timeline", "read_locks", "iso_date"]
@@ -91,8 +91,8 @@ class Timeline:
 
 
 def read_locks(repo: GitRepo, revs: Sequence[str]) -> list[HistoryLock | HistoryLockError | None]:
-    """The lock at each of `revs` (commit ids), None where it has none; one git process,
-    each distinct blob parsed once."""
+    """The lock at each of `revs` (commit ids), None where it has none; each distinct blob
+    read once (envman.history.git.GitRepo.read) and parsed once."""
     blobs = repo.read(f"{rev}:{repo.path}" for rev in revs)
     parsed: dict[str, HistoryLock | HistoryLockError] = {}
     out: list[HistoryLock | HistoryLockError | None] = []
@@ -123,6 +123,7 @@ def load_timeline(manifest_path: Path, environment: str | None = None, since: st
         wanted.append(commit.sha)
         if parent is not None:
             wanted.append(parent)
+    wanted = list(dict.fromkeys(wanted))
     locks = dict(zip(wanted, read_locks(repo, wanted), strict=True))
     revisions: list[Revision] = []
     environments: set[str] = set()
@@ -141,7 +142,7 @@ def load_timeline(manifest_path: Path, environment: str | None = None, since: st
         elif now is None:
             rev.deleted = True
         elif not rev.boundary:
-            rev.changes = lock_changes(before, now)
+            rev.changes = lock_changes(*changed_only(before, now))
         if isinstance(now, HistoryLock):
             environments.update(now.environments)
         if environment is not None:
