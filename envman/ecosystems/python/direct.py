@@ -196,61 +196,68 @@ def pylock_with_uv(job: Any, requirements: list[str]) -> str:
 # -- comparing with an installed copy (check) ------------------------------------------
 
 
-def locked_reference(entry: Any) -> dict[str, Any] | None:
+def _reference(kind: str, *parts: str) -> str:
+    """A reference as one string (snapshot extras are strings): `vcs COMMIT`, `archive FILE
+    [SHA256 …]`, `dir`. File names from URLs are unquoted and hold no spaces."""
+    return " ".join([kind, *(p.replace(" ", "%20") for p in parts)])
+
+
+def locked_reference(entry: Any) -> str | None:
     """How a lock entry's direct reference is recognised installed; None: from an index."""
     url = getattr(entry, "url", None)
     if not url:
         return None
     commit = getattr(entry, "commit", None)
     if commit:
-        return {"kind": "vcs", "commit": commit}
+        return _reference("vcs", str(commit))
     hashes = [str(h).removeprefix("sha256:") for h in getattr(entry, "hashes", None) or []]
     if hashes:
-        return {"kind": "archive", "sha256": hashes, "file": _basename(url)}
-    return {"kind": "dir"}
+        return _reference("archive", _basename(str(url)), *hashes)
+    return _reference("dir")
 
 
-def installed_reference(data: Any) -> dict[str, Any] | None:
+def installed_reference(data: Any) -> str | None:
     """The same from an installed `direct_url.json` (untrusted: wrong shapes give None)."""
     if not isinstance(data, dict) or not isinstance(data.get("url"), str):
         return None
     vcs = data.get("vcs_info")
     if isinstance(vcs, dict):
-        return {"kind": "vcs", "commit": str(vcs.get("commit_id") or "")}
+        return _reference("vcs", str(vcs.get("commit_id") or "?"))
     archive = data.get("archive_info")
     if isinstance(archive, dict):
         listed = archive.get("hashes")
         hashes: dict[str, Any] = listed if isinstance(listed, dict) else {}
         digest = hashes.get("sha256") or str(archive.get("hash") or "").removeprefix("sha256=") or None
-        return {"kind": "archive", "sha256": [digest] if digest else [], "file": _basename(data["url"])}
+        return _reference("archive", _basename(data["url"]), *([str(digest)] if digest else []))
     if isinstance(data.get("dir_info"), dict):
-        return {"kind": "dir"}
+        return _reference("dir")
     return None
 
 
-def same_reference(expected: Mapping[str, Any] | None, actual: Mapping[str, Any] | None) -> bool:
-    if expected is None or actual is None:
+def same_reference(expected: Any, actual: Any) -> bool:
+    if not isinstance(expected, str) or not isinstance(actual, str):
         return expected is None and actual is None
-    if expected.get("kind") != actual.get("kind"):
+    want, have = expected.split(), actual.split()
+    if not want or not have or want[0] != have[0]:
         return False
-    kind = expected["kind"]
-    if kind == "vcs":
-        return bool(expected.get("commit")) and expected.get("commit") == actual.get("commit")
-    if kind == "archive":
-        if actual.get("sha256"):  # pip records the hash; uv does not, then the file name decides
-            return bool(set(actual["sha256"]) & set(expected.get("sha256") or []))
-        return expected.get("file") == actual.get("file")
+    if want[0] == "vcs":
+        return len(want) > 1 and want[1:2] == have[1:2]
+    if want[0] == "archive":
+        if len(have) > 2:  # pip records the file's hash; uv does not, then the file name decides
+            return bool(set(have[2:]) & set(want[2:]))
+        return want[1:2] == have[1:2]
     return True
 
 
-def describe_reference(reference: Mapping[str, Any] | None) -> str:
-    """` (git 494cb70)`, ` (x-1.0.whl)`, ` (local folder)`; '' for an index install."""
-    if reference is None:
+def describe_reference(reference: Any) -> str:
+    """` (commit 494cb70226961)`, ` (x-1.0.whl)`, ` (local folder)`; '' for an index install."""
+    if not isinstance(reference, str) or not reference:
         return ""
-    if reference.get("kind") == "vcs":
-        return f" (commit {str(reference.get('commit') or '?')[:12]})"
-    if reference.get("kind") == "archive":
-        return f" ({reference.get('file') or 'archive'})"
+    parts = reference.split()
+    if parts[0] == "vcs":
+        return f" (commit {(parts[1] if len(parts) > 1 else '?')[:12]})"
+    if parts[0] == "archive":
+        return f" ({parts[1] if len(parts) > 1 else 'archive'})"
     return " (local folder)"
 
 

@@ -30,6 +30,8 @@ def requirements_text(
         lines.append("")
     for entry in sorted(entries, key=lambda e: e.name):
         requirement = f"{_one_word(entry.name, 'a locked name')}=={_one_word(entry.version, f'the version of {entry.name!r}')}"
+        if getattr(entry, "url", None):  # a direct reference: the URL as locked (a VCS URL ends in its commit)
+            requirement = f"{_one_word(entry.name, 'a locked name')} @ {_one_word(str(entry.url), f'the URL of {entry.name!r}')}"
         if entry.marker:
             requirement += f" ; {_one_line(entry.marker, f'the marker of {entry.name!r}')}"
         if entry.hashes:

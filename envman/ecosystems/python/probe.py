@@ -37,6 +37,12 @@ def python_packages(section: Mapping[str, Any]) -> list[InstalledPackage]:
             extra["shadowed-by"] = seen[key]
         else:
             seen[key] = str(row.get("location", ""))
+        if row.get("direct_url") is not None:  # installed from a URL, VCS or folder (direct_url.json)
+            from envman.ecosystems.python.direct import installed_reference
+
+            direct = installed_reference(row["direct_url"])
+            if direct is not None:
+                extra["direct"] = direct
         if row.get("modified"):
             extra["modified"] = list(row["modified"])
             extra["modified-count"] = int(row.get("modified_count", len(row["modified"])))

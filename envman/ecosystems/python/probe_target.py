@@ -102,6 +102,26 @@ def _markers():
     }
 
 
+def _direct_url(path):
+    """The PEP 610 record of a distribution installed from a URL, VCS or folder (None when
+    it came from an index); only the fields drift compares, bounded in size."""
+    import json
+
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+            data = json.loads(handle.read(65536))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+        return None
+    out = {"url": data["url"][:2048]}
+    for key in ("vcs_info", "archive_info", "dir_info"):
+        value = data.get(key)
+        if isinstance(value, dict):
+            out[key] = {k: v for k, v in value.items() if k in ("vcs", "commit_id", "hash", "hashes", "editable")}
+    return out
+
+
 def probe_python(deep):
     packages = []
     seen_dirs = set()
@@ -130,6 +150,10 @@ def probe_python(deep):
             if not head or "Name" not in head:
                 continue
             row = {"name": head["Name"], "version": head.get("Version", ""), "location": entry, "metadata": name}
+            if name.endswith(".dist-info"):
+                direct = _direct_url(os.path.join(entry, name, "direct_url.json"))
+                if direct is not None:
+                    row["direct_url"] = direct
             if deep and name.endswith(".dist-info"):
                 bad = _verify_record(entry, os.path.join(entry, name))
                 if bad:

@@ -1,0 +1,57 @@
+"""`envman check` recognises Python direct references in a target by their direct_url.json
+(PEP 610): the locked commit of a VCS requirement, the locked file of an archive, a local
+folder; the same version from another commit is drift. Installed with the real uv."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import yaml
+from uv import find_uv_bin
+
+from tests.adoption.conftest import Sources, run_envman
+
+
+def _uv(*args: str) -> None:
+    subprocess.run([find_uv_bin(), *args], check=True, capture_output=True, text=True)
+
+
+def test_check_knows_direct_references_by_direct_url_json(sources: Sources, tmp_path: Path) -> None:
+    project = sources.root / "check-direct"
+    project.mkdir(exist_ok=True)
+    manifest = {"version": 1, "python": {"version": "3.11", "packages": [
+        f"gitpkg @ git+{sources.git_url}@v1",
+        f"urlpkg @ {sources.wheel_url}",
+        "pathwheel @ file:../dist/pathwheel-3.0-py3-none-any.whl",
+        "localpkg @ file:../localpkg",
+    ]}}
+    (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    done = run_envman("lock", cwd=project)
+    assert done.returncode == 0, done.stderr
+    exported = run_envman("export", "--format", "requirements", cwd=project)
+    assert exported.returncode == 0, exported.stderr
+    assert f"gitpkg @ git+{sources.git_url}@{sources.v1_commit}" in exported.stdout  # the URL as locked, not name==version
+
+    venv = tmp_path / "venv"
+    _uv("venv", "--quiet", "--no-config", "--python", "3.11", str(venv))
+    python = str(venv / "bin" / "python")
+    _uv("pip", "install", "--quiet", "--no-config", "--python", python, "--no-deps",
+        f"gitpkg @ git+{sources.git_url}@{sources.v1_commit}", f"urlpkg @ {sources.wheel_url}",
+        f"pathwheel @ {(sources.root / 'dist' / 'pathwheel-3.0-py3-none-any.whl').as_uri()}",
+        f"localpkg @ {(sources.root / 'localpkg').as_uri()}")
+    check = run_envman("check", f"python:{python}", "--format", "json", cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert json.loads(check.stdout)["in_sync"] is True
+
+    # the same version of gitpkg from another commit: drift, named by the commits
+    _uv("pip", "install", "--quiet", "--no-config", "--python", python, "--no-deps", "--reinstall-package", "gitpkg",
+        f"gitpkg @ git+{sources.git_url}@{sources.head_commit}")
+    check = run_envman("check", f"python:{python}", "--format", "json", cwd=project)
+    assert check.returncode == 1, check.stdout + check.stderr
+    findings = json.loads(check.stdout)["targets"][0]["findings"]
+    assert findings == [{
+        "ecosystem": "python", "name": "gitpkg", "kind": "changed",
+        "expected": f"1.0 (commit {sources.v1_commit[:12]})", "actual": f"1.0 (commit {sources.head_commit[:12]})",
+    }]
