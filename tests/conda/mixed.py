@@ -1,8 +1,8 @@
 """A conda channel with a working Python and Python libraries, and a PyPI-style index that
 builds on them: the world of the conda + PyPI tests (tests/conda/test_pypi.py).
 
-The conda `python` for linux-64 is this machine's interpreter made into a prefix the way
-`python -m venv --copies` does it (its binary copied into `bin/`, a `pyvenv.cfg` naming its
+The conda `python` for linux-64 is this machine's interpreter (Debian's python3.11, which the
+test images have too) made into a prefix the way `python -m venv --copies` does it (its binary copied into `bin/`, a `pyvenv.cfg` naming its
 home), so a prefix that rattler links from it runs real Python whose site-packages is the
 prefix's own; for osx-arm64 it is a package without files (locked, never installed).
 Python libraries in the channel install a `*.dist-info` into that site-packages, as conda
@@ -15,6 +15,7 @@ import base64
 import hashlib
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,10 +24,23 @@ from tests.python.wheelhouse import write_simple_index
 
 __all__ = ["HOST_PYTHON", "OSX_PYTHON", "conda_packages", "pypi_packages", "write_index"]
 
-HOST_PYTHON = platform.python_version()  # the linux-64 conda python is this interpreter
-OSX_PYTHON = "3.11.2"  # another interpreter on osx-arm64 (Debian bookworm's): Python resolves for it there
-_SITE = f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
-_OSX_SITE = "lib/python3.11/site-packages"
+def _interpreter() -> tuple[Path, str]:
+    """Debian's python3.11 when the machine has it (the test images have the same one, so a
+    prefix made from it runs in a container too), else the interpreter running the tests."""
+    for candidate in (Path("/usr/bin/python3.11"), Path(os.path.realpath(sys._base_executable))):  # type: ignore[attr-defined]
+        if candidate.is_file():
+            done = subprocess.run([str(candidate), "-c", "import platform; print(platform.python_version())"],
+                                  capture_output=True, text=True, check=True)
+            return candidate, done.stdout.strip()
+    raise RuntimeError("no Python interpreter to make the conda python package from")
+
+
+PYTHON_EXE, HOST_PYTHON = _interpreter()  # the linux-64 conda python is this interpreter
+# another interpreter on osx-arm64 (one this machine has, so uv finds it fast): Python resolves for it there
+OSX_PYTHON = platform.python_version() if platform.python_version() != HOST_PYTHON else "3.11.7"
+_MINOR = ".".join(HOST_PYTHON.split(".")[:2])
+_SITE = f"lib/python{_MINOR}/site-packages"
+_OSX_SITE = f"lib/python{'.'.join(OSX_PYTHON.split('.')[:2])}/site-packages"
 
 
 def _dist(name: str, version: str, site: str, module: str) -> dict[str, bytes | str]:
@@ -48,11 +62,10 @@ def _dist(name: str, version: str, site: str, module: str) -> dict[str, bytes | 
 
 
 def _python_files() -> dict[str, bytes | str]:
-    binary = Path(os.path.realpath(sys._base_executable))  # type: ignore[attr-defined]
-    name = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    name = f"python{_MINOR}"
     return {
-        f"bin/{name}": binary.read_bytes(),
-        "pyvenv.cfg": f"home = {binary.parent}\ninclude-system-site-packages = false\nversion = {HOST_PYTHON}\n",
+        f"bin/{name}": PYTHON_EXE.read_bytes(),
+        "pyvenv.cfg": f"home = {PYTHON_EXE.parent}\ninclude-system-site-packages = false\nversion = {HOST_PYTHON}\n",
         f"{_SITE}/.keep": "",
     }
 
@@ -61,7 +74,7 @@ def conda_packages() -> list[PackageSpec]:
     """python (linux-64: this interpreter), numpy (a Python library on a native one),
     pytorch (PyPI's `torch`, named by its purl), libblas (native, no Python)."""
     linux, osx = ("linux-64",), ("osx-arm64",)
-    name = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    name = f"python{_MINOR}"
     numpy_needs = ("python >=3.11", "libblas >=3.9")
     return [
         PackageSpec(

@@ -10,6 +10,8 @@ interpreter (tests/conda/mixed.py) and a PEP 503 index of tiny wheels."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +151,44 @@ def test_a_conda_change_resolves_python_again(locked: Path, world: str, tmp_path
     (project / "envman.yaml").write_text(_manifest(world).replace("  index-url:", '  version: "3.10"\n  index-url:'))
     done = run_envman("lock", cwd=project)
     assert done.returncode == 3 and "python.version is 3.10" in done.stderr and HOST_PYTHON in done.stderr, done.stderr
+
+
+IMAGE_TAG = f"envman-conda-pypi/image:{os.getpid()}"  # one per test process
+
+
+def test_the_image_installs_each_package_once_into_the_prefix(world: str, tmp_path: Path, base_image: str, docker_client) -> None:
+    """The image: conda's layer is the prefix (python, numpy, pytorch), the Python layer adds
+    only uv's packages to the prefix's own site-packages (installed with its python), and the
+    image is in sync with the lock through its labels."""
+    body = _manifest(world).replace("platforms: [linux-64, osx-arm64]", "platforms: [linux-64]") + f"image:\n  base: {base_image}\n"
+    project = write_manifest(tmp_path / "p", body)
+    done = run_envman("lock", cwd=project)
+    assert done.returncode == 0, done.stderr
+    try:
+        done = run_envman("build", "--tag", IMAGE_TAG, cwd=project, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+        script = (
+            "cd /opt/envman/conda/lib/python3.*/site-packages && ls -d *.dist-info && for d in numpy pandas; do "
+            "cat $d-*.dist-info/INSTALLER; echo; done && /opt/envman/conda/bin/python -c 'import sys, numpy, pandas, torch; "
+            "print(sys.prefix, numpy.__version__, pandas.__version__, torch.__version__)' && ls /opt/envman"
+        )
+        run = subprocess.run(["docker", "run", "--rm", "--network", "none", IMAGE_TAG, "sh", "-c", script],
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.split()
+        assert lines[:5] == [
+            "lightning-2.0.0.dist-info", "numpy-1.26.4.dist-info", "pandas-2.2.0.dist-info",
+            "python_dateutil-2.9.0.dist-info", "torch-2.1.0.dist-info",
+        ], run.stdout
+        assert lines[5:7] == ["conda", "uv"], run.stdout  # numpy is conda's, not reinstalled by uv
+        assert lines[7:11] == ["/opt/envman/conda", "1.26.4", "2.2.0", "2.1.0"], run.stdout
+        assert lines[11:] == ["conda"], run.stdout  # no venv beside the prefix
+        check = run_envman("check", f"image:{IMAGE_TAG}", "--format", "json", cwd=project, timeout=600)
+        assert check.returncode == 0, check.stdout + check.stderr
+        report = json.loads(check.stdout)
+        assert report["in_sync"] is True, check.stdout
+    finally:
+        try:
+            docker_client.images.remove(IMAGE_TAG, force=True)
+        except Exception:
+            pass

@@ -169,16 +169,15 @@ class PythonEcosystem(Ecosystem):
         """The locked files for this platform and interpreter (found in the index on the host),
         a hashed requirements file, and uv to install them offline into VENV_DIR."""
         from envman.ecosystems.python.image import to_fragment
-        from envman.ecosystems.python.provided import installed_by_other
+        from envman.ecosystems.python.provided import fragment_on_top, installed_by_other
 
-        theirs = sorted(e.name for e in entries if installed_by_other(e))
-        if theirs:  # conda and PyPI together: not in images yet (docs/conda.md)
-            from envman.errors import BuildError
+        if any(installed_by_other(e) for e in entries):  # conda and PyPI together (docs/conda.md)
+            on_top = fragment_on_top(entries, context, self.image_labels[0])
+            if on_top is not None:
+                return on_top
+            from envman.ecosystems.base import Fragment
 
-            raise BuildError(
-                f"images of conda and PyPI together are not supported yet: {', '.join(theirs)} come from conda, and the "
-                "Python layer would install them again; use `envman sync conda:PREFIX` then `python:PREFIX/bin/python`"
-            )
+            return Fragment(ecosystem=self.name)
         return to_fragment(entries, context, label=self.image_labels[0])
 
     # -- probing ----------------------------------------------------------------------------

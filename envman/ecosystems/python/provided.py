@@ -32,7 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from envman.ecosystems.base import ResolveRequest, Services
+from envman.ecosystems.base import Fragment, ResolveRequest, Services
 from envman.errors import ResolutionError
 
 __all__ = ["PYPI", "RUNTIME", "resolve_on_top", "write_stub_index", "installed_by_other", "is_provided_ground"]
@@ -160,3 +160,36 @@ def _stub_wheel(name: str, version: str) -> bytes:
         for path, text in members.items():
             archive.writestr(zipfile.ZipInfo(path, date_time=_STUB_DATE), text)
     return buffer.getvalue()
+
+
+def fragment_on_top(entries: list[Any], context: Any, label: str) -> Fragment | None:
+    """The image's Python layer when another ecosystem installs the interpreter (conda and
+    PyPI together): the `manager: pypi` packages only, installed by uv with the conda prefix's
+    own python into a separate folder (`uv pip install --prefix`) in a stage made from the
+    conda stage, then copied over the prefix in the final image, so that no conda file is
+    in two layers and nothing is installed twice."""
+    from dataclasses import replace as replace_fragment
+
+    from envman.ecosystems.python.image import to_fragment
+    from envman.errors import BuildError
+
+    theirs = {str(e.manager) for e in entries if installed_by_other(e)}
+    if theirs != {"conda"}:
+        raise BuildError(f"python: the image cannot install on top of {', '.join(sorted(theirs))} (only conda's prefix)")
+    from envman.ecosystems.conda.image import CONDA_DIR  # the prefix conda's layer makes
+
+    own = [e for e in entries if not installed_by_other(e)]
+    if not own:
+        return None
+    fragment = to_fragment(own, context, label=label)
+    python = f"{CONDA_DIR}/bin/python"
+    return replace_fragment(
+        fragment,
+        install_dir=CONDA_DIR,
+        data={**fragment.data, "onto": CONDA_DIR, "onto_stage": "envman-conda", "target": ONTO_TARGET},
+        env={},  # conda's layer puts the prefix on PATH
+        labels={label: python},
+    )
+
+
+ONTO_TARGET = "/tmp/envman/python-prefix"  # where the stage installs the PyPI part (copied over the prefix)
