@@ -369,7 +369,7 @@ def _ssh_spec(host: str, variables: Mapping[str, Any], where: str) -> TargetSpec
     port = variables.get("ansible_port") or variables.get("ansible_ssh_port")
     text = (f"{user}@" if user else "") + (f"[{address}]" if ":" in address else address) + (f":{port}" if port else "")
     try:
-        parse_ssh(text, where)
+        parse_ssh(text, f"ssh:{text}")
     except BadInputError as exc:
         raise BadInputError(f"{where}: {exc}") from None
     options: list[str] = []
