@@ -24,6 +24,7 @@ def test_build_at_an_old_revision_gives_the_same_image_id(tmp_path, history_url,
     git(root, "init", "-q", "-b", "main")
     tag = f"envman-test-history-{tmp_path.name.lower()}"
     built: list[str] = []
+    containers: list = []
     try:
         (project / "envman.yaml").write_text(_manifest(history_url, "1.0.0", runtime_image))
         assert run_envman("lock", cwd=project).returncode == 0
@@ -46,12 +47,19 @@ def test_build_at_an_old_revision_gives_the_same_image_id(tmp_path, history_url,
         assert json.loads(again.stdout)["image"] == then_id  # bit for bit the image of that lock
         labels = docker_client.images.get(f"{tag}:again").labels
         assert labels["org.opencontainers.image.revision"] == first
-        assert "hist-core==1.1.0" not in (project / "envman.yaml").read_text() or True
+        assert "hist-core==1.1.0" in (project / "envman.yaml").read_text()  # the project stays at its newest revision
         assert git(root, "status", "--porcelain") == ""  # nothing checked out, nothing written in the project
         ident = run_envman("identify", f"image:{tag}:again", "--format", "json", cwd=project)
         assert ident.returncode == 0, ident.stdout + ident.stderr
         assert json.loads(ident.stdout)["match"]["commit"] == first
+        container = docker_client.containers.run(f"{tag}:again", ["sleep", "300"], detach=True, network_mode="none", name=tag)
+        containers.append(container)
+        ident = run_envman("identify", f"docker:{tag}", cwd=project)  # a running container of it
+        assert ident.returncode == 0, ident.stdout + ident.stderr
+        assert f"matches lock:default at {first[:7]}" in ident.stdout
     finally:
+        for container in containers:
+            container.remove(force=True)
         for ref in built:
             try:
                 docker_client.images.remove(ref, force=True)

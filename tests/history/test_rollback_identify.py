@@ -146,3 +146,4 @@ def test_report_in_headless_chromium(history_repo, synced, tmp_path):
     assert markdown.returncode == 0, markdown.stderr
     assert "### Packages that differ" in markdown.stdout and "**0.2** (changed)" in markdown.stdout
     assert "### Recent history" in markdown.stdout
+    assert '<table id="history">' in html and STEPS[-1].subject in html
