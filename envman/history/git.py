@@ -1,8 +1,9 @@
 """git as the lock's history: the commits that touched envman.lock and their blobs.
 
-Three processes whatever the length of the history: `git rev-parse` (where the repository
-is, whether it is shallow), `git log` (the commits), and one `git cat-file --batch` that
-reads every lock blob through one pipe. Revisions given by users are checked with
+Four processes whatever the length of the history: `git rev-parse` (where the repository
+is, whether it is shallow), `git log` (the commits), `git cat-file --batch-check` (the blob
+behind each commit's lock) and one `git cat-file --batch` that reads each distinct blob once
+through one pipe. Revisions given by users are checked with
 `git rev-parse --verify` before anything reads them; errors are BadInputError (exit 2).
 """
 
