@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from envman.ecosystems.base import ImportResult, Note, Skipped
 from envman.ecosystems.r.grammar import name_problem, version_problem
 from envman.errors import LocatedError
 
-__all__ = ["read_renv_lock", "read_description"]
+__all__ = ["read_renv_lock", "import_renv_lock", "read_description"]
 
 
 def _of(value: Any, kind: type, default: Any) -> Any:
@@ -18,8 +19,19 @@ def _of(value: Any, kind: type, default: Any) -> Any:
 
 
 def read_renv_lock(path: Path, text: str) -> dict[str, Any]:
-    """renv.lock -> the r section. Names and versions are held to R's grammar; a file of
-    another shape is exit 2 naming it (never a traceback)."""
+    """The sections only (the older importer interface)."""
+    return import_renv_lock(path, text, None).sections
+
+
+_REMOTE_KINDS = {"github": "GitHub", "gitlab": "GitLab", "bitbucket": "Bitbucket", "git": "git", "url": "URL", "local": "local"}
+
+
+def import_renv_lock(path: Path, text: str, context: Any) -> ImportResult:
+    """renv.lock -> the r section. Packages from CRAN-like repositories and Bioconductor are
+    pinned (the lock's Bioconductor release becomes `r.bioconductor`, its repositories ahead
+    of CRAN); a package from a remote envman cannot lock (GitHub, git, URL, local) is listed
+    as not carried over, never turned into a CRAN pin. Names and versions are held to R's
+    grammar; a file of another shape is exit 2 naming it (never a traceback)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -28,6 +40,7 @@ def read_renv_lock(path: Path, text: str) -> dict[str, Any]:
         raise LocatedError(str(path), None, None, "invalid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise LocatedError(str(path), 1, 1, "not a renv.lock (expected a JSON object)")
+    result = ImportResult(files=[str(path)])
     r = _of(data.get("R"), dict, {})
     repo_list = _of(r.get("Repositories"), list, [])
     repos = {
@@ -35,6 +48,12 @@ def read_renv_lock(path: Path, text: str) -> dict[str, Any]:
         for repo in repo_list
         if isinstance(repo, dict) and isinstance(repo.get("Name"), str) and isinstance(repo.get("URL"), str)
     }
+    bioc = _of(_of(data.get("Bioconductor"), dict, {}).get("Version"), str, None)
+    if bioc is not None and not re.fullmatch(r"\d+\.\d+", bioc):
+        result.skipped.append(Skipped(str(path), None, f"Bioconductor.Version {bioc!r}", "not a Bioconductor release number"))
+        bioc = None
+    if bioc:
+        result.notes.append(Note(str(path), None, f"Bioconductor {bioc} -> r.bioconductor: {bioc!r} (its repositories ahead of CRAN)"))
     records = _of(data.get("Packages"), dict, {})
     packages = []
     for name, info in sorted(records.items()):
@@ -44,13 +63,34 @@ def read_renv_lock(path: Path, text: str) -> dict[str, Any]:
         problem = name_problem(str(name)) or version_problem(version)
         if problem:
             raise LocatedError(str(path), None, None, f"Packages: {problem}")
+        where = f"Packages.{name} {version}"
+        source = str(info.get("Source") or "Repository")
+        remote = str(info.get("RemoteType") or "").lower()
+        if remote in _REMOTE_KINDS or source in ("GitHub", "GitLab", "Bitbucket", "Git", "URL", "Local"):
+            kind = _REMOTE_KINDS.get(remote, source)
+            detail = "/".join(str(info[k]) for k in ("RemoteUsername", "RemoteRepo") if isinstance(info.get(k), str))
+            sha = str(info.get("RemoteSha") or "")[:12]
+            shown = f"{kind} remote {detail}@{sha}" if detail else f"{kind} remote"
+            result.skipped.append(Skipped(str(path), None, where, f"{shown}: envman locks R packages from CRAN-like repositories "
+                                          "and Bioconductor only; not replaced by a CRAN version"))
+            continue
+        if source == "Bioconductor" and not bioc:
+            result.skipped.append(Skipped(str(path), None, where, "a Bioconductor package, but the lock names no Bioconductor release"))
+            continue
+        if source not in ("Repository", "Bioconductor", "CRAN"):
+            result.skipped.append(Skipped(str(path), None, where, f"source {source!r} is not a repository envman can lock from"))
+            continue
         packages.append(f"{name} (== {version})")
-    section: dict[str, Any] = {"packages": packages}
+    section: dict[str, Any] = {}
     if r.get("Version"):
         section["version"] = str(r["Version"])
     if repos:
         section["repositories"] = repos
-    return {"r": section}
+    if bioc:
+        section["bioconductor"] = bioc
+    section["packages"] = packages
+    result.sections = {"r": section}
+    return result
 
 
 def read_description(path: Path, text: str) -> dict[str, Any]:

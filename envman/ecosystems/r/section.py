@@ -41,6 +41,10 @@ RSpec = Annotated[str, AfterValidator(validate_r_spec)]
 class RSection(Strict):
     version: Annotated[str, VersionText, Field(pattern=r"^\d+\.\d+(\.\d+)?$")] | None = None
     repositories: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$"), AfterValidator(validate_name)], Url] = {}
+    # A Bioconductor release ("3.16"): its repositories come ahead of `repositories`
+    # (bioconductor.py); the mirror is https://bioconductor.org unless set.
+    bioconductor: Annotated[str, Field(pattern=r"^\d+\.\d+$")] | None = None
+    bioconductor_mirror: Url | None = None
     packages: list[RSpec] = []
 
 

@@ -24,8 +24,12 @@ __all__ = ["resolve_request", "roots_from_specs", "repositories_of"]
 
 
 def repositories_of(section: Any) -> dict[str, str]:
-    repos = dict(getattr(section, "repositories", None) or {})
-    return repos or dict(DEFAULT_REPOSITORIES)
+    """The section's repositories in priority order: a Bioconductor release's first (when
+    `bioconductor` is set), then `repositories` (CRAN when none are given)."""
+    from envman.ecosystems.r.bioconductor import with_bioconductor
+
+    repos = dict(getattr(section, "repositories", None) or {}) or dict(DEFAULT_REPOSITORIES)
+    return with_bioconductor(repos, getattr(section, "bioconductor", None), getattr(section, "bioconductor_mirror", None))
 
 
 def roots_from_specs(spec_list: list[str], origin: str = "envman.yaml") -> list[Root]:
