@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from envman.ecosystems.jvm.project import dependencies_from_pom
+from envman.ecosystems.base import ImportContext
+from envman.ecosystems.jvm.project import dependencies_from_pom, import_pom
 from envman.errors import BadInputError
 
 PARENT = """<project><modelVersion>4.0.0</modelVersion><groupId>com.acme</groupId><artifactId>parent</artifactId>
@@ -42,9 +45,11 @@ def test_effective_dependencies_of_a_project(tmp_path):
 
 
 def test_versions_from_outside_are_reported(tmp_path):
-    (tmp_path / "pom.xml").write_text(CHILD)  # its parent is not in this folder
-    with pytest.raises(BadInputError, match=r"parent com\.acme:parent:3 of com\.acme:app:3: .* not in this project"):
-        dependencies_from_pom(tmp_path / "pom.xml")
+    (tmp_path / "pom.xml").write_text(CHILD)  # its parent is not in this folder, and no repository is read
+    result = import_pom(tmp_path / "pom.xml", ImportContext(manifest_dir=tmp_path), remote=False)
+    assert result.sections == {}
+    [skipped] = result.skipped  # listed, naming the parent (issue 14: `init` goes on with the other files)
+    assert re.search(r"parent com\.acme:parent:3 of com\.acme:app:3: .* not in this project", skipped.reason)
 
 
 def test_malformed_project_pom(tmp_path):
@@ -57,5 +62,6 @@ def test_version_managed_outside(tmp_path):
     (tmp_path / "pom.xml").write_text(
         "<project><groupId>g</groupId><artifactId>a</artifactId><version>1</version><dependencies>"
         "<dependency><groupId>x</groupId><artifactId>y</artifactId></dependency></dependencies></project>")
-    with pytest.raises(BadInputError, match="x:y has no version"):
-        dependencies_from_pom(tmp_path / "pom.xml")
+    result = import_pom(tmp_path / "pom.xml", ImportContext(manifest_dir=tmp_path), remote=False)
+    assert result.sections == {"jvm": {"dependencies": []}}
+    assert [(s.text, s.reason) for s in result.skipped] == [("x:y", "no version envman can read here (managed outside this project)")]

@@ -74,9 +74,9 @@ class JvmEcosystem(Ecosystem):
 
     def importers(self) -> list[Importer]:
         from envman.ecosystems.base import Importer
-        from envman.ecosystems.jvm.importers import read_pom
+        from envman.ecosystems.jvm.importers import import_pom_file, read_pom
 
-        return [Importer("pom.xml (Maven)", lambda name: name.endswith(".xml"), read_pom)]
+        return [Importer("pom.xml (Maven)", lambda name: name.endswith(".xml"), read_pom, read_in=import_pom_file)]
 
     def purl(self, entry: Any) -> str:
         from urllib.parse import quote

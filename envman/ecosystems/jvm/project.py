@@ -2,10 +2,12 @@
 
 The project's POM and the parents found locally through `<relativePath>` (default
 `../pom.xml`) are built into an effective model (profiles, properties, inherited
-dependencies, dependencyManagement), without any network. Compile and runtime dependencies
-become manifest items; test, provided and system ones are left out (they never reach a
-runtime classpath). A version that only a parent or BOM outside the project could supply is
-reported, naming the dependency, so it can be written by hand.
+dependencies, dependencyManagement). A parent or imported BOM outside the project is fetched,
+as Maven does, from the repositories given (`init --repository URL`, else Maven Central);
+those repositories become `jvm.repositories`.
+Compile and runtime dependencies become manifest items; test, provided and system ones are
+left out (they never reach a runtime classpath). A dependency whose version cannot be told
+is listed as not carried over, naming it; the others are imported.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from envman.ecosystems.base import ImportResult, Note, Skipped
 from envman.ecosystems.jvm.activation import ActivationContext
 from envman.ecosystems.jvm.model import Gav, ModelBuilder, ModelError
 from envman.ecosystems.jvm.pom import PomError, RawPom, parent_relative_path, parse_pom
-from envman.errors import BadInputError
+from envman.ecosystems.jvm.repository import DEFAULT_REPOSITORY, MavenRepositories
+from envman.errors import BadInputError, ResolutionError, UnreachableError
 from envman.limits import read_regular_file
+from envman.redact import redact_url
 
-__all__ = ["dependencies_from_pom"]
+__all__ = ["dependencies_from_pom", "import_pom"]
 
 
 def _local_lineage(path: Path) -> dict[Gav, RawPom]:
@@ -49,21 +54,47 @@ def _local_lineage(path: Path) -> dict[Gav, RawPom]:
 
 def dependencies_from_pom(path: Path, java: str = "17") -> dict[str, Any]:
     """{"jvm": {"dependencies": [...]}} for a project's pom.xml (manifest items)."""
+    from envman.ecosystems.base import ImportContext
+
+    return import_pom(path, ImportContext(manifest_dir=Path.cwd()), java, remote=False).sections
+
+
+def import_pom(path: Path, context: Any, java: str = "17", remote: bool = True) -> ImportResult:
+    """The jvm section of a project's pom.xml, each dependency it could not carry over listed."""
+    result = ImportResult(files=[str(path)])
     try:
         local = _local_lineage(path)
     except PomError as exc:
         raise BadInputError(str(exc)) from None
     own = next(iter(local))
+    urls = list(getattr(context, "repositories", ()) or ())
+    urls = urls or [DEFAULT_REPOSITORY]
+    remote_poms: list[MavenRepositories] = []
+    fetched: list[str] = []
 
     def fetch(gav: Gav) -> RawPom:
         if gav in local:
             return local[gav]
-        raise ModelError(f"{':'.join(gav)} is not in this project (envman init reads no repository)")
+        if not remote:
+            raise ModelError(f"{':'.join(gav)} is not in this project (envman init reads no repository)")
+        if not remote_poms:
+            from envman.cache import ArtifactCache
+            from envman.http import HttpClient
+
+            remote_poms.append(MavenRepositories(urls, HttpClient(), ArtifactCache()))
+        fetched.append(":".join(gav))
+        return remote_poms[0].raw_pom(gav)
 
     try:
         model = ModelBuilder(fetch, ActivationContext(java=java)).build(own)
-    except ModelError as exc:
-        raise BadInputError(f"{path}: {exc}") from None
+    except (ModelError, PomError, ResolutionError, UnreachableError) as exc:
+        first = str(exc).splitlines()[0]
+        result.skipped.append(Skipped(str(path), None, ":".join(own), f"its effective POM cannot be built: {first}"
+                                      + ("" if getattr(context, "repositories", ()) else "; pass --repository URL")))
+        return result
+    finally:
+        for repos in remote_poms:
+            repos.close()
     items: list[Any] = []
     for dep in model.dependencies:
         scope = dep.scope or "compile"
@@ -71,10 +102,9 @@ def dependencies_from_pom(path: Path, java: str = "17") -> dict[str, Any]:
             continue
         name = f"{dep.group}:{dep.artifact}"
         if not dep.version or "${" in (dep.version + (dep.group or "") + (dep.artifact or "")):
-            raise BadInputError(
-                f"{path}: dependency {name} has no version envman can read here "
-                f"({dep.version or 'managed outside this project'}); add it by hand"
-            )
+            unknown = dep.version or "managed outside this project"
+            result.skipped.append(Skipped(str(path), None, name, f"no version envman can read here ({unknown})"))
+            continue
         coords = f"{name}:{dep.version}"
         if dep.classifier:
             coords += f":{dep.classifier}"
@@ -90,4 +120,10 @@ def dependencies_from_pom(path: Path, java: str = "17") -> dict[str, Any]:
             if exclusions:
                 item["exclusions"] = exclusions
             items.append(item)
-    return {"jvm": {"dependencies": items}}
+    section: dict[str, Any] = {}
+    if fetched:
+        section["repositories"] = [redact_url(u) for u in urls]
+        result.notes.append(Note(str(path), None, f"read {', '.join(sorted(set(fetched)))} from {', '.join(redact_url(u) for u in urls)}"))
+    section["dependencies"] = items
+    result.sections = {"jvm": section}
+    return result
