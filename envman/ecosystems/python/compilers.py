@@ -53,6 +53,7 @@ class CompileJob:
     offline: bool = False
     cache_dir: str | None = None
     no_cache: bool = False  # the cache cannot be written: uv --no-cache, pip-compile a temporary one
+    interpreter: str | None = None  # uv --python: the interpreter for sdist builds (saves uv's search of PATH)
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -156,6 +157,8 @@ def _uv_common(job: CompileJob, output: Path, work: Path) -> list[str]:
     ]
     if job.platform:
         argv += ["--python-platform", job.platform]
+    if job.interpreter:
+        argv += ["--python", job.interpreter]
     argv += _selection_args(job, work)
     if job.offline:
         argv.append("--offline")

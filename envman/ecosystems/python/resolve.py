@@ -83,6 +83,7 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
         offline=request.offline,
         cache_dir=cache_dir,
         no_cache=no_cache and not request.offline,  # offline, the resolver says what it lacks
+        interpreter=_build_interpreter(version),
     )
     union_requirements = [str(r) for r in request.union()]
     resolver_union, written = for_resolver(union_requirements, request.project_dir)  # direct references
@@ -156,6 +157,16 @@ def _each(work: Callable[[str], Resolved], platforms: list[str]) -> list[Resolve
         for future in futures:
             future.exception()  # wait for every one, so no resolver is left running
         return [future.result() for future in futures]
+
+
+def _build_interpreter(python_version: str) -> str | None:
+    """The interpreter running envman, for uv's sdist metadata builds, when it is the X.Y being
+    resolved for: uv would otherwise search PATH for X.Y.Z and then X.Y on every run (seconds
+    where PATH holds pyenv shims) and pick an X.Y just like it. None: uv searches."""
+    import sys
+
+    wanted = python_version.split(".")[:2]
+    return sys.executable if wanted == [str(sys.version_info.major), str(sys.version_info.minor)] else None
 
 
 def _file_names(base: CompileJob, entries: list[PythonEntry]) -> dict[tuple[str, str], dict[str, str]]:
