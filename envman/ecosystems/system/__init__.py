@@ -63,7 +63,8 @@ class SystemEcosystem(Ecosystem):
         return f"pkg:deb/debian/{quote(entry.name)}@{quote(entry.version, safe='')}?arch={quote(entry.architecture)}"
 
     def sbom_hashes(self, entry: Any) -> list[str]:
-        return [entry.sha256] if entry.sha256 else []
+        sha = getattr(entry, "sha256", None)
+        return [sha] if sha else []
 
     def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
         from envman.ecosystems.system.fragment import system_fragment
@@ -94,8 +95,9 @@ class SystemEcosystem(Ecosystem):
         return ProbedSection(scoped_rows(self.name, section.get("packages", []), known))
 
     def installed_from_entry(self, entry: Any) -> InstalledPackage:
-        extra = {"base": True} if entry.base else {}
-        return InstalledPackage(self.name, entry.name, entry.version, None, entry.sha256, extra)
+        # a lock entry or the lock's read-only view of it (fields left out when empty)
+        extra = {"base": True} if getattr(entry, "base", None) else {}
+        return InstalledPackage(self.name, entry.name, entry.version, None, getattr(entry, "sha256", None), extra)
 
     def modified_detail(self, expected: InstalledPackage, actual: InstalledPackage) -> str | None:
         """Files of the packages envman installed; the base's runtime packages are the base's
