@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from envman.lockfile.entry_base import LockModel
 
 __all__ = ["PythonEntry"]
@@ -22,5 +26,5 @@ class PythonEntry(LockModel):
     # Another ecosystem's solution installs it (conda and PyPI together): `manager: conda` and
     # the conda package that does, `provider`; uv never installs it. `manager: pypi` marks the
     # entries uv installs, once some are provided (see provided.py).
-    manager: str | None = None
-    provider: str | None = None
+    manager: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)] | None = None
+    provider: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=200)] | None = None
