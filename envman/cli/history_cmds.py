@@ -50,7 +50,7 @@ def identify(args: argparse.Namespace) -> int:
     open_repo(Path(args.file))  # not a git repository: say so before probing anything
     ctx = _context(args)
     snap = take_snapshot(parse_target(args.target), ctx)
-    result = run_identify(Path(args.file), snap, ctx, args.env, args.platform)
+    result = run_identify(Path(args.file), snap, args.env, args.platform)
     if args.format == "json":
         emit_json(result.to_data())
     else:

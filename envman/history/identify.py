@@ -82,28 +82,32 @@ class _Keys:
     previous revision's by the rows that differ (neighbouring locks share most entries)."""
 
     def __init__(self) -> None:
-        self._last: dict[tuple[str, str, str], tuple[frozenset[tuple[str, str, str]], frozenset[tuple[str, str, str]]]] = {}
+        self._last: dict[tuple[str, str, str], tuple[frozenset[str], frozenset[tuple[str, str, str]]]] = {}
 
     def of(self, where: tuple[str, str, str], eco: str, section: Section | None) -> frozenset[tuple[str, str, str]]:
         if section is None:
             return frozenset()
         rows = section.rows()
-        if rows is None:  # read from YAML
+        try:
+            if rows is None:
+                raise ValueError("read from YAML")
+            last = self._last.get(where)
+            if last is None:
+                keys = frozenset(_row_key(eco, row) for row in rows)
+            elif last[0] is rows or last[0] == rows:
+                keys = last[1]
+            else:
+                gone = {_row_key(eco, row) for row in last[0] - rows}
+                came = {_row_key(eco, row) for row in rows - last[0]}
+                keys = frozenset((last[1] - gone) | came)
+        except ValueError:  # read from YAML, or a list edited by hand
+            self._last.pop(where, None)
             return frozenset(_quick_key(eco, e.name, e.version) for e in section.entries())
-        last = self._last.get(where)
-        if last is None:
-            keys = frozenset(_row_key(eco, row) for row in rows)
-        elif last[0] is rows or last[0] == rows:
-            keys = last[1]
-        else:
-            gone = {_row_key(eco, row) for row in last[0] - rows}
-            came = {_row_key(eco, row) for row in rows - last[0]}
-            keys = frozenset((last[1] - gone) | came)
         self._last[where] = (rows, keys)
         return keys
 
 
-def _row_key(eco: str, row: tuple[str, str, str]) -> tuple[str, str, str]:
+def _row_key(eco: str, row: str) -> tuple[str, str, str]:
     entry = row_entry(row)
     return _quick_key(eco, entry.name, entry.version)
 
@@ -116,15 +120,12 @@ def _target_keys(snap: Snapshot) -> dict[str, set[tuple[str, str, str]]]:
     return out
 
 
-def identify(
-    manifest_path: Path, snap: Snapshot, ctx: Any, environment: str | None = None, platform: str | None = None
-) -> Identification:
+def identify(manifest_path: Path, snap: Snapshot, environment: str | None = None, platform: str | None = None) -> Identification:
     """Compare the target's snapshot with the lock at every revision (see the module doc)."""
     from envman.drift import check
     from envman.targets import Project
     from envman.targets.context import DEFAULT_PLATFORM, platform_of
-    from envman.targets.probe import snapshot_from_lock
-    from envman.targets.spec import TargetSpec
+    from envman.targets.reading import snapshot_from_platform_lock
 
     repo = open_repo(manifest_path)
     commits = repo.commits()
@@ -168,8 +169,12 @@ def identify(
     checked: list[tuple[int, int, Candidate]] = []
     for _distance, age, env, plat in scored[:_CHECKED]:
         commit = commits[age]
-        spec = TargetSpec(f"lock:{env}@{plat}@{commit.short}", "lock", env, plat, commit.sha)
-        expected_snap = snapshot_from_lock(spec, ctx._replace(project=project))
+        lock = locks[age]
+        assert isinstance(lock, HistoryLock)
+        manifest = project.manifest_data(commit.sha) or {}  # runtime versions of that revision
+        expected_snap = snapshot_from_platform_lock(
+            f"lock:{env}@{plat}@{commit.short}", lock.platform_lock(env, plat), env, plat, manifest, commit.sha
+        )
         findings = check(expected_snap, snap)
         checked.append((len(findings), age, Candidate(commit, env, plat, findings)))
         if not findings:

@@ -40,7 +40,7 @@ class Entry:
 
     def _parsed(self) -> dict[str, Any]:
         if self._fields is None:
-            self._fields = {m.group(1).replace("-", "_"): _scalar(m.group(2)) for m in _FIELD.finditer(self._text)}
+            self._fields = {m.group(1).replace("-", "_"): _field_value(m.group(2)) for m in _FIELD.finditer(self._text)}
         return self._fields
 
     def __getattr__(self, name: str) -> Any:
@@ -77,30 +77,45 @@ class Section:
             self._entries = list(_section_entries(self.text or ""))
         return self._entries
 
-    def rows(self) -> frozenset[tuple[str, str, str]] | None:
-        """(name, version, the rest) of each entry as written, for set arithmetic between
-        revisions; None for entries read from YAML."""
+    def rows(self) -> frozenset[str] | None:
+        """Each entry's text as written, for set arithmetic between revisions; None for
+        entries read from YAML."""
         return None if self.text is None else _section_rows(self.text)
 
 
 class HistoryPlatform:
-    """One environment and platform: `entries(ecosystem)` as on the lock models."""
+    """One environment and platform: `entries(ecosystem)` and the platform's own fields
+    (`python_version`) as on the lock models."""
 
-    __slots__ = ("sections",)
+    __slots__ = ("sections", "fields")
 
-    def __init__(self, sections: dict[str, Section]) -> None:
+    def __init__(self, sections: dict[str, Section], fields: dict[str, Any] | None = None) -> None:
         self.sections = sections
+        self.fields = fields or {}
 
     def entries(self, ecosystem: str) -> list[Entry]:
         section = self.sections.get(ecosystem)
         return section.entries() if section is not None else []
 
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in HistoryPlatform.__slots__:
+            raise AttributeError(name)
+        try:
+            return self.fields[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
 
 class HistoryLock:
     """`environments[env][platform]` and `platform_lock()`, as on the lock models."""
 
-    def __init__(self, data: dict[str, dict[str, dict[str, Section]]]) -> None:
-        self.environments = {env: {p: HistoryPlatform(rows) for p, rows in platforms.items()} for env, platforms in data.items()}
+    def __init__(
+        self, data: dict[str, dict[str, dict[str, Section]]], fields: dict[tuple[str, str], dict[str, Any]] | None = None
+    ) -> None:
+        fields = fields or {}
+        self.environments = {
+            env: {p: HistoryPlatform(rows, fields.get((env, p))) for p, rows in platforms.items()} for env, platforms in data.items()
+        }
 
     def platform_lock(self, environment: str, platform: str) -> HistoryPlatform:
         try:
@@ -127,32 +142,39 @@ def _scalar(value: str) -> Any:
 
 
 # Each pattern starts with a newline, not `^` under re.M (which the re module tries at every
-# character): the search then jumps from newline to newline.
+# character): the search then jumps from newline to newline, and the lookahead drops the
+# lines of entries (most of the text) at once.
 _HEADING = re.compile(
-    r"\n(?:  (?P<env>[^ \n][^\n]*):|    (?P<platform>[^ \n][^\n]*):|      (?P<key>[^ \n-][^:\n]*):(?P<value>[^\n]*)"
+    r"\n(?!        |      - )(?:  (?P<env>[^ \n][^\n]*):|    (?P<platform>[^ \n][^\n]*):|      (?P<key>[^ \n-][^:\n]*):(?P<value>[^\n]*)"
     r"|(?P<top>[^ \n#][^\n]*))(?=\n)",
 )
-_ENTRY = re.compile(r"\n      - name: ([^\n]*)\n        version: ([^\n]*)((?:\n        [^\n]*)*)")
+_ENTRY_HEAD = re.compile(r"name: ([^\n]*)\n        version: ([^\n]*)")
+_ENTRY_SEP = "\n      - "
 
 
 @functools.lru_cache(maxsize=8192)
-def _section_rows(text: str) -> frozenset[tuple[str, str, str]]:
-    rows = _ENTRY.findall(text)
-    if len(rows) != text.count("\n      - "):
-        return frozenset((e.name, e.version, repr(sorted(e._parsed().items()))) for e in _section_entries(text))
-    return frozenset(rows)
+def _section_rows(text: str) -> frozenset[str]:
+    """Each entry's text (after its `- `), as a set: str.split, no regular expression."""
+    return frozenset(text.split(_ENTRY_SEP)[1:])
 
 
-def row_entry(row: tuple[str, str, str]) -> Entry:
-    name, version, rest = row
-    return Entry(_scalar(name), _scalar(version), name + "\n" + version + rest)
+def row_entry(row: str) -> Entry:
+    """The entry of one row of _section_rows; ValueError when it does not start with name and
+    version (a list edited by hand: the caller reads that section as YAML instead)."""
+    head = _ENTRY_HEAD.match(row)
+    if head is None:
+        raise ValueError("an entry that does not start with name and version")
+    return Entry(_scalar(head.group(1)), _scalar(head.group(2)), row)
 
 
 @functools.lru_cache(maxsize=8192)
 def _section_entries(text: str) -> tuple[Entry, ...]:
-    rows = _ENTRY.findall(text)
-    if len(rows) == text.count("\n      - "):
-        return tuple(row_entry(row) for row in rows)
+    rows = text.split(_ENTRY_SEP)
+    if rows[0] == "":
+        try:
+            return tuple(row_entry(row) for row in rows[1:])
+        except ValueError:
+            pass
     # entries in another order of fields (edited by hand): the list read as YAML
     import textwrap
 
@@ -175,7 +197,22 @@ def _yaml_entries(items: list[Any], where: str) -> list[Entry]:
     return out
 
 
-def _canonical(text: str) -> dict[str, dict[str, dict[str, Section]]] | None:
+def _field_value(value: str) -> Any:
+    """A field's value: plain or single-quoted at once, anything else (a double-quoted marker)
+    by PyYAML's safe loader; a value it cannot read is kept as written."""
+    try:
+        return _scalar(value)
+    except ValueError:
+        import yaml
+
+        try:
+            loaded = yaml.load(value, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            return value.strip()
+        return loaded if isinstance(loaded, (str, list)) else str(loaded)
+
+
+def _canonical(text: str, fields: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, dict[str, Section]]] | None:
     """{env: {platform: {ecosystem: entries}}} by a scan of envman's layout; None otherwise.
     Headings are found by one scan, each ecosystem's entries by one findall (no Python loop
     over lines)."""
@@ -196,24 +233,28 @@ def _canonical(text: str) -> dict[str, dict[str, dict[str, Section]]] | None:
         if kind == "top":
             break
         if kind == "env":
-            env = out.setdefault(match.group("env"), {})
+            env_name = match.group("env")
+            env = out.setdefault(env_name, {})
             platform = None
         elif kind == "platform":
             if env is None:
                 return None
-            platform = env.setdefault(match.group("platform"), {})
+            platform_name = match.group("platform")
+            platform = env.setdefault(platform_name, {})
         else:
             if platform is None:
                 return None
-            key = match.group("key")
-            if key not in known or match.group("value").strip():
+            key, value = match.group("key"), match.group("value").strip()
+            if value and key not in known:  # a platform field: python-version: 3.11.9
+                fields.setdefault((env_name, platform_name), {})[key.replace("-", "_")] = _scalar(value)
+            if key not in known or value:
                 continue
             end = headings[i + 1].start() if i + 1 < len(headings) else len(body)
-            platform[key] = Section(body[match.end() : end])
+            platform[key] = Section(body[match.end() : end].rstrip("\n"))
     return out
 
 
-def _from_yaml(text: str, where: str) -> dict[str, dict[str, dict[str, Section]]]:
+def _from_yaml(text: str, where: str, fields: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, dict[str, Section]]]:
     import yaml
 
     from envman.yamlguard import check_yaml
@@ -234,6 +275,8 @@ def _from_yaml(text: str, where: str) -> dict[str, dict[str, dict[str, Section]]
             if not isinstance(body, dict):
                 raise HistoryLockError(f"{where}: {env}@{platform} is not a mapping")
             for key, items in body.items():
+                if isinstance(items, (str, int, float)) and not isinstance(items, bool):
+                    fields.setdefault((str(env), str(platform)), {})[str(key).replace("-", "_")] = str(items)
                 if key not in known or not isinstance(items, list):
                     continue
                 entries = _yaml_entries(items, f"{where}: {key} in {env}@{platform}")
@@ -244,15 +287,17 @@ def _from_yaml(text: str, where: str) -> dict[str, dict[str, dict[str, Section]]
 
 def read_history_lock(text: str, where: str) -> HistoryLock:
     """The lock's environments, platforms and entries from a committed lock's text."""
-    if not text.lstrip().startswith(("#", "version:")) or "\nversion: 1\n" not in "\n" + text:
-        data = _from_yaml(text, where)
-    else:
+    fields: dict[tuple[str, str], dict[str, Any]] = {}
+    scanned = None
+    if text.lstrip().startswith(("#", "version:")) and "\nversion: 1\n" in "\n" + text:
         try:
-            scanned = _canonical(text)
+            scanned = _canonical(text, fields)
         except ValueError:
             scanned = None
-        data = scanned if scanned is not None else _from_yaml(text, where)
-    return HistoryLock(data)
+    if scanned is None:
+        fields = {}
+        scanned = _from_yaml(text, where, fields)
+    return HistoryLock(scanned, fields)
 
 
 def changed_only(before: HistoryLock | None, now: HistoryLock) -> tuple[HistoryLock | None, HistoryLock]:
@@ -275,14 +320,16 @@ def changed_only(before: HistoryLock | None, now: HistoryLock) -> tuple[HistoryL
                 if a is not None and b is not None and a.text is not None and a.text == b.text:
                     continue
                 a_rows, b_rows = (a.rows() if a else frozenset()), (b.rows() if b else frozenset())
-                if a_rows is None or b_rows is None:  # read from YAML: compare whole entries
+                try:
+                    if a_rows is None or b_rows is None:
+                        raise ValueError("read from YAML")
+                    a_keep = [row_entry(row) for row in a_rows - b_rows]  # only the rows that differ become entries
+                    b_keep = [row_entry(row) for row in b_rows - a_rows]
+                except ValueError:  # read from YAML, or edited by hand: compare whole entries
                     names = {e.name for e in (a.entries() if a else [])} ^ {e.name for e in (b.entries() if b else [])} | {
                         e.name for e in (a.entries() if a else []) if e not in (b.entries() if b else [])}
                     a_keep = [e for e in (a.entries() if a else []) if e.name in names]
                     b_keep = [e for e in (b.entries() if b else []) if e.name in names]
-                else:  # only the rows that differ become entries
-                    a_keep = [row_entry(row) for row in a_rows - b_rows]
-                    b_keep = [row_entry(row) for row in b_rows - a_rows]
                 if a_keep or b_keep:
                     old.setdefault(env, {}).setdefault(plat, {})[eco] = Section(None, a_keep)
                     new.setdefault(env, {}).setdefault(plat, {})[eco] = Section(None, b_keep)

@@ -11,7 +11,7 @@ from envman.snapshot import MAX_NAME_CHARS, Snapshot, environment_problem, now_i
 from envman.targets.context import DEFAULT_PLATFORM, ProbeContext
 from envman.targets.spec import TargetSpec
 
-__all__ = ["snapshot_from_probe", "snapshot_from_lock"]
+__all__ = ["snapshot_from_probe", "snapshot_from_lock", "snapshot_from_platform_lock"]
 
 
 def snapshot_from_probe(
@@ -96,8 +96,15 @@ def snapshot_from_lock(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     env = ctx.project.environment(spec.value or ctx.environment, spec.rev)
     platform = spec.platform or ctx.platform or DEFAULT_PLATFORM
     plock = lock.platform_lock(env, platform)
-    manifest = ctx.project.manifest_data(spec.rev) or {}
-    snap = Snapshot(target=spec.text, ecosystems=[], created=now_iso())
+    return snapshot_from_platform_lock(spec.text, plock, env, platform, ctx.project.manifest_data(spec.rev) or {}, spec.rev)
+
+
+def snapshot_from_platform_lock(
+    target: str, plock: Any, env: str, platform: str, manifest: Mapping[str, Any], rev: str | None = None
+) -> Snapshot:
+    """What one environment and platform of a lock expects installed (pure): any object with
+    `entries(ecosystem)` and the platform fields (the lock models, a LockView, history's)."""
+    snap = Snapshot(target=target, ecosystems=[], created=now_iso())
     for eco in ecosystems.all_ecosystems():
         entries = plock.entries(eco.name)
         section = manifest.get(eco.name)
@@ -108,5 +115,5 @@ def snapshot_from_lock(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
         runtime = eco.expected_runtime(section if isinstance(section, dict) else None, plock)
         if eco.runtime and runtime:
             snap.runtimes[eco.runtime] = runtime
-    snap.environment["lock"] = {"environment": env, "platform": platform, "rev": spec.rev}
+    snap.environment["lock"] = {"environment": env, "platform": platform, "rev": rev}
     return snap
