@@ -29,12 +29,12 @@ def _same_range(repo, index: int, key) -> set[str]:
 
 @pytest.fixture(scope="module")
 def synced(history_repo, tmp_path_factory, rscript):
-    """A venv at step 12, an R library at step 5 and a jar folder at step 14, each by sync --at."""
+    """A venv at step 12, an R library at step 1 (one package to install) and a jar folder at step 14, each by sync --at."""
     repo = history_repo
     where = tmp_path_factory.mktemp("synced")
     targets = {
         "python": (12, f"python:{where / 'venv' / 'bin' / 'python'}"),
-        "r": (5, f"rlib:{where / 'rlib'}"),
+        "r": (1, f"rlib:{where / 'rlib'}"),
         "jvm": (14, f"jars:{where / 'jars'}"),
     }
     for _eco, (step, target) in targets.items():
