@@ -21,7 +21,10 @@ Measured (medians of --runs, with min-max):
   a fresh lock and a re-lock with the old pins as preferences (`--upgrade-package` path);
 - bare: `rattler.solve()` of the same specs for the same 3 platforms and virtual packages,
   concurrently over one new Gateway on the same cache (what envman wraps);
-- the whole `envman lock` process (lock file removed before each run; cache warm).
+- the whole `envman lock` process (lock file removed before each run; cache warm);
+- the probe of a 300-package prefix that `envman sync` made (probe.py): envman's probe
+  in-process against py-rattler reading the same conda-meta records, `--deep`, and the whole
+  `envman check conda:PREFIX` process.
 
 Writes benchmarks/conda_lock/RESULTS.md and results.json.
 """
@@ -155,6 +158,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--names", type=int, default=2000)
     parser.add_argument("--roots", type=int, default=60)
+    parser.add_argument("--probe-runs", type=int, default=21)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="envman-conda-bench-"))
     os.environ["ENVMAN_CACHE_DIR"] = str(work / "cache")
@@ -210,8 +214,11 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "envman", "lock"], cwd=project, env=env, capture_output=True, check=True)
 
         cli_median, cli_runs = timed(cli, max(3, args.runs // 2 + 1))
+    from probe import measure_probe  # beside this script
+
+    probe = measure_probe(work, args.probe_runs, serve_directory)
     results = {
-        "command": f".venv/bin/python benchmarks/conda_lock/run.py --runs {args.runs}",
+        "command": f".venv/bin/python benchmarks/conda_lock/run.py --runs {args.runs} --probe-runs {args.probe_runs}",
         "machine": _machine(),
         "channel": {"names": args.names, "records": records, "repodata_bytes": size, "generate_seconds": round(generate, 2)},
         "roots": len(roots),
@@ -226,6 +233,7 @@ def main() -> None:
         "envman_cpu": {"median": statistics.median(envman_cpu), "runs": envman_cpu},
         "bare_rattler_cpu": {"median": statistics.median(bare_cpu), "runs": bare_cpu},
         "cpu_ratio": statistics.median(envman_cpu) / statistics.median(bare_cpu),
+        "probe": probe,
     }
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(_markdown(results, args.runs))
@@ -259,6 +267,8 @@ def _markdown(r: dict[str, Any], runs: int) -> str:
     pairs = r["ratio_per_pair"]
     pair_text = f"median of the run-by-run ratios {pairs['median']:.2f}x, {min(pairs['runs']):.2f}-{max(pairs['runs']):.2f}"
     cpu_text = f"{_spread(r['envman_cpu'])} / {_spread(r['bare_rattler_cpu'])}: {r['cpu_ratio']:.2f}x"
+    probe = r["probe"]
+    probe_ok = "met" if probe["envman_probe"]["median"] < 0.1 else "not met"
     return f"""# benchmarks/conda_lock: results
 
 Command: `{r['command']}` (medians of {runs} runs, envman and bare rattler interleaved, min-max in
@@ -293,6 +303,23 @@ solve is about 40% of that process, imports about 40%, writing the lock about 20
 The machine is shared with other work (the load average above): wall times vary by up to 2x between
 runs, so the CPU times (process_time: every thread of the process, py-rattler's solver threads
 included) are the steadier measure of envman's own cost over the bare solve.
+
+Probe of a {probe['packages']}-package prefix made by `envman sync conda:PREFIX` (py-rattler linked
+{probe['packages']} real `.conda` packages, {probe['files']} files, {probe['record_bytes'] / 1e3:.0f} kB of conda-meta records);
+medians of {len(probe['envman_probe']['runs'])} runs, envman and rattler interleaved:
+
+| what | time | goal |
+|---|---:|---|
+| envman's probe (`probe_conda`, the stdlib code run in a target), in-process | {_spread(probe['envman_probe'])} | under 0.1 s: {probe_ok} |
+| py-rattler reading the same records (`PrefixRecord.from_path` each), in-process | {_spread(probe['rattler_read'])} | |
+| ratio envman probe / rattler read | {probe['envman_probe']['median'] / probe['rattler_read']['median']:.2f}x | |
+| envman's probe with `--deep` (every file's sha256 against `paths`) | {_spread(probe['envman_probe_deep'])} | |
+| whole `envman check conda:PREFIX` process (start, lock, probe, compare) | {_spread(probe['check_process'])} | |
+
+envman's probe reads each conda-meta record (size-limited, regular files only) and keeps name,
+version, build, channel, sha256, md5 and subdir; rattler's `PrefixRecord.from_path` parses the whole
+record into its Rust model. Both read the same 300 files; the whole `check` adds interpreter
+start, reading the lock and comparing (the lock view is cached after the first run).
 """
 
 
