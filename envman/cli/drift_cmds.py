@@ -70,11 +70,12 @@ def _finished(line: str) -> None:
 @_clean_errors
 def snapshot(args: argparse.Namespace) -> int:
     """What is installed in TARGET, as versioned JSON that `check` and `diff` accept later."""
+    from envman.cli.fleet_cmds import connected
     from envman.snapshot import dump_snapshot, write_snapshot
     from envman.targets import parse_target
     from envman.targets.checking import take_snapshot
 
-    text = dump_snapshot(take_snapshot(parse_target(args.target), _context(args, args.deep)))
+    text = dump_snapshot(take_snapshot(connected(parse_target(args.target), args), _context(args, args.deep)))
     if args.output:
         from envman.report.text import printable
 
@@ -126,7 +127,10 @@ def diff(args: argparse.Namespace) -> int:
     from envman.targets.checking import run_diff
 
     check_format(args.format, DIFF_FORMATS)
-    result = run_diff(parse_target(args.left), parse_target(args.right), _context(args, False))
+    from envman.cli.fleet_cmds import connected
+
+    left, right = (connected(parse_target(t), args) for t in (args.left, args.right))
+    result = run_diff(left, right, _context(args, False))
     sys.stdout.write(render_diff(result, args.format, color=color()))
     return EXIT_OK if result.identical else EXIT_DIFFERS
 
@@ -196,8 +200,11 @@ def _add_timeout(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
-    """Where to look in targets (one option per ecosystem) and how long each may take."""
+    """Where to look in targets (one option per ecosystem), how to reach them, how long each may take."""
+    from envman.cli.fleet_cmds import add_connection_options
+
     add_place_options(parser)
+    add_connection_options(parser)
     _add_timeout(parser)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from envman.cli.common import add_manifest_option, add_place_options, stderr_line
 
-__all__ = ["PARSERS", "add_fleet_check_options", "wants_fleet", "check_fleet_command"]
+__all__ = ["PARSERS", "add_fleet_check_options", "add_connection_options", "connected", "wants_fleet", "check_fleet_command"]
 
 _FLEET_OPTIONS = ("inventory", "limit", "jobs", "notify", "metrics", "ssh_config", "engine")
 
@@ -42,11 +42,28 @@ def add_fleet_check_options(parser: argparse.ArgumentParser) -> None:
         help="apprise URL (slack://, msteams://, mailto://, json://, ntfy://, …) told when a target's state changes (repeatable).",
     )
     parser.add_argument("--metrics", metavar="FILE", help="Write Prometheus text format here (node exporter's textfile collector).")
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach targets: --ssh-config for ssh:, --engine for docker:/image:."""
     parser.add_argument("--ssh-config", metavar="FILE", help="OpenSSH client configuration for ssh: targets (passed as ssh -F FILE).")
     parser.add_argument(
         "--engine", metavar="URL",
         help="Docker engine of docker:/image: targets that name none: unix://…, tcp://HOST:PORT, ssh://USER@HOST or a docker context.",
     )
+
+
+def connected(spec: Any, args: argparse.Namespace) -> Any:
+    """The target with --ssh-config and --engine applied."""
+    if getattr(args, "ssh_config", None) and spec.kind == "ssh":
+        from envman.errors import BadInputError
+
+        if not Path(args.ssh_config).is_file():
+            raise BadInputError(f"--ssh-config {args.ssh_config}: no such file")
+        spec = spec._replace(ssh_options=("-F", str(args.ssh_config), *spec.ssh_options))
+    if getattr(args, "engine", None) and spec.kind in ("docker", "image") and spec.engine is None:
+        spec = spec._replace(engine=args.engine)
+    return spec
 
 
 def wants_fleet(args: argparse.Namespace) -> bool:
@@ -79,16 +96,7 @@ def _fleet_targets(args: argparse.Namespace) -> list[Any]:
 
 
 def _connected(target: Any, args: argparse.Namespace) -> Any:
-    spec = target.spec
-    if args.ssh_config and spec.kind == "ssh":
-        from envman.errors import BadInputError
-
-        if not Path(args.ssh_config).is_file():
-            raise BadInputError(f"--ssh-config {args.ssh_config}: no such file")
-        spec = spec._replace(ssh_options=("-F", str(args.ssh_config), *spec.ssh_options))
-    if args.engine and spec.kind in ("docker", "image") and spec.engine is None:
-        spec = spec._replace(engine=args.engine)
-    return target._replace(spec=spec)
+    return target._replace(spec=connected(target.spec, args))
 
 
 def _notifier(args: argparse.Namespace) -> Any:
@@ -184,6 +192,7 @@ def _watch_parser(commands: Any) -> None:
     add_manifest_option(parser)
     add_fleet_check_options(parser)
     add_place_options(parser)
+    add_connection_options(parser)
     _add_timeout(parser)
     parser.set_defaults(handler=watch)
 

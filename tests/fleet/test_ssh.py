@@ -69,3 +69,17 @@ def test_a_host_without_python_is_read_through_its_files(sshd, tmp_path):
     assert row["target"] == target and row.get("error") is None
     # lib-a was read over ssh and matched the lock's sha256; lib-b is the only finding
     assert [(f["name"], f["kind"]) for f in row["findings"]] == [("com.example:lib-b", "extra")], row
+
+
+def test_over_ssh_the_same_as_on_this_machine(sshd, fleet_wheels, fleet_project, tmp_path):
+    """The same venv probed as python:PATH here and over SSH: snapshot and diff agree."""
+    from tests.fleet.conftest import make_venv
+
+    python = make_venv(tmp_path / "venv", fleet_wheels)
+    remote = f"ssh:{sshd.user}@127.0.0.1:{sshd.port}{python}"
+    done = run_envman("snapshot", remote, "--ssh-config", str(sshd.config))
+    assert done.returncode == 0, done.stderr
+    packages = {(p["name"], p["version"]) for p in json.loads(done.stdout)["packages"]["python"]}
+    assert {("alpha-pkg", "1.0"), ("beta", "2.0"), ("gamma", "0.3")} <= packages, packages
+    done = run_envman("diff", f"python:{python}", remote, "--ssh-config", str(sshd.config), "--format", "json", "-f", str(fleet_project))
+    assert done.returncode == 0 and json.loads(done.stdout)["identical"] is True, done.stdout + done.stderr
