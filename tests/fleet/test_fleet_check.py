@@ -23,6 +23,7 @@ def _inventory(fleet, sshd, stalled_port) -> str:
         f"vm-drift ansible_host=127.0.0.1 ansible_port={sshd.port} ansible_user={sshd.user} envman_python={fleet['venv_drift']}",
         "[stalled]",
         f"stuck ansible_host=127.0.0.1 ansible_port={stalled_port} envman_timeout=4",
+        f"stuck-engine ansible_connection=docker envman_engine=tcp://127.0.0.1:{stalled_port} envman_timeout=3",
         "[prod:children]",
         "engine_one",
         "engine_two",
@@ -44,7 +45,7 @@ def test_a_mixed_fleet_is_checked_at_once(fleet, sshd, stalled_port, fleet_proje
     assert done.returncode == 1, done.stderr  # drift wins over unreachable
     data = json.loads(done.stdout)
     rows = {row["target"]: row for row in data["targets"]}
-    assert len(rows) == 2 * PER_ENGINE + 5 >= 20
+    assert len(rows) == 2 * PER_ENGINE + 6 >= 20
     one, two = fleet["containers"]["one"], fleet["containers"]["two"]
     drifted = {f"docker:{one[-1]}", f"engine2/docker:{two[-1]}", f"vm-drift (ssh:{sshd.user}@127.0.0.1:{sshd.port})"}
     stuck = f"stuck (ssh:127.0.0.1:{stalled_port})"
@@ -53,6 +54,8 @@ def test_a_mixed_fleet_is_checked_at_once(fleet, sshd, stalled_port, fleet_proje
             assert [(f["name"], f["kind"], f["expected"], f["actual"]) for f in row["findings"]] == [("beta", "changed", "2.0", "2.1")], row
         elif target == stuck:
             assert row["in_sync"] is False and "did not answer within 4 s" in row["error"], row
+        elif target == "docker:stuck-engine":  # an engine that accepts and never answers
+            assert row["in_sync"] is False and "did not answer within 3 s" in row["error"], row
         else:
             assert row["in_sync"] is True and row["environment"] == "production", (row.get("error"), row["findings"])
     assert "did not answer within 4 s" in done.stderr
@@ -64,6 +67,6 @@ def test_a_mixed_fleet_is_checked_at_once(fleet, sshd, stalled_port, fleet_proje
                       "--limit", "vms:stalled:!vm-drift", "--format", "json")
     assert done.returncode == 4, done.stderr
     targets = [row["target"] for row in json.loads(done.stdout)["targets"]]
-    assert len(targets) == 4 and all("vm0" in t or "stuck" in t for t in targets), targets
+    assert len(targets) == 5 and all("vm0" in t or "stuck" in t for t in targets), targets
     done = run_envman("check", "-f", str(fleet_project), "--inventory", str(inventory), "--limit", "nosuchgroup")
     assert done.returncode == 2 and "matches no group or host" in done.stderr

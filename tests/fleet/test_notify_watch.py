@@ -68,20 +68,25 @@ def test_notified_once_when_drift_appears_never_while_it_stays_once_when_it_clea
 def test_watch_notifies_reloads_on_sighup_and_stops_on_sigterm(sshd, host_venv, fleet_wheels, fleet_project, webhook, tmp_path):
     env = dict(os.environ, ENVMAN_STATE_DIR=str(tmp_path / "state"), PYTHONPATH=str(REPO), **NO_PROXY_ENV)
     set_beta(host_venv.parent.parent, fleet_wheels, "2.1")
-    args = [sys.executable, "-m", "envman", "watch", "--every", "1s", "-f", str(fleet_project), _target(sshd, host_venv),
+    inventory = tmp_path / "targets.yaml"
+    inventory.write_text(f"- {_target(sshd, host_venv)}\n")
+    args = [sys.executable, "-m", "envman", "watch", "--every", "1s", "-f", str(fleet_project), "--inventory", str(inventory),
             "--ssh-config", str(sshd.config), "--notify", webhook.url, "--metrics", str(tmp_path / "m.prom")]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
         first = proc.stdout.readline()
-        assert "1 targets: 0 in sync, 1 drifted, 0 unreachable" in first, first + proc.stderr.read() if proc.poll() is not None else first
+        assert "1 targets: 0 in sync, 1 drifted, 0 unreachable" in first, first + (proc.stderr.read() if proc.poll() is not None else "")
         second = proc.stdout.readline()
         assert "0 change(s)" in second, second
         assert len(webhook.received) == 1  # the first round told of the drift, the second of nothing
+        # SIGHUP: the inventory is read again (a second target, this machine's own view of the venv)
+        inventory.write_text(f"- {_target(sshd, host_venv)}\n- python:{host_venv}\n")
         proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 30
-        lines = []
-        while time.monotonic() < deadline and len(lines) < 1:
-            lines.append(proc.stdout.readline())
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and "2 targets" not in line:
+            line = proc.stdout.readline()
+        assert "2 targets: 0 in sync, 2 drifted" in line and "1 change(s) notified" in line, line
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=30)
     finally:
@@ -89,4 +94,4 @@ def test_watch_notifies_reloads_on_sighup_and_stops_on_sigterm(sshd, host_venv, 
             proc.kill()
     assert proc.returncode == 0, err
     assert "envman watch: reloaded" in err and "envman watch: stopped" in err
-    assert len(webhook.received) == 1
+    assert len(webhook.received) == 2 and f"python:{host_venv}" in webhook.received[1]["title"]
