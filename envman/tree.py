@@ -21,7 +21,8 @@ def matching_names(eco: Any, names: set[str], query: str) -> list[str]:
 
 
 def tree_data(manifest: Any, plock: Any, environment: str, invert: str | None = None) -> list[dict[str, Any]]:
-    """[{ecosystem, roots: [node]}] with node = {name, version, children|dependents, seen}."""
+    """[{ecosystem, roots: [node]}] with node = {name, version, children|dependents, seen}; a
+    node of another ecosystem's entry that installs its parent also has `ecosystem`."""
     out = []
     for eco in ecosystems.all_ecosystems():
         entries = {e.name: e for e in plock.entries(eco.name)}
@@ -40,8 +41,28 @@ def tree_data(manifest: Any, plock: Any, environment: str, invert: str | None = 
             if not roots:
                 continue
         seen: set[str] = set()
-        out.append({"ecosystem": eco.name, "roots": [_node(r, entries, edges, seen, ()) for r in roots]})
+        nodes = [_node(r, entries, edges, seen, ()) for r in roots]
+        if invert is None:
+            _add_links(eco, nodes, entries, plock)
+        out.append({"ecosystem": eco.name, "roots": nodes})
     return out
+
+
+def _add_links(eco: Any, nodes: list[dict[str, Any]], entries: dict[str, Any], plock: Any, done: set[int] | None = None) -> None:
+    """Where an entry is installed by another ecosystem's entry (Ecosystem.links: a Python
+    package conda installs), that entry is drawn under it as a leaf `ecosystem:name`."""
+    done = set() if done is None else done
+    for node in nodes:
+        if id(node) in done or node.get("ecosystem"):
+            continue
+        done.add(id(node))
+        _add_links(eco, node["children"], entries, plock, done)
+        for other, name in eco.links(entries[node["name"]]):
+            found = next((e for e in plock.entries(other) if e.name == name), None)
+            if found is not None:
+                node["children"].append(
+                    {"name": f"{other}:{name}", "version": found.version, "children": [], "seen": False, "ecosystem": other}
+                )
 
 
 def _node(name: str, entries: dict[str, Any], edges: dict[str, list[str]], seen: set[str], path: tuple[str, ...]) -> dict[str, Any]:

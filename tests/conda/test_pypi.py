@@ -94,6 +94,11 @@ def test_why_crosses_from_pypi_into_conda(locked: Path) -> None:
     text = run_envman("why", "numpy", cwd=locked).stdout
     assert "python: numpy 1.26.4\n  envman.yaml -> pandas -> numpy\n" in text
     assert "envman.yaml -> python:pandas -> python:numpy -> numpy" in text
+    # tree draws the conda package under the Python entry it installs
+    lines = run_envman("tree", "--platform", "linux-64", cwd=locked).stdout.splitlines()
+    python = lines[lines.index("python") + 1:]
+    assert python[:3] == ["├── lightning v2.0.0", "│   └── torch v2.1.0", "│       └── conda:pytorch v2.1.0"], lines
+    assert python[3:6] == ["└── pandas v2.2.0", "    ├── numpy v1.26.4", "    │   └── conda:numpy v1.26.4"], lines
 
 
 def test_exports_leave_conda_packages_to_conda(locked: Path) -> None:
