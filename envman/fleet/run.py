@@ -86,8 +86,18 @@ def check_fleet(
                 break
             if stop is not None and stop.is_set():
                 break
+    except BaseException:  # Ctrl-C: end the probes now (the pool's threads are joined at exit)
+        from envman.targets.runners import _kill_live
+
+        pool.shutdown(wait=False, cancel_futures=True)
+        _kill_live()
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    if stop is not None and stop.is_set():
+        from envman.targets.runners import _kill_live
+
+        _kill_live()
     for index, row in enumerate(results):
         if row is None:
             stopped = UnreachableError(f"{targets[index].spec.text}: not checked (envman was stopped)")
