@@ -71,8 +71,9 @@ def test_renv_lock_with_bioconductor_and_remotes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     r = yaml.safe_load((tmp_path / "envman.yaml").read_text())["r"]
     assert r["bioconductor"] == "3.16"
-    assert r["packages"] == ["R6 (== 2.5.1)", "S4Vectors (== 0.36.2)"]  # the GitHub and local packages are not CRAN pins
-    assert "Packages.mime 0.12.1  (GitHub remote yihui/mime@1763e0dcb72f" in done.stderr
+    # the GitHub package stays a GitHub package, at its commit; the local one is not a CRAN pin
+    assert r["packages"] == ["R6 (== 2.5.1)", "S4Vectors (== 0.36.2)", "mime (github: yihui/mime@1763e0dcb72fb58d97bab97bb834fc71f1e012bc)"]
+    assert "Packages.mime 0.12.1 -> mime (github: yihui/mime@1763e0dcb72f" in done.stderr
     assert "not replaced by a CRAN version" in done.stderr
     assert "Packages.mylocal 0.0.1  (local remote" in done.stderr
     assert "Bioconductor 3.16 -> r.bioconductor" in done.stderr

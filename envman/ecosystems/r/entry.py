@@ -24,6 +24,7 @@ class REntry(LockModel):
     md5: str | None = None
     requires: list[str] = []
     needs_compilation: bool | None = None
+    commit: str | None = None  # a package from a git remote: the commit its tarball was made from
 
     @field_validator("name")
     @classmethod

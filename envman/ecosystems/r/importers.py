@@ -66,13 +66,18 @@ def import_renv_lock(path: Path, text: str, context: Any) -> ImportResult:
         where = f"Packages.{name} {version}"
         source = str(info.get("Source") or "Repository")
         remote = str(info.get("RemoteType") or "").lower()
+        carried = _remote_spec(str(name), info)
+        if carried is not None:
+            packages.append(carried)
+            result.notes.append(Note(str(path), None, f"{where} -> {carried} (locked to that commit and its tarball's sha256)"))
+            continue
         if remote in _REMOTE_KINDS or source in ("GitHub", "GitLab", "Bitbucket", "Git", "URL", "Local"):
             kind = _REMOTE_KINDS.get(remote, source)
             detail = "/".join(str(info[k]) for k in ("RemoteUsername", "RemoteRepo") if isinstance(info.get(k), str))
             sha = str(info.get("RemoteSha") or "")[:12]
             shown = f"{kind} remote {detail}@{sha}" if detail else f"{kind} remote"
             result.skipped.append(Skipped(str(path), None, where, f"{shown}: envman locks R packages from CRAN-like repositories "
-                                          "and Bioconductor only; not replaced by a CRAN version"))
+                                          "and Bioconductor, GitHub and git remotes only; not replaced by a CRAN version"))
             continue
         if source == "Bioconductor" and not bioc:
             result.skipped.append(Skipped(str(path), None, where, "a Bioconductor package, but the lock names no Bioconductor release"))
@@ -91,6 +96,28 @@ def import_renv_lock(path: Path, text: str, context: Any) -> ImportResult:
     section["packages"] = packages
     result.sections = {"r": section}
     return result
+
+
+def _remote_spec(name: str, info: dict[str, Any]) -> str | None:
+    """`name (github: owner/repo@sha)` / `name (git: URL@sha)` for a GitHub or git remote of
+    renv.lock (pinned to its RemoteSha), when the fields are well-formed; else None."""
+    from envman.ecosystems.r.section import validate_r_spec
+
+    remote = str(info.get("RemoteType") or "").lower()
+    sha = str(info.get("RemoteSha") or "")
+    if not re.fullmatch(r"[0-9a-f]{40}", sha) or info.get("RemoteSubdir"):
+        return None
+    host = str(info.get("RemoteHost") or "api.github.com")
+    if remote == "github" and host == "api.github.com":
+        spec = f"{name} (github: {info.get('RemoteUsername')}/{info.get('RemoteRepo')}@{sha})"
+    elif remote == "git" and isinstance(info.get("RemoteUrl"), str):
+        spec = f"{name} (git: {info['RemoteUrl']}@{sha})"
+    else:
+        return None
+    try:
+        return validate_r_spec(spec)
+    except ValueError:
+        return None
 
 
 def read_description(path: Path, text: str) -> dict[str, Any]:

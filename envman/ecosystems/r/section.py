@@ -19,8 +19,14 @@ _R_SPEC = re.compile(
 
 
 def parse_r_spec(spec: str) -> tuple[str, str | None, str | None]:
-    """`name` or `name (op version)` -> (name, op, version)."""
+    """`name` or `name (op version)` -> (name, op, version); a git remote
+    (`name (github: owner/repo@ref)`, remotes.py) -> (name, None, None)."""
     reject_shell_meta(spec)
+    from envman.ecosystems.r.remotes import parse_remote
+
+    remote = parse_remote(spec)
+    if remote is not None:
+        return remote.name, None, None
     match = _R_SPEC.match(spec)
     if not match or not R_NAME.match(match.group("name")):
         raise ValueError("not a valid R package spec (expected `name` or `name (>= 1.2.3)`)")
@@ -45,6 +51,7 @@ class RSection(Strict):
     # (bioconductor.py); the mirror is https://bioconductor.org unless set.
     bioconductor: Annotated[str, Field(pattern=r"^\d+\.\d+$")] | None = None
     bioconductor_mirror: Url | None = None
+    github_url: Url | None = None  # the base of `(github: owner/repo)` remotes (default https://github.com)
     packages: list[RSpec] = []
 
 

@@ -48,9 +48,37 @@ def _field(entry: Any, key: str) -> Any:
     return entry.get(key) if isinstance(entry, dict) else getattr(entry, key, None)
 
 
+REMOTES_REPOSITORY = "git-remotes"  # the CRAN-like folder remotes.py lays out, read first
+
+
 def resolve_request(request: Any, services: Any) -> dict[str, dict[str, list[REntry]]]:
+    """Packages from git remotes are made into tarballs in a temporary CRAN-like repository
+    that is read before the section's own (remotes.py); the rest is one resolution."""
+    from envman.ecosystems.r.remotes import materialize, parse_remote
+
+    remotes: dict[tuple[str, str, str | None, str], Any] = {}
+    for env in sorted(request.environments):
+        for spec in request.environments[env]:
+            try:
+                remote = parse_remote(str(spec))
+            except ValueError as exc:
+                raise BadInputError(f"envman.yaml: invalid R package spec {str(spec)!r}: {exc}") from None
+            if remote is not None:
+                remotes.setdefault((remote.kind, remote.where, remote.ref, remote.name), remote)
+    if not remotes:
+        return _resolve_request(request, services, {}, {})
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="envman-r-remotes-") as tmp:
+        services.progress(f"r: {len(remotes)} package(s) from git remotes")
+        tarballs = materialize(list(remotes.values()), Path(tmp), getattr(request.section, "github_url", None))
+        return _resolve_request(request, services, {REMOTES_REPOSITORY: (Path(tmp)).as_uri()}, {t.remote.name: t for t in tarballs})
+
+
+def _resolve_request(request: Any, services: Any, first: dict[str, str], tarballs: dict[str, Any]) -> dict[str, dict[str, list[REntry]]]:
     section = request.section
-    repositories = repositories_of(section)
+    repositories = {**first, **repositories_of(section)}
     r_key = None
     if getattr(section, "version", None):
         try:
@@ -97,6 +125,9 @@ def resolve_request(request: Any, services: Any) -> dict[str, dict[str, list[REn
             requires=resolution.edges.get(name, []),
             needs_compilation=cand.needs_compilation,
         )
+        remote = tarballs.get(name) if cand.repository == REMOTES_REPOSITORY else None
+        if remote is not None:  # named by its remote, not by the temporary folder it was read from
+            entries[name] = entries[name].model_copy(update={"repository": remote.remote.kind, "url": remote.url, "commit": remote.commit})
 
     result: dict[str, dict[str, list[REntry]]] = {}
     for env in env_names:

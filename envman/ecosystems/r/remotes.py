@@ -1,0 +1,163 @@
+"""R packages from git remotes: `name (github: owner/repo@ref)` and `name (git: URL@ref)`.
+
+At lock time the ref (branch, tag or commit; HEAD when none) is resolved to its full commit
+with git itself, and the package's source tarball is made from that commit the way
+`R CMD build` lays one out for a pure source package: `git archive --prefix=NAME/` of the
+commit, gzip without a timestamp, so the same commit always gives the same bytes and the
+lock records their sha256. The tarballs are laid out as a CRAN-like repository in a
+temporary folder that the resolver reads first (dependencies then resolve from the other
+repositories as usual); the lock entry names the remote (`repository: github` or `git`,
+`url: git+URL@COMMIT`, `commit`).
+
+GitHub's URLs are `https://github.com/OWNER/REPO.git` (`r.github-url` sets another base, a
+GitHub Enterprise host or a mirror). git runs without a terminal prompt, with only the
+http, https, ssh and file transports, and never reads the user's or system's config hooks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from envman.errors import BadInputError, ResolutionError, UnreachableError
+
+__all__ = ["Remote", "parse_remote", "REMOTE_SPEC", "RemoteTarball", "materialize", "DEFAULT_GITHUB_URL"]
+
+DEFAULT_GITHUB_URL = "https://github.com"
+REMOTE_SPEC = re.compile(
+    r"^\s*(?P<name>[A-Za-z][A-Za-z0-9.]*)\s*\(\s*(?P<kind>github|git)\s*:\s*(?P<where>[^\s()@]+(?:@[^\s()@]+)?)"
+    r"(?:@(?P<ref>[A-Za-z0-9._/\-]+))?\s*\)\s*$"
+)
+_OWNER_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-]+$")
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_GIT_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Remote:
+    name: str
+    kind: str  # "github" | "git"
+    where: str  # owner/repo, or the clone URL
+    ref: str | None
+
+    def clone_url(self, github_url: str | None = None) -> str:
+        if self.kind == "github":
+            return f"{(github_url or DEFAULT_GITHUB_URL).rstrip('/')}/{self.where}.git"
+        return self.where
+
+
+def parse_remote(spec: str) -> Remote | None:
+    """The remote of a spec, None for a repository spec; ValueError for a malformed remote."""
+    match = REMOTE_SPEC.match(spec)
+    if match is None:
+        if re.search(r"\(\s*(github|git)\s*:", spec):
+            raise ValueError("not a valid R remote (expected `name (github: owner/repo@ref)` or `name (git: URL@ref)`)")
+        return None
+    kind, where, ref = match.group("kind"), match.group("where"), match.group("ref")
+    if kind == "github":
+        if "@" in where:
+            where, _, ref = where.partition("@")
+        if not _OWNER_REPO.match(where):
+            raise ValueError(f"not a GitHub owner/repo: {where!r}")
+    else:
+        if not re.match(r"^(https?|ssh|file)://", where) or where.startswith("-"):
+            raise ValueError(f"a git remote is an http(s), ssh or file URL, not {where!r}")
+        base, sep, tail = where.rpartition("@")  # URL@ref: the last `@` after the host part
+        if sep and "/" not in tail and base.count("/") >= 3:
+            where, ref = base, tail
+    if ref is not None and not _REF.match(ref):
+        raise ValueError(f"not a git ref: {ref!r}")
+    return Remote(match.group("name"), kind, where, ref)
+
+
+@dataclass(frozen=True)
+class RemoteTarball:
+    remote: Remote
+    url: str  # git+CLONE_URL@COMMIT (as the lock records it)
+    commit: str
+    filename: str
+    sha256: str
+
+
+def _git(args: list[str], cwd: Path | None = None, what: str = "git") -> bytes:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/nonexistent"),
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ALLOW_PROTOCOL": "http:https:ssh:file",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "LC_ALL": "C",
+    }
+    for keep in ("SSL_CERT_FILE", "GIT_SSL_CAINFO", "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy"):
+        if keep in os.environ:
+            env[keep] = os.environ[keep]
+    env.setdefault("GIT_SSL_CAINFO", env.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"))
+    try:
+        done = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=env, capture_output=True,
+                              timeout=_GIT_TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise UnreachableError("git is not installed; it is needed to lock R packages from git remotes") from None
+    except subprocess.TimeoutExpired:
+        raise UnreachableError(f"{what}: git did not answer within {_GIT_TIMEOUT:g} s") from None
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise UnreachableError(f"{what}: {message[-1] if message else 'git failed'}")
+    return done.stdout
+
+
+def _tarball(remote: Remote, clone: Path, commit: str) -> tuple[bytes, dict[str, str]]:
+    from envman.ecosystems.r.dcf import decode_dcf_bytes, parse_dcf_record
+
+    what = f"{remote.name} ({remote.kind}: {remote.where})"
+    try:
+        description = _git(["show", f"{commit}:DESCRIPTION"], clone, what)
+    except UnreachableError:
+        raise ResolutionError(f"{what}: the commit {commit[:12]} has no DESCRIPTION at the top of the repository") from None
+    record = parse_dcf_record(decode_dcf_bytes(description))
+    if record.get("Package") != remote.name:
+        raise ResolutionError(f"{what}: its DESCRIPTION is of the package {record.get('Package')!r}, not {remote.name!r}")
+    if not record.get("Version"):
+        raise ResolutionError(f"{what}: its DESCRIPTION has no Version")
+    tar = _git(["archive", "--format=tar", f"--prefix={remote.name}/", commit], clone, what)
+    return gzip.compress(tar, compresslevel=9, mtime=0), record
+
+
+def materialize(remotes: list[Remote], folder: Path, github_url: str | None = None) -> list[RemoteTarball]:
+    """Resolve each remote's ref, make its tarball and lay out folder as a CRAN-like
+    repository (src/contrib/NAME_VERSION.tar.gz and PACKAGES)."""
+    contrib = folder / "src" / "contrib"
+    contrib.mkdir(parents=True, exist_ok=True)
+    out: list[RemoteTarball] = []
+    records: list[str] = []
+    for index, remote in enumerate(remotes):
+        url = remote.clone_url(github_url)
+        clone = folder / "clones" / str(index)
+        _git(["clone", "--quiet", "--bare", "--no-tags", "--", url, str(clone)], what=f"{remote.name}: git clone {url}")
+        _git(["fetch", "--quiet", "--tags", "--", url], clone, f"{remote.name}: git fetch {url}")
+        ref = remote.ref or "HEAD"
+        try:
+            commit = _git(["rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}"], clone, remote.name).decode().strip()
+        except UnreachableError:
+            raise ResolutionError(f"{remote.name}: {url} has no branch, tag or commit {ref!r}") from None
+        if not _SHA.match(commit):
+            raise ResolutionError(f"{remote.name}: git gave no full commit for {ref!r}")
+        data, record = _tarball(remote, clone, commit)
+        filename = f"{remote.name}_{record['Version']}.tar.gz"
+        (contrib / filename).write_bytes(data)
+        keys = ("Package", "Version", "Depends", "Imports", "LinkingTo", "NeedsCompilation")
+        fields = {key: record[key] for key in keys if key in record}
+        fields["MD5sum"] = hashlib.md5(data).hexdigest()  # the index checksum CRAN-like repositories publish
+        records.append("".join(f"{k}: {' '.join(v.split())}\n" for k, v in fields.items()))
+        out.append(RemoteTarball(remote, f"git+{url}@{commit}", commit, filename, hashlib.sha256(data).hexdigest()))
+    names = [t.remote.name for t in out]
+    if len(set(names)) != len(names):
+        raise BadInputError(f"r: a package is named by two remotes: {', '.join(sorted(n for n in set(names) if names.count(n) > 1))}")
+    (contrib / "PACKAGES").write_text("\n".join(records), encoding="utf-8")
+    return out

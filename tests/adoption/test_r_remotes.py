@@ -1,0 +1,108 @@
+"""R packages from git remotes, locked to a commit and the sha256 of the tarball made from
+it: a git repository served with git's smart HTTP (`git http-backend`) on 127.0.0.1, its
+dependency from a CRAN-like repository; the tarball installs with the real R."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.adoption.conftest import git, run_envman
+from tests.adoption.githttp import serve_git
+from tests.drift.builders import make_r_package
+from tests.python.servers import serve_directory
+from tests.r.debian_index import write_repository
+
+DESCRIPTION = "Package: ghpkg\nVersion: {version}\nTitle: A Test Package\nDescription: From git.\nLicense: MIT\nImports: R6\n"
+
+
+def _remote(root: Path) -> tuple[Path, str, str]:
+    work = root / "work"
+    work.mkdir(parents=True)
+    (work / "R").mkdir()
+    (work / "R" / "hello.R").write_text("hello <- function() 'hi'\n")
+    (work / "NAMESPACE").write_text("export(hello)\n")
+    (work / "DESCRIPTION").write_text(DESCRIPTION.format(version="0.3.1"))
+    git("init", "-q", "-b", "main", cwd=work)
+    git("add", ".", cwd=work)
+    git("commit", "-qm", "0.3.1", cwd=work)
+    git("tag", "v0.3.1", cwd=work)
+    tagged = git("rev-parse", "HEAD", cwd=work)
+    (work / "DESCRIPTION").write_text(DESCRIPTION.format(version="0.3.2"))
+    git("commit", "-qam", "0.3.2", cwd=work)
+    head = git("rev-parse", "HEAD", cwd=work)
+    served = root / "served"
+    (served / "owner").mkdir(parents=True)
+    git("clone", "-q", "--bare", str(work), str(served / "owner" / "ghpkg.git"), cwd=root)
+    return served, tagged, head
+
+
+def _tarball(bare: Path, commit: str) -> bytes:
+    tar = subprocess.run(["git", "archive", "--format=tar", "--prefix=ghpkg/", commit], cwd=bare, capture_output=True, check=True).stdout
+    return gzip.compress(tar, compresslevel=9, mtime=0)
+
+
+def test_git_and_github_remotes_are_locked_to_a_commit_and_tarball(tmp_path: Path, rscript: str) -> None:
+    served, tagged, head = _remote(tmp_path / "git")
+    write_repository(tmp_path / "cran", [{"Package": "R6", "Version": "2.5.1", "NeedsCompilation": "no"}])
+    with serve_git(served) as git_url, serve_directory(tmp_path / "cran") as cran:
+        project = tmp_path / "project"
+        project.mkdir()
+        manifest = {"version": 1, "r": {
+            "version": "4.2.2", "repositories": {"CRAN": cran}, "github-url": git_url,
+            "packages": [f"ghpkg (git: {git_url}/owner/ghpkg.git@v0.3.1)"],
+        }, "environments": {"production": {}, "design": {"r": {"packages": ["R6"]}}}}
+        (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        done = run_envman("lock", cwd=project)
+        assert done.returncode == 0, done.stderr
+        lock = yaml.safe_load((project / "envman.lock").read_text())
+        entries = {e["name"]: e for e in lock["environments"]["production"]["linux-64"]["r"]}
+        ghpkg = entries["ghpkg"]
+        assert ghpkg["version"] == "0.3.1" and ghpkg["commit"] == tagged and ghpkg["repository"] == "git"
+        assert ghpkg["url"] == f"git+{git_url}/owner/ghpkg.git@{tagged}"
+        data = _tarball(served / "owner" / "ghpkg.git", tagged)
+        assert ghpkg["sha256"] == hashlib.sha256(data).hexdigest()
+        assert ghpkg["requires"] == ["R6"] and entries["R6"]["repository"] == "CRAN"
+        # the same commit always gives the same tarball: a fresh lock is byte-identical
+        before = (project / "envman.lock").read_text()
+        (project / "envman.lock").unlink()
+        assert run_envman("lock", cwd=project).returncode == 0
+        assert (project / "envman.lock").read_text() == before
+
+        # the GitHub form (owner/repo, no ref: HEAD), under r.github-url
+        manifest["r"]["packages"] = ["ghpkg (github: owner/ghpkg)"]
+        (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        done = run_envman("lock", cwd=project)
+        assert done.returncode == 0, done.stderr
+        lock = yaml.safe_load((project / "envman.lock").read_text())
+        ghpkg = {e["name"]: e for e in lock["environments"]["design"]["linux-64"]["r"]}["ghpkg"]
+        assert (ghpkg["repository"], ghpkg["commit"], ghpkg["version"]) == ("github", head, "0.3.2")
+
+        # a ref the remote does not have: exit 3 naming it
+        manifest["r"]["packages"] = [f"ghpkg (git: {git_url}/owner/ghpkg.git@v9)"]
+        (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        done = run_envman("lock", cwd=project)
+        assert done.returncode == 3 and "no branch, tag or commit 'v9'" in done.stderr, done.stderr
+
+    # the locked tarball is a real R source package: R installs it (beside a real R6 stand-in)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (tmp_path / "ghpkg_0.3.1.tar.gz").write_bytes(data)
+    r_cmd = str(Path(rscript).parent / "R")
+    for tarball in (make_r_package(tmp_path / "r6", "R6", "2.5.1"), tmp_path / "ghpkg_0.3.1.tar.gz"):
+        installed = subprocess.run([r_cmd, "CMD", "INSTALL", "--no-docs", "-l", str(lib), str(tarball)],
+                                   capture_output=True, text=True, check=False, env={**os.environ, "R_LIBS": str(lib)})
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert "Version: 0.3.1" in (lib / "ghpkg" / "DESCRIPTION").read_text()
+
+
+def test_malformed_remote_specs_are_bad_input(tmp_path: Path) -> None:
+    for spec in ["ghpkg (github: not-a-repo)", "ghpkg (git: ftp://x/y.git)", "ghpkg (git: http://h/x.git@bad ref)"]:
+        (tmp_path / "envman.yaml").write_text(yaml.safe_dump({"version": 1, "r": {"packages": [spec]}}))
+        done = run_envman("validate", cwd=tmp_path)
+        assert done.returncode == 2 and "envman.yaml:" in done.stderr, (spec, done.stderr)
