@@ -117,6 +117,11 @@ def _chromium(*args: str, profile) -> subprocess.CompletedProcess:
     return subprocess.run([chromium, *flags, *args], capture_output=True, text=True, timeout=120)
 
 
+def _console(stderr: str) -> list[str]:
+    """Console messages and uncaught errors chromium logged (--enable-logging=stderr --v=0)."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+
+
 def test_report_in_headless_chromium(history_repo, synced, tmp_path):
     repo = history_repo
     targets = [synced["python"][1], synced["r"][1], synced["jvm"][1]]
@@ -130,8 +135,13 @@ def test_report_in_headless_chromium(history_repo, synced, tmp_path):
     dom = _chromium("--dump-dom", f"file://{out}#filter=hist-&drift", profile=tmp_path / "profile1")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'data-ready="yes"' in dom.stdout  # the script ran to its end
-    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    console = _console(dom.stderr)
     assert console == [], console
+    # the same check sees a console message and an uncaught error when a page has them
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><html><body><script>console.error("planted"); notDefined();</script></body></html>')
+    seen = _console(_chromium("--dump-dom", f"file://{bad}", profile=tmp_path / "profile0").stderr)
+    assert len(seen) == 2 and "planted" in seen[0] and "Uncaught ReferenceError" in seen[1], seen
     rows = [line for line in dom.stdout.splitlines() if line.startswith("<tr data-eco")]
     visible = [r for r in rows if 'class="hidden"' not in r]
     assert visible and all('data-name="hist-' in r and 'data-drift="yes"' in r for r in visible)
