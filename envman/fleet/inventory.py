@@ -56,7 +56,7 @@ def load_inventory(path: Path) -> Inventory:
     from envman.limits import read_regular_text
 
     try:
-        text = read_regular_text(path, "manifest_bytes")
+        text = read_regular_text(path, "lock_bytes")  # inventories of thousands of hosts are megabytes
     except FileNotFoundError:
         raise BadInputError(f"{path}: no such inventory file") from None
     except OSError as exc:
@@ -90,13 +90,14 @@ def _expand(pattern: str, where: tuple[str, int]) -> list[str]:
     start, end, step = match.group(1), match.group(2), int(match.group(3) or 1)
     if start.isdigit() != end.isdigit() or step < 1:
         raise LocatedError(where[0], where[1], None, f"bad host range {match.group(0)!r}")
+    first, last = (int(start), int(end)) if start.isdigit() else (ord(start), ord(end))
+    if len(range(first, last + 1, step)) > _MAX_HOSTS:  # counted before anything is built
+        raise LocatedError(where[0], where[1], None, f"host range {match.group(0)!r} names more than {_MAX_HOSTS} hosts")
     if start.isdigit():
         width = len(start) if start.startswith("0") else 0
-        values = [str(i).zfill(width) for i in range(int(start), int(end) + 1, step)]
+        values = [str(i).zfill(width) for i in range(first, last + 1, step)]
     else:
-        values = [chr(i) for i in range(ord(start), ord(end) + 1, step)]
-    if len(values) > _MAX_HOSTS:
-        raise LocatedError(where[0], where[1], None, f"host range {match.group(0)!r} names more than {_MAX_HOSTS} hosts")
+        values = [chr(i) for i in range(first, last + 1, step)]
     head, rest = pattern[: match.start()], pattern[match.end() :]
     return [h for v in values for h in _expand(head + v + rest, where)]
 

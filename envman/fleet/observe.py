@@ -18,6 +18,18 @@ __all__ = ["record"]
 def record(lock_path: Path, fleet: FleetResult, notifier: Notifier | None, metrics: Path | None) -> list[Change]:
     """The changes since the last run (notified when a notifier is given). A notification that
     could not be delivered leaves those targets' old state, so the next run tells again."""
+    try:
+        return _record(lock_path, fleet, notifier, metrics)
+    except OSError as exc:  # the state folder cannot be written
+        from envman.errors import BadInputError
+        from envman.fleet.state import STATE_VARIABLE, state_dir
+
+        raise BadInputError(
+            f"cannot keep the fleet's state in {state_dir()}: {exc.strerror or exc} (set {STATE_VARIABLE} to a writable folder)"
+        ) from None
+
+
+def _record(lock_path: Path, fleet: FleetResult, notifier: Notifier | None, metrics: Path | None) -> list[Change]:
     from envman.report import render_check
 
     now = time.time()

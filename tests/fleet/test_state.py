@@ -71,3 +71,23 @@ def test_metrics_textfile(tmp_path):
     assert 'envman_target_reachable{environment="production",target="docker:b"} 0.0' in text
     assert 'envman_target_last_success_timestamp_seconds{environment="production",target="docker:a"} 1.7e+09' in text
     assert "envman_check_duration_seconds 1.5" in text
+
+
+def test_an_unwritable_state_folder_is_one_message(tmp_path, monkeypatch):
+    from envman.fleet.observe import record
+    from envman.fleet.run import FleetResult
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("ENVMAN_STATE_DIR", str(blocker / "state"))
+    with pytest.raises(BadInputError, match=r"cannot keep the fleet's state in .*ENVMAN_STATE_DIR"):
+        record(tmp_path / "envman.lock", FleetResult(CheckResult([OK]), [], 0.1), None, None)
+
+
+def test_host_ranges_are_counted_before_they_are_built():
+    from envman.errors import LocatedError
+    from envman.fleet.inventory import parse_inventory
+
+    with pytest.raises(LocatedError, match="names more than 10000 hosts"):
+        parse_inventory("[w]\nh[0:999999999]\n", "hosts")
+    assert len(parse_inventory("[w]\nh[1:3]-[a:b]\n", "hosts").hosts) == 6
