@@ -75,6 +75,16 @@ def report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
 def _timeout(parser: argparse.ArgumentParser) -> None:
     from envman.cli.drift_cmds import _add_timeout
 
@@ -86,7 +96,7 @@ def _history_parser(commands: Any) -> None:
     parser = commands.add_parser("history", help="The lock's timeline from git: what each commit changed, per environment and ecosystem.")
     parser.add_argument("--env", help="Only this environment's changes.")
     parser.add_argument("--since", metavar="DATE", help="Only commits since DATE (as git log --since: 2026-10-01, '2 weeks ago').")
-    parser.add_argument("-n", "--max-count", type=int, metavar="N", help="At most N commits (the newest).")
+    parser.add_argument("-n", "--max-count", type=_count, metavar="N", help="At most N commits (the newest).")
     parser.add_argument("--format", default="table", help="table | json | markdown (default: table); -v lists every package change.")
     add_manifest_option(parser)
     parser.set_defaults(handler=history)
@@ -111,7 +121,7 @@ def _report_parser(commands: Any) -> None:
     parser.add_argument("--env", action="append", metavar="E", help="Environments to show (repeatable; default: all).")
     parser.add_argument("--platform", help="Platform of the lock (default: linux-64, or the lock's only one).")
     parser.add_argument("--format", default="html", help="html | markdown (default: html)")
-    parser.add_argument("--history", type=int, default=10, metavar="N", help="Commits of history shown (default: 10; 0: none).")
+    parser.add_argument("--history", type=_count, default=10, metavar="N", help="Commits of history shown (default: 10; 0: none).")
     parser.add_argument("-o", "--output", metavar="FILE", help="Write here (default: stdout).")
     add_manifest_option(parser)
     _timeout(parser)

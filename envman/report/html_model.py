@@ -94,7 +94,11 @@ def collect_report(manifest_path: Path, targets: list[str], environments: list[s
     project = ctx.project
     lock = project.lock()
     names = list(lock.environments)
-    chosen = environments or sorted(names, key=lambda e: (e != project.environment(None), e))
+    try:
+        first = project.environment(None)
+    except EnvmanError:  # several environments, none of them `production`: in name order
+        first = None
+    chosen = environments or sorted(names, key=lambda e: (e != first, e))
     for env in chosen:
         if env not in lock.environments:
             from envman.errors import BadInputError
