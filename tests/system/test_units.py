@@ -99,3 +99,17 @@ def test_scope_leaves_the_base_out():
     assert "base" not in found["liblocked"]
     assert found["shim"]["depends-on-locked"] == "liblocked" and found["on-top"]["depends-on-locked"] == "liblocked"
     assert not any(p.extra.get("base") for p in scoped_rows("system", rows, {}))  # no lock: everything is compared
+
+
+def test_entries_as_the_locks_read_only_view_gives_them():
+    from types import SimpleNamespace
+
+    from envman import ecosystems
+
+    eco = ecosystems.get("system")
+    plain = SimpleNamespace(name="jq", version="1.6-2.1+deb12u2", sha256="a" * 64)  # fields left out when empty
+    base = SimpleNamespace(name="r-base-core", version="4.2.2.20221110-2", base=True, runtime="R 4.2.2")
+    assert eco.installed_from_entry(plain).extra == {} and eco.installed_from_entry(plain).sha256 == "a" * 64
+    assert eco.installed_from_entry(base).extra == {"base": True}
+    assert eco.sbom_hashes(plain) == ["a" * 64] and eco.sbom_hashes(base) == []
+    assert eco.purl(SimpleNamespace(name="jq", version="1:1.6+b1", architecture="amd64")) == "pkg:deb/debian/jq@1%3A1.6%2Bb1?arch=amd64"

@@ -163,7 +163,9 @@ def system_section(options, deep, problems):
     rows = read_dpkg_status(root, problems)
     if rows is None:
         return {"packages": [], "dpkg": False}
-    if deep and options.get("files") != "0":
+    if deep and options.get("files") == "0":
+        problems.append("system: the target has no Python, so --deep did not check files against dpkg's md5sums")
+    elif deep:
         filters = dpkg_path_filters(root)
         for row in rows:
             changed, count = dpkg_modified(root, row["name"], row["architecture"], filters)
