@@ -55,3 +55,29 @@ def test_check_knows_direct_references_by_direct_url_json(sources: Sources, tmp_
         "ecosystem": "python", "name": "gitpkg", "kind": "changed",
         "expected": f"1.0 (commit {sources.v1_commit[:12]})", "actual": f"1.0 (commit {sources.head_commit[:12]})",
     }]
+
+
+def test_sync_installs_direct_references(sources: Sources, tmp_path: Path) -> None:
+    """sync installs VCS references at their locked commit and archives (URL, relative path)
+    by their sha256; the result checks in sync. A local folder (no hash) is refused."""
+    project = sources.root / "sync-direct"
+    project.mkdir(exist_ok=True)
+    manifest = {"version": 1, "python": {"version": "3.11", "packages": [
+        f"gitpkg @ git+{sources.git_url}@v1", f"urlpkg @ {sources.wheel_url}",
+        "pathwheel @ file:../dist/pathwheel-3.0-py3-none-any.whl",
+    ]}}
+    (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    assert run_envman("lock", cwd=project).returncode == 0
+    venv = tmp_path / "venv"
+    _uv("venv", "--quiet", "--no-config", "--python", "3.11", str(venv))
+    python = f"python:{venv / 'bin' / 'python'}"
+    done = run_envman("sync", python, cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    check = run_envman("check", python, "--format", "json", cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    manifest["python"]["packages"].append("localpkg @ file:../localpkg")
+    (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    assert run_envman("lock", cwd=project).returncode == 0
+    done = run_envman("sync", python, cwd=project)
+    assert done.returncode == 5 and "no hashes for localpkg" in done.stderr, done.stderr

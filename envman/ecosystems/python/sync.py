@@ -84,11 +84,14 @@ def _install(base: list[str], py: list[str], wanted: list[Any], by_key: dict[str
     from envman.ecosystems.python.export import requirements_text
 
     entries = [by_key[normalize_name(a.name)] for a in wanted]
+    by_commit = [e for e in entries if getattr(e, "commit", None) and not e.hashes]  # VCS: the full commit is its check
+    entries = [e for e in entries if e not in by_commit]
     missing_hashes = [e.name for e in entries if not e.hashes]
     if missing_hashes:
         raise SyncError(
             f"{request.target}: the lock has no hashes for {', '.join(missing_hashes)}; refusing to install unverified artifacts"
         )
+    entries = [_absolute(e) for e in entries]
     section = request.section
     text = requirements_text(
         entries,
@@ -107,5 +110,40 @@ def _install(base: list[str], py: list[str], wanted: list[Any], by_key: dict[str
             # uv may hard-link its cache into environments; an edited file could be the
             # cached one, so reinstalls unpack the verified wheels afresh.
             argv += ["--no-cache"]
-        request.services.progress(f"python: installing {len(entries)} package(s) with uv")
-        run_installer(argv, f"{request.target}: uv pip install")
+        if entries:
+            request.services.progress(f"python: installing {len(entries)} package(s) with uv")
+            run_installer(argv, f"{request.target}: uv pip install")
+        if by_commit:
+            _install_commits(base, py, by_commit, {a.name for a in wanted if a.op == "reinstall"}, request)
+
+
+def _absolute(entry: Any) -> Any:
+    """An archive referenced by a relative `file:` path (relative to the manifest, where
+    envman runs) with that path made absolute: the installer reads a temporary file."""
+    url = getattr(entry, "url", None) or ""
+    if not url.startswith("file:") or url.startswith("file://"):
+        return entry
+    path = Path(url[len("file:"):]).resolve()
+    if not path.is_file():
+        raise SyncError(f"{entry.name}: {url} is not a file here ({path}); run envman from the manifest's folder")
+    return entry.model_copy(update={"url": path.as_uri()})
+
+
+def _install_commits(base: list[str], py: list[str], entries: list[Any], reinstall: set[str], request: SyncRequest) -> None:
+    """VCS references, each pinned to its full commit (git checks the commit's content, so no
+    file hash applies; uv's --require-hashes mode refuses them). Anything else is refused."""
+    from envman.ecosystems.python.export import requirements_text
+
+    for entry in entries:
+        url = str(entry.url)
+        if not url.endswith("@" + str(entry.commit)) and f"@{entry.commit}#" not in url:
+            raise SyncError(f"{request.target}: {entry.name}: the locked URL {url} is not pinned to its commit {entry.commit}")
+    text = requirements_text(entries)
+    with tempfile.TemporaryDirectory(prefix="envman-sync-") as tmp:
+        req = Path(tmp) / "vcs-requirements.txt"
+        req.write_text(text, encoding="utf-8")
+        argv = base + ["install"] + py + ["--no-deps", "--link-mode", "copy", "-r", str(req)]
+        for name in sorted(reinstall & {e.name for e in entries}):
+            argv += ["--reinstall-package", name]
+        request.services.progress(f"python: installing {len(entries)} package(s) from git at their locked commits")
+        run_installer(argv, f"{request.target}: uv pip install (VCS at locked commits)")
