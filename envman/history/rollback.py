@@ -71,10 +71,16 @@ def restore_lock(manifest_path: Path, rev: str, with_manifest: bool) -> tuple[At
         parse_manifest(manifest_text, f"{at.repo.manifest_path}@{at.commit.short}")
     lock_path = lock_path_for(manifest_path)
     before = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
+    old_manifest = manifest_path.read_text(encoding="utf-8") if manifest_text is not None and manifest_path.is_file() else None
     try:
         if manifest_text is not None:
             atomic_write_text(manifest_path, manifest_text)
-        atomic_write_text(lock_path, text)
+        try:
+            atomic_write_text(lock_path, text)
+        except OSError:
+            if old_manifest is not None:  # never the old manifest beside the new lock, or the reverse
+                atomic_write_text(manifest_path, old_manifest)
+            raise
     except OSError as exc:
         raise BadInputError(f"{lock_path}: cannot write: {exc.strerror or exc}") from None
     return at, text, before, manifest_text
