@@ -60,7 +60,7 @@ def test_build_at_an_old_revision_gives_the_same_image_id(tmp_path, history_url,
     finally:
         for container in containers:
             container.remove(force=True)
-        for ref in built:
+        for ref in [*built, "envman-build/history-image-default:raw"]:  # the build's own cache tag too
             try:
                 docker_client.images.remove(ref, force=True)
             except Exception:
