@@ -16,7 +16,6 @@ from tests.adoption.conftest import git, run_envman
 from tests.adoption.githttp import serve_git
 from tests.drift.builders import make_r_package
 from tests.python.servers import serve_directory
-from tests.r.debian_index import write_repository
 
 DESCRIPTION = "Package: ghpkg\nVersion: {version}\nTitle: A Test Package\nDescription: From git.\nLicense: MIT\nImports: R6\n"
 
@@ -49,7 +48,9 @@ def _tarball(bare: Path, commit: str) -> bytes:
 
 def test_git_and_github_remotes_are_locked_to_a_commit_and_tarball(tmp_path: Path, rscript: str) -> None:
     served, tagged, head = _remote(tmp_path / "git")
-    write_repository(tmp_path / "cran", [{"Package": "R6", "Version": "2.5.1", "NeedsCompilation": "no"}])
+    r6 = make_r_package(tmp_path / "cran" / "src" / "contrib", "R6", "2.5.1")  # a real (tiny) R package
+    (tmp_path / "cran" / "src" / "contrib" / "PACKAGES").write_text(
+        f"Package: R6\nVersion: 2.5.1\nNeedsCompilation: no\nMD5sum: {hashlib.md5(r6.read_bytes()).hexdigest()}\n")
     with serve_git(served) as git_url, serve_directory(tmp_path / "cran") as cran:
         project = tmp_path / "project"
         project.mkdir()
@@ -73,6 +74,16 @@ def test_git_and_github_remotes_are_locked_to_a_commit_and_tarball(tmp_path: Pat
         (project / "envman.lock").unlink()
         assert run_envman("lock", cwd=project).returncode == 0
         assert (project / "envman.lock").read_text() == before
+
+        # sync into an R library on a machine whose cache lacks the tarball: made again from
+        # the locked commit, checked against the locked sha256, installed with R CMD INSTALL
+        rlib = tmp_path / "rlib"
+        rlib.mkdir()
+        fresh = {"ENVMAN_CACHE_DIR": str(tmp_path / "fresh-cache")}
+        done = run_envman("sync", f"rlib:{rlib}", cwd=project, env=fresh)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Version: 0.3.1" in (rlib / "ghpkg" / "DESCRIPTION").read_text()
+        assert run_envman("check", f"rlib:{rlib}", cwd=project, env=fresh).returncode == 0
 
         # the GitHub form (owner/repo, no ref: HEAD), under r.github-url
         manifest["r"]["packages"] = ["ghpkg (github: owner/ghpkg)"]

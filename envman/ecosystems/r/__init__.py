@@ -106,7 +106,10 @@ class REcosystem(Ecosystem):
 
     def fragment(self, entries: list[Any], context: FragmentContext) -> Fragment:
         from envman.ecosystems.r.fragment import to_fragment
+        from envman.ecosystems.r.remotes import ensure_cached
 
+        for entry in entries:  # packages from git remotes: tarballs made from their commits, into the cache
+            ensure_cached(entry, context.services.cache)
         return to_fragment(entries)
 
     # -- probing ----------------------------------------------------------------------------

@@ -23,10 +23,11 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from envman.errors import BadInputError, ResolutionError, UnreachableError
 
-__all__ = ["Remote", "parse_remote", "REMOTE_SPEC", "RemoteTarball", "materialize", "DEFAULT_GITHUB_URL"]
+__all__ = ["Remote", "parse_remote", "REMOTE_SPEC", "RemoteTarball", "materialize", "ensure_cached", "DEFAULT_GITHUB_URL"]
 
 DEFAULT_GITHUB_URL = "https://github.com"
 REMOTE_SPEC = re.compile(
@@ -161,3 +162,30 @@ def materialize(remotes: list[Remote], folder: Path, github_url: str | None = No
         raise BadInputError(f"r: a package is named by two remotes: {', '.join(sorted(n for n in set(names) if names.count(n) > 1))}")
     (contrib / "PACKAGES").write_text("\n".join(records), encoding="utf-8")
     return out
+
+
+def ensure_cached(entry: Any, cache: Any) -> None:
+    """A locked remote package's tarball in the artifact cache, made again from its commit
+    when the cache lacks it and checked against the locked sha256 (sync and build then read
+    it from the cache like any downloaded artifact). Not a remote entry: nothing to do."""
+    import tempfile
+
+    from envman.errors import SyncError
+
+    url = str(getattr(entry, "url", "") or "")
+    if not url.startswith("git+") or cache.get_artifact(entry.sha256) is not None:
+        return
+    clone_url, _, commit = url[len("git+"):].rpartition("@")
+    if not _SHA.match(commit) or commit != getattr(entry, "commit", None):
+        raise SyncError(f"{entry.name}: the locked URL {url} is not pinned to its commit")
+    remote = Remote(entry.name, "git", clone_url, commit)
+    with tempfile.TemporaryDirectory(prefix="envman-r-remote-") as tmp:
+        clone = Path(tmp) / "clone"
+        _git(["clone", "--quiet", "--bare", "--no-tags", "--", clone_url, str(clone)], what=f"{entry.name}: git clone {clone_url}")
+        data, record = _tarball(remote, clone, commit)
+    if record.get("Version") != entry.version:
+        raise SyncError(f"{entry.name}: the commit {commit[:12]} holds version {record.get('Version')}, the lock says {entry.version}")
+    try:
+        cache.put_artifact(data, entry.sha256)
+    except ValueError as exc:
+        raise SyncError(f"{entry.name}: the tarball made from {url} is not the locked one ({exc}); refusing to install it") from None

@@ -73,6 +73,11 @@ def resolve_request(request: Any, services: Any) -> dict[str, dict[str, list[REn
     with tempfile.TemporaryDirectory(prefix="envman-r-remotes-") as tmp:
         services.progress(f"r: {len(remotes)} package(s) from git remotes")
         tarballs = materialize(list(remotes.values()), Path(tmp), getattr(request.section, "github_url", None))
+        for tarball in tarballs:  # sync and build on this machine read it from the cache
+            try:
+                services.cache.put_artifact((Path(tmp) / "src" / "contrib" / tarball.filename).read_bytes(), tarball.sha256)
+            except (OSError, ValueError):
+                pass  # the cache is an optimisation; sync makes the tarball again from the commit
         return _resolve_request(request, services, {REMOTES_REPOSITORY: (Path(tmp)).as_uri()}, {t.remote.name: t for t in tarballs})
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from envman.ecosystems.base import SyncRequest
 from envman.ecosystems.r.grammar import name_problem, version_problem
+from envman.ecosystems.r.remotes import ensure_cached
 from envman.errors import BadInputError, SyncError, UnreachableError
 from envman.fetch import fetch_verified, run_installer
 from envman.limits import confined_path
@@ -82,6 +83,7 @@ def sync_rlib(request: SyncRequest) -> None:
         ordered = install_order(entries)
         for number, entry in enumerate(ordered, 1):  # every artifact verified before anything changes
             request.services.progress(f"r: fetching {entry.name} {entry.version} ({number}/{len(ordered)})")
+            ensure_cached(entry, cache)  # a package from a git remote: its tarball made from the locked commit
             cached = fetch_verified(entry.url, entry.sha256, http, cache)
             tarball = confined_path(tmp, f"{entry.name}_{entry.version}.tar.gz", request.target)
             shutil.copyfile(cached, tarball)
