@@ -81,3 +81,15 @@ def test_sync_installs_direct_references(sources: Sources, tmp_path: Path) -> No
     assert run_envman("lock", cwd=project).returncode == 0
     done = run_envman("sync", python, cwd=project)
     assert done.returncode == 5 and "no hashes for localpkg" in done.stderr, done.stderr
+
+
+def test_an_image_of_direct_references_is_refused_by_name() -> None:
+    import pytest
+
+    from envman.ecosystems.python.entry import PythonEntry
+    from envman.ecosystems.python.image import to_fragment
+    from envman.errors import BuildError
+
+    entries = [PythonEntry(name="gitpkg", version="1.0", url="git+https://h/x@" + "a" * 40, commit="a" * 40)]
+    with pytest.raises(BuildError, match="not supported yet: gitpkg"):
+        to_fragment(entries, None, label="x")  # type: ignore[arg-type]  (refused before the context is read)

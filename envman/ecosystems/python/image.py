@@ -20,6 +20,11 @@ def to_fragment(entries: list[Any], context: FragmentContext, label: str) -> Fra
 
     if not entries:
         return Fragment(ecosystem="python")
+    direct = sorted(e.name for e in entries if getattr(e, "url", None))
+    if direct:  # not from an index: the files are not found there (docs/adoption.md)
+        from envman.errors import BuildError
+
+        raise BuildError(f"images of Python direct references (name @ URL) are not supported yet: {', '.join(direct)}")
     section = context.section
     index_urls = [getattr(section, "index_url", None) or "https://pypi.org/simple", *(getattr(section, "extra_index_urls", None) or [])]
     files = select_files(
