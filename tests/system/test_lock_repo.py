@@ -40,6 +40,9 @@ def test_lock_records_what_apt_would_install_with_the_index_hashes(tmp_path, apt
     assert "python3.11-minimal" in done.stderr  # lock says so
     check = run_envman("lock", "--check", cwd=folder)
     assert check.returncode == 0, check.stderr
+    offline = run_envman("lock", "--offline", "--upgrade", cwd=folder)  # the lists kept from the last lock
+    assert offline.returncode == 0, offline.stderr
+    assert entries(folder) == found
 
 
 def test_old_pins_are_kept_until_an_upgrade_is_asked_for(tmp_path, apt_repo, repo_base):

@@ -113,9 +113,18 @@ def run_apt(reference: str, jobs: list[AptJob], offline: bool, timeout: float = 
     from envman.targets.engine import engine_client
 
     client = engine_client("system.apt")
+    try:  # the lists volume belongs to the image, however it is named (tag, tag@digest, ID)
+        image_id = str(client.images.get(reference).id)
+    except docker.errors.ImageNotFound:
+        raise UnreachableError(
+            f"system.apt: the base image {reference} is not in the Docker engine "
+            "(pull it, or run `envman lock --upgrade-package image`)"
+        ) from None
+    except docker.errors.DockerException as exc:
+        raise UnreachableError(f"system.apt: cannot inspect the base image {reference}: {exc}") from None
     options, ca = host_apt_options()
     network = os.environ.get("ENVMAN_APT_NETWORK", "host")
-    volume = lists_volume(reference)
+    volume = lists_volume(image_id)
     lock_dir = cache_root() / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
     with open(lock_dir / f"{volume}.lock", "w") as lock_file:  # one apt at a time per lists volume
@@ -124,15 +133,10 @@ def run_apt(reference: str, jobs: list[AptJob], offline: bool, timeout: float = 
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             container = client.containers.create(
-                reference, entrypoint=["/bin/sh"], command=["/envman/script.sh"], user="0",
+                image_id, entrypoint=["/bin/sh"], command=["/envman/script.sh"], user="0",
                 network_mode=network, volumes={volume: {"bind": "/var/lib/apt/lists", "mode": "rw"}},
                 labels={"org.envman.role": "apt-resolver"},
             )
-        except docker.errors.ImageNotFound:
-            raise UnreachableError(
-                f"system.apt: the base image {reference} is not in the Docker engine "
-                "(pull it, or run `envman lock --upgrade-package image`)"
-            ) from None
         except docker.errors.DockerException as exc:
             raise UnreachableError(f"system.apt: cannot start a container of {reference}: {exc}") from None
         try:
