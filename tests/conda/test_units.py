@@ -109,3 +109,56 @@ def test_closure_follows_requires_within_the_solution() -> None:
     solution = {e.name: e for e in (entry("app", ["core"]), entry("core", ["libz"]), entry("libz", []), entry("tools", []))}
     assert closure(["app"], solution) == ["app", "core", "libz"]
     assert closure(["tools", "libz"], solution) == ["libz", "tools"]
+
+
+def _entry(name: str, version: str, depends: list[str], purls: list[str] | None = None) -> CondaEntry:
+    return CondaEntry(
+        name=name, version=version, build="h0_0", url=f"https://example.org/c/linux-64/{name}-{version}-h0_0.conda",
+        sha256="0" * 64, depends=depends, purls=purls or [],
+    )
+
+
+def test_what_a_conda_solution_provides_to_python() -> None:
+    """The interpreter, PyPI names from `pkg:pypi` purls (a version in the purl wins), else the
+    conda name of a package that depends on python; native packages provide nothing."""
+    from envman.ecosystems.conda.pypi import provided_by
+
+    given = provided_by([
+        _entry("python", "3.11.9", []),
+        _entry("pytorch", "2.1.0", ["python >=3.11"], ["pkg:pypi/torch"]),
+        _entry("Python_DateUtil", "2.9.0", ["python"]),
+        _entry("tzdata-py", "2024.1", ["python"], ["pkg:pypi/tzdata@2024.1.post1", "pkg:github/x/y"]),
+        _entry("libblas", "3.9.0", ["__glibc >=2.17"]),
+        _entry("pythonx", "1.0", ["pythonic >=1"]),
+    ], "conda")
+    assert given is not None and given.by == "conda" and given.runtimes == {"python": "3.11.9"}
+    assert {n: (p.version, p.provider) for n, p in given.packages["python"].items()} == {
+        "torch": ("2.1.0", "pytorch"),
+        "python-dateutil": ("2.9.0", "Python_DateUtil"),
+        "tzdata": ("2024.1.post1", "tzdata-py"),
+    }
+    assert provided_by([_entry("libblas", "3.9.0", [])], "conda") is None
+
+
+def test_an_environment_without_the_conda_package_its_pypi_part_needs_is_a_conflict() -> None:
+    """The Python part of environment `lean` needs numpy, which conda installs only in `full`."""
+    from envman.ecosystems.base import Provided, ProvidedPackage, ResolveRequest
+    from envman.ecosystems.python.entry import PythonEntry
+    from envman.ecosystems.python.provided import _marked
+    from envman.errors import ResolutionError
+
+    numpy = ProvidedPackage("numpy", "1.26.4", "numpy")
+    request = ResolveRequest(
+        section=None, environments={"full": [], "lean": []}, platforms=["linux-64"],
+        provided={
+            "full": {"linux-64": [Provided("conda", {"python": "3.11.9"}, {"python": {"numpy": numpy}})]},
+            "lean": {"linux-64": [Provided("conda", {"python": "3.11.9"}, {})]},
+        },
+    )
+    entries = [PythonEntry(name="numpy", version="1.26.4"), PythonEntry(name="pandas", version="2.2.0", hashes=["sha256:" + "1" * 64])]
+    marked = _marked(entries, request, "linux-64", "full", {"numpy": "1.26.4"})
+    assert [(e.name, e.manager, e.provider, e.hashes) for e in marked] == [
+        ("numpy", "conda", "numpy", []), ("pandas", "pypi", None, ["sha256:" + "1" * 64]),
+    ]
+    with pytest.raises(ResolutionError, match="environment 'lean' needs numpy, which conda installs in other environments"):
+        _marked(entries, request, "linux-64", "lean", {"numpy": "1.26.4"})
