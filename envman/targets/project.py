@@ -117,7 +117,8 @@ class Project:
             raise UnreachableError(f"{what}: git did not answer") from None
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise UnreachableError(f"{what}: no {name} at git revision {rev!r} in {folder}: {message[-1] if message else 'git failed'}")
+            # an unknown revision or one without the file is bad input (exit 2), as for `history`
+            raise BadInputError(f"{what}: no {name} at git revision {rev!r} in {folder}: {message[-1] if message else 'git failed'}")
         return proc.stdout.decode("utf-8", "replace")
 
 
