@@ -57,44 +57,50 @@ def installed_by_other(entry: Any) -> bool:
 
 def resolve_on_top(request: ResolveRequest, services: Services, resolve: Resolve) -> dict[str, dict[str, list[Any]]]:
     """environment -> platform -> entries, each platform resolved on top of what is provided
-    there (platforms without a provided interpreter or packages resolve as usual)."""
+    there (platforms without a provided interpreter or packages resolve as usual). The
+    platforms are resolved at the same time (one uv process each, over one uv cache)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    platforms = list(request.platforms)
+    with ThreadPoolExecutor(max_workers=max(1, len(platforms)), thread_name_prefix="envman-python-on-top") as pool:
+        futures = {p: pool.submit(_one_platform, request, services, resolve, p) for p in platforms}
+        solved = {p: futures[p].result() for p in platforms}  # the first platform's error, in the manifest's order
+    return {env: {p: solved[p][env] for p in platforms} for env in request.environments}
+
+
+def _one_platform(request: ResolveRequest, services: Services, resolve: Resolve, platform: str) -> dict[str, list[Any]]:
+    """environment -> entries of one platform."""
     from packaging.version import InvalidVersion, Version
 
     section = request.section
-    result: dict[str, dict[str, list[Any]]] = {env: {} for env in request.environments}
-    for platform in request.platforms:
-        runtime = request.provided_runtime(RUNTIME, platform)
-        given = request.provided_packages("python", platform)
-        if runtime is None and not given:
-            solved = resolve(replace(request, platforms=[platform], provided={}), services)
-            for env in result:
-                result[env][platform] = solved.get(env, {}).get(platform, [])
-            continue
-        update: dict[str, Any] = {}
-        if runtime is not None:
-            version, by = runtime
-            if section.version and not _matches(str(section.version), version):
-                raise ResolutionError(
-                    f"python.version is {section.version}, but the {by} solution has python {version} on {platform}: "
-                    f"change python.version, or the {by} python spec, so that they agree (or drop python.version)"
-                )
-            update["version"] = version
-        stubs: dict[str, str] = {}
-        for name, (by, package) in sorted(given.items()):
-            try:
-                stubs[name] = str(Version(package.version))
-            except InvalidVersion:
-                services.progress(f"python: {by}'s {package.provider} {package.version} is no PEP 440 version; not used as {name}")
-        with tempfile.TemporaryDirectory(prefix="envman-provided-") as tmp:
-            if stubs:
-                update["extra_index_urls"] = [write_stub_index(Path(tmp), stubs), *section.extra_index_urls]
-            providers = sorted({by for by, _ in given.values()} | ({runtime[1]} if runtime else set()))
-            services.progress(f"python: resolving {platform} on top of {', '.join(providers)}")
-            sub = replace(request, section=section.model_copy(update=update), platforms=[platform], provided={})
-            solved = resolve(sub, services)
-        for env in result:
-            result[env][platform] = _marked(solved.get(env, {}).get(platform, []), request, platform, env, stubs)
-    return result
+    runtime = request.provided_runtime(RUNTIME, platform)
+    given = request.provided_packages("python", platform)
+    if runtime is None and not given:
+        solved = resolve(replace(request, platforms=[platform], provided={}), services)
+        return {env: solved.get(env, {}).get(platform, []) for env in request.environments}
+    update: dict[str, Any] = {}
+    if runtime is not None:
+        version, by = runtime
+        if section.version and not _matches(str(section.version), version):
+            raise ResolutionError(
+                f"python.version is {section.version}, but the {by} solution has python {version} on {platform}: "
+                f"change python.version, or the {by} python spec, so that they agree (or drop python.version)"
+            )
+        update["version"] = version
+    stubs: dict[str, str] = {}
+    for name, (by, package) in sorted(given.items()):
+        try:
+            stubs[name] = str(Version(package.version))
+        except InvalidVersion:
+            services.progress(f"python: {by}'s {package.provider} {package.version} is no PEP 440 version; not used as {name}")
+    with tempfile.TemporaryDirectory(prefix="envman-provided-") as tmp:
+        if stubs:
+            update["extra_index_urls"] = [write_stub_index(Path(tmp), stubs), *section.extra_index_urls]
+        providers = sorted({by for by, _ in given.values()} | ({runtime[1]} if runtime else set()))
+        services.progress(f"python: resolving {platform} on top of {', '.join(providers)}")
+        sub = replace(request, section=section.model_copy(update=update), platforms=[platform], provided={})
+        solved = resolve(sub, services)
+    return {env: _marked(solved.get(env, {}).get(platform, []), request, platform, env, stubs) for env in request.environments}
 
 
 def _matches(expected: str, actual: str) -> bool:
