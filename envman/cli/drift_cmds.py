@@ -110,12 +110,16 @@ def check(args: argparse.Namespace) -> int:
         write_output(Path(args.output), text, "the report")
     else:
         sys.stdout.write(text)
+    drifted = any(t.error is None and not t.in_sync for t in result.targets)
     if errors:  # the reachable targets are reported; the exit code says some were not
         from envman.redact import redact_text
 
-        for error in errors[1:]:
+        # drift outranks unreachable (exit 1, as `check --inventory` does): a target that
+        # answered with drift is the news; every unchecked one is still named on stderr
+        for error in errors if drifted else errors[1:]:
             sys.stderr.write(f"envman: error: {redact_text(str(_clean(error)))}\n")
-        raise errors[0]
+        if not drifted:
+            raise errors[0]
     return EXIT_OK if result.in_sync else EXIT_DIFFERS
 
 

@@ -90,3 +90,14 @@ def test_runtime_mismatch_comes_first():
         assert text.index("3.11.7") < text.index("aaa"), text
     data = json.loads(render_check(result, "json"))
     assert [f["kind"] for f in data["targets"][0]["findings"]] == ["runtime", "missing"]
+
+
+def test_drift_outranks_an_unreachable_target(project):
+    """One target drifted, another could not be checked: exit 1 (drift), as `check
+    --inventory` does; the unchecked one is still named on stderr and in the report."""
+    done = run_envman("check", "--env", "production", "--format", "json", "lock:design", "python:/nonexistent/bin/python", cwd=project)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["in_sync"] is False
+    assert report["targets"][0]["findings"] and "error" in report["targets"][1]
+    assert "envman: error: python:/nonexistent/bin/python" in done.stderr
