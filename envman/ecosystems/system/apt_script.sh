@@ -8,6 +8,11 @@ set --
 while IFS= read -r option; do
   [ -n "$option" ] && set -- "$@" -o "$option"
 done < /envman/options
+# one envman at a time per lists volume, across machines' caches and engines' clients
+if command -v flock >/dev/null 2>&1; then
+  exec 9>/var/lib/apt/lists/envman.lock
+  flock -w 600 9 || { echo "envman: the apt lists stayed locked by another envman" >&2; exit 11; }
+fi
 echo "@@arch"
 dpkg --print-architecture
 if [ -e /envman/offline ]; then
