@@ -77,6 +77,8 @@ def resolve_request(request: Any, services: Any) -> dict[str, dict[str, list[Any
             relations = [parse_apt_spec(str(item)).relation() for item in items]
             if sorted(set(relations)) == sorted(set(union)):
                 result[env][platform] = list(entries)
+            elif not relations:  # an environment without Debian packages of its own
+                result[env][platform] = [e for e in entries if e.base]
             else:
                 others[env] = relations
         if others:
