@@ -199,3 +199,31 @@ def test_hashes_are_the_platforms_files_and_the_sdist(real_lock):
                         continue
                 expected.add("sha256:" + file["hashes"]["sha256"])
             assert set(entry["hashes"]) == expected, (name, platform)
+
+
+def test_a_failing_platform_among_concurrent_ones_is_one_clear_error(tmp_path, simple_index):
+    """Platforms resolve at once; a requirement nobody has fails the lock once (exit 3), nothing written."""
+    (tmp_path / "envman.yaml").write_text(
+        f'version: 1\nplatforms: [linux-64, osx-arm64, win-64]\npython:\n  version: "3.11.7"\n  index-url: {simple_index}\n'
+        "  packages: [zeta, no-such-project-anywhere]\n"
+    )
+    done = run_envman("lock", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert "no-such-project-anywhere" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "envman.lock").exists()
+
+
+def test_concurrent_platforms_lock_like_one_at_a_time(project):
+    """The same lock whether the platforms are resolved together or each alone."""
+    both = project('version: 1\nplatforms: [linux-64, win-64]\npython:\n  version: "3.11.7"\n  index-url: INDEX\n'
+                   "  packages: [zeta, beta]\n")
+    assert run_envman("lock", cwd=both).returncode == 0
+    together = yaml.safe_load((both / "envman.lock").read_text())["environments"]["default"]
+    for platform in ("linux-64", "win-64"):
+        (both / "envman.lock").unlink()
+        text = (both / "envman.yaml").read_text()
+        (both / "envman.yaml").write_text(text.replace("[linux-64, win-64]", f"[{platform}]"))
+        assert run_envman("lock", cwd=both).returncode == 0
+        alone = yaml.safe_load((both / "envman.lock").read_text())["environments"]["default"]
+        assert alone[platform] == together[platform]
+        (both / "envman.yaml").write_text(text)
