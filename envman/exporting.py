@@ -62,5 +62,6 @@ def export_text(manifest_path: Path, fmt: str, env: str | None, platform: str | 
     context = {
         "manifest": manifest, "environment": env_name, "platform": platform_name,
         "platforms": every, "platform_given": platform is not None,
+        "platform_lock": plock,  # the other ecosystems' entries there (an environment.yml's pip part)
     }
     return ecosystems.get(owner).export(plock.entries(owner), fmt, context)

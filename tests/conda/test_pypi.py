@@ -108,6 +108,30 @@ def test_exports_leave_conda_packages_to_conda(locked: Path) -> None:
     assert pins == ["lightning==2.0.0", "pandas==2.2.0", "python-dateutil==2.9.0"]
 
 
+def test_environment_yml_holds_the_pypi_part_and_reads_back(locked: Path, world: str, tmp_path: Path) -> None:
+    """`--format environment`: conda's exact pins, and a `pip:` list of uv's packages (conda's
+    numpy and torch are conda's); `init --from` it and lock gives the same lock entries."""
+    import yaml
+
+    done = run_envman("export", "--format", "environment", "--platform", "linux-64", cwd=locked)
+    assert done.returncode == 0, done.stderr
+    document = yaml.safe_load(done.stdout)
+    *conda, pip = document["dependencies"]
+    assert sorted(d.split("=")[0] for d in conda) == ["libblas", "numpy", "python", "pytorch"]
+    assert pip == {"pip": [f"--index-url {world}/index/simple", "lightning==2.0.0", "pandas==2.2.0", "python-dateutil==2.9.0"]}
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "environment.yml").write_text(done.stdout)
+    done = run_envman("init", "--from", "environment.yml", cwd=again)
+    assert done.returncode == 0, done.stderr
+    manifest = yaml.safe_load((again / "envman.yaml").read_text())
+    assert manifest["python"]["index-url"] == f"{world}/index/simple"
+    assert manifest["python"]["packages"] == ["lightning==2.0.0", "pandas==2.2.0", "python-dateutil==2.9.0"]
+    done = run_envman("lock", cwd=again)
+    assert done.returncode == 0, done.stderr
+    assert _python(again) == _python(locked)
+
+
 def test_sync_installs_each_package_once_into_the_prefix(locked: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "env"
     python = prefix / "bin" / "python"

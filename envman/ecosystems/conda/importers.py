@@ -64,8 +64,25 @@ def read_environment_yml(path: Path, text: str) -> dict[str, Any]:
             raise LocatedError(str(path), None, None, "`channels` is not a list")
         result["conda"] = {"channels": [str(c) for c in channels if str(c) != "nodefaults"], "packages": conda}
     if pip:
-        result["python"] = {"packages": pip}
+        result["python"] = _pip_section(pip)
     return result
+
+
+def _pip_section(lines: list[str]) -> dict[str, Any]:
+    """An environment.yml's `pip:` list as the python section: requirements, and the index
+    options pip reads there (`--index-url`, `--extra-index-url`); other options are dropped."""
+    section: dict[str, Any] = {}
+    packages = []
+    for line in lines:
+        option, _, value = line.strip().partition(" ")
+        if option == "--index-url" and value.strip():
+            section["index-url"] = value.strip()
+        elif option == "--extra-index-url" and value.strip():
+            section.setdefault("extra-index-urls", []).append(value.strip())
+        elif not line.strip().startswith("-"):
+            packages.append(line.strip())
+    section["packages"] = packages
+    return section
 
 
 def read_conda_lock(path: Path, text: str) -> dict[str, Any]:
