@@ -109,7 +109,8 @@ class REcosystem(Ecosystem):
         from envman.ecosystems.r.remotes import ensure_cached
 
         for entry in entries:  # packages from git remotes: tarballs made from their commits, into the cache
-            ensure_cached(entry, context.services.cache)
+            if str(getattr(entry, "url", "")).startswith("git+"):
+                ensure_cached(entry, context.services.cache)
         return to_fragment(entries)
 
     # -- probing ----------------------------------------------------------------------------
