@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conda.conftest import channel_dir, channel_url  # noqa: F401  (the conda test channel, shared)
 from tests.drift.builders import make_wheel
 from tests.python.conftest import simple_index  # noqa: F401  (the local index, shared)
 from tests.python.servers import serve_directory

@@ -131,6 +131,25 @@ def test_r_and_jvm_requirements_of_every_kind(tmp_path: Path) -> None:
     assert "withr" in _entries(lock, "design", "r")
 
 
+def test_conda_requirements_of_every_kind(tmp_path: Path, channel_url: str) -> None:
+    """conda: a bare name, a version range, a channel-qualified spec, an exact version=build
+    pin, one added by an environment; on two platforms (py-rattler solves each)."""
+    manifest = {
+        "version": 1, "platforms": ["linux-64", "osx-arm64"],
+        "conda": {"channels": [channel_url], "packages": ["app", "core >=1,<3", f"{channel_url}::helper", "tools=1.1"]},
+        "environments": {"production": {}, "design": {"conda": {"packages": ["plugin"]}}},
+    }
+    (tmp_path / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    done = run_envman("lock", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lock = _lock(tmp_path)
+    for platform in ("linux-64", "osx-arm64"):
+        for env in ("production", "design"):
+            assert {"app", "core", "helper", "tools"} <= set(_entries(lock, env, "conda", platform))
+        assert "plugin" in _entries(lock, "design", "conda", platform)
+        assert "plugin" not in _entries(lock, "production", "conda", platform)
+
+
 @pytest.mark.parametrize(
     ("ecosystem", "requirements", "platform", "wanted"),
     [
