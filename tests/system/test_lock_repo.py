@@ -5,6 +5,7 @@ missing names, conflicts, lock --check."""
 from __future__ import annotations
 
 import hashlib
+import json
 
 import yaml
 
@@ -43,6 +44,12 @@ def test_lock_records_what_apt_would_install_with_the_index_hashes(tmp_path, apt
     offline = run_envman("lock", "--offline", "--upgrade", cwd=folder)  # the lists kept from the last lock
     assert offline.returncode == 0, offline.stderr
     assert entries(folder) == found
+    # this machine's own dpkg database: the locked packages are missing, its packages are not extra
+    local = run_envman("check", "local", "--format", "json", cwd=folder)
+    assert local.returncode == 1, local.stderr
+    findings = [(f["name"], f["kind"]) for f in json.loads(local.stdout)["targets"][0]["findings"] if f["ecosystem"] == "system"]
+    assert ("envtest-app", "missing") in findings and ("envtest-lib", "missing") in findings
+    assert not [f for f in findings if f[1] == "extra"], findings
 
 
 def test_old_pins_are_kept_until_an_upgrade_is_asked_for(tmp_path, apt_repo, repo_base):
