@@ -232,3 +232,45 @@ def _on_terminal(argv: list[str], cwd: Path, answer: bytes, timeout: float = 60)
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, shown.decode(errors="replace")
     return shown.decode(errors="replace")
+
+
+ENVIRONMENT_YAML = """\
+name: ldm
+channels:
+  - pytorch
+  - defaults
+dependencies:
+  - python=3.8.5
+  - pip=20.3
+  - cudatoolkit=11.3
+  - pytorch=1.11.0
+  - numpy=1.19.2
+  - pip:
+    - albumentations==0.4.3
+    - opencv-python==4.1.2.30
+    - --extra-index-url https://download.pytorch.org/whl/cu113
+    - --trusted-host download.pytorch.org
+    - -e git+https://github.com/CompVis/taming-transformers.git@master#egg=taming-transformers
+    - -e git+https://github.com/openai/CLIP.git@main#egg=clip
+    - -e .
+"""
+
+
+def test_a_stable_diffusion_style_environment_yaml(tmp_path: Path) -> None:
+    """conda packages, and pip lines with `-e git+…#egg=` and `-e .` (the layout of
+    CompVis/stable-diffusion's environment.yaml): nothing dropped silently."""
+    _write(tmp_path, {"environment.yaml": ENVIRONMENT_YAML, "pyproject.toml": '[project]\nname = "latent-diffusion"\nversion = "0.0.1"\n'})
+    done = run_envman("init", "--from", "environment.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    manifest = _manifest(tmp_path)
+    assert manifest["conda"]["packages"] == ["python=3.8.5", "pip=20.3", "cudatoolkit=11.3", "pytorch=1.11.0", "numpy=1.19.2"]
+    assert manifest["python"]["extra-index-urls"] == ["https://download.pytorch.org/whl/cu113"]
+    assert manifest["python"]["packages"] == [
+        "albumentations==0.4.3",
+        "opencv-python==4.1.2.30",
+        "taming-transformers @ git+https://github.com/CompVis/taming-transformers.git@master",
+        "clip @ git+https://github.com/openai/CLIP.git@main",
+        "latent-diffusion @ file:.",
+    ]
+    assert "pip: --trusted-host download.pytorch.org  (pip option --trusted-host" in done.stderr
+    assert "pip: -e git+https://github.com/openai/CLIP.git@main#egg=clip -> clip @ git+" in done.stderr

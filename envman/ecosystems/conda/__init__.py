@@ -128,11 +128,12 @@ class CondaEcosystem(Ecosystem):
 
     def importers(self) -> list[Importer]:
         from envman.ecosystems.base import Importer
-        from envman.ecosystems.conda.importers import read_conda_lock, read_environment_yml
+        from envman.ecosystems.conda.importers import import_environment_yml, read_conda_lock, read_environment_yml
 
         return [
             Importer("conda-lock.yml", lambda name: "conda-lock" in name and name.endswith((".yml", ".yaml")), read_conda_lock),
-            Importer("environment.yml (conda)", lambda name: name.endswith((".yml", ".yaml")), read_environment_yml),
+            Importer("environment.yml (conda)", lambda name: name.endswith((".yml", ".yaml")), read_environment_yml,
+                     read_in=import_environment_yml),
         ]
 
     def purl(self, entry: Any) -> str:

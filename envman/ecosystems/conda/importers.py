@@ -68,6 +68,27 @@ def read_environment_yml(path: Path, text: str) -> dict[str, Any]:
     return result
 
 
+def import_environment_yml(path: Path, text: str, context: Any) -> Any:
+    """The fuller form (issue 14): the `pip:` lines read as requirements files are (the Python
+    importer: `-e git+…#egg=`, `-e .`, URLs, options), each line not carried over listed."""
+    from envman.ecosystems.base import ImportResult, Note, Skipped
+    from envman.ecosystems.python.importers import import_requirements
+
+    sections = read_environment_yml(path, text)
+    result = ImportResult(sections=sections, files=[str(path)])
+    data = _load(path, text)
+    if is_conda_lock(data) or not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):
+        return result
+    pip = [str(x) for dep in data["dependencies"] if isinstance(dep, dict) and isinstance(dep.get("pip"), list) for x in dep["pip"]]
+    if not pip:
+        return result
+    found = import_requirements(path, "\n".join(pip) + "\n", context)
+    result.sections["python"] = found.sections["python"]
+    result.skipped.extend(Skipped(s.file, None, f"pip: {s.text}", s.reason) for s in found.skipped)
+    result.notes.extend(Note(n.file, None, f"pip: {n.text}") for n in found.notes)
+    return result
+
+
 def _pip_section(lines: list[str]) -> dict[str, Any]:
     """An environment.yml's `pip:` list as the python section: requirements, and the index
     options pip reads there (`--index-url`, `--extra-index-url`); other options are dropped."""
