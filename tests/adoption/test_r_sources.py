@@ -78,3 +78,16 @@ def test_renv_lock_with_bioconductor_and_remotes(tmp_path: Path) -> None:
     assert "Packages.mylocal 0.0.1  (local remote" in done.stderr
     assert "Bioconductor 3.16 -> r.bioconductor" in done.stderr
     assert run_envman("init", "--force", "--strict", "--from", "renv.lock", cwd=tmp_path).returncode == 2
+
+
+def test_description_remotes_become_remote_specs(tmp_path: Path) -> None:
+    (tmp_path / "DESCRIPTION").write_text(
+        "Package: mypkg\nVersion: 0.1\nDepends: R (>= 4.1)\nImports:\n    data.table (>= 1.14),\n    mime,\n    ghonly\n"
+        "Remotes:\n    yihui/mime@v0.12,\n    git::https://git.example.org/r/ghonly.git,\n    bioc::release/S4Vectors\n"
+    )
+    done = run_envman("init", "--from", "DESCRIPTION", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    r = yaml.safe_load((tmp_path / "envman.yaml").read_text())["r"]
+    assert r["packages"] == ["data.table (>= 1.14)", "mime (github: yihui/mime@v0.12)", "ghonly (git: https://git.example.org/r/ghonly.git)"]
+    assert "Remotes: bioc::release/S4Vectors  (a remote envman cannot lock" in done.stderr
+    assert run_envman("validate", cwd=tmp_path).returncode == 0

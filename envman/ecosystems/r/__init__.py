@@ -78,11 +78,11 @@ class REcosystem(Ecosystem):
 
     def importers(self) -> list[Importer]:
         from envman.ecosystems.base import Importer
-        from envman.ecosystems.r.importers import import_renv_lock, read_description, read_renv_lock
+        from envman.ecosystems.r.importers import import_description, import_renv_lock, read_description, read_renv_lock
 
         return [
             Importer("renv.lock", lambda name: name == "renv.lock", read_renv_lock, read_in=import_renv_lock),
-            Importer("DESCRIPTION (an R package)", lambda name: name == "description", read_description),
+            Importer("DESCRIPTION (an R package)", lambda name: name == "description", read_description, read_in=import_description),
         ]
 
     def purl(self, entry: Any) -> str:

@@ -11,7 +11,7 @@ from envman.ecosystems.base import ImportResult, Note, Skipped
 from envman.ecosystems.r.grammar import name_problem, version_problem
 from envman.errors import LocatedError
 
-__all__ = ["read_renv_lock", "import_renv_lock", "read_description"]
+__all__ = ["read_renv_lock", "import_renv_lock", "read_description", "import_description"]
 
 
 def _of(value: Any, kind: type, default: Any) -> Any:
@@ -121,6 +121,20 @@ def _remote_spec(name: str, info: dict[str, Any]) -> str | None:
 
 
 def read_description(path: Path, text: str) -> dict[str, Any]:
+    """The sections only (the older importer interface)."""
+    return import_description(path, text, None).sections
+
+
+_REMOTE = re.compile(r"^(?:(?P<kind>[a-z]+)::)?(?P<where>[^\s@]+)(?:@(?P<ref>[^\s@]+))?$")
+
+
+def import_description(path: Path, text: str, context: Any) -> ImportResult:
+    """A package's DESCRIPTION: Depends, Imports and LinkingTo; a package its `Remotes:` field
+    names on GitHub or git becomes that remote's spec (never a CRAN requirement of the same
+    name), other remotes are listed as not carried over."""
+    from envman.ecosystems.r.section import validate_r_spec
+
+    result = ImportResult(files=[str(path)])
     fields: dict[str, str] = {}
     key = None
     for line in text.splitlines():
@@ -129,10 +143,34 @@ def read_description(path: Path, text: str) -> dict[str, Any]:
         elif ":" in line:
             key, value = line.split(":", 1)
             fields[key.strip()] = value.strip()
+    remotes: dict[str, str] = {}  # package name (the repository's) -> its spec
+    for item in filter(None, (p.strip() for p in fields.get("Remotes", "").split(","))):
+        match = _REMOTE.match(item)
+        kind = (match.group("kind") if match else None) or "github"
+        where = match.group("where") if match else item
+        ref = match.group("ref") if match else None
+        name = where.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        spec = None
+        if kind == "github" and where.count("/") == 1:
+            spec = f"{name} (github: {where}{'@' + ref if ref else ''})"
+        elif kind == "git":
+            spec = f"{name} (git: {where}{'@' + ref if ref else ''})"
+        try:
+            remotes[name] = validate_r_spec(spec) if spec else ""
+        except ValueError:
+            remotes[name] = ""
+        if not remotes[name]:
+            result.skipped.append(Skipped(str(path), None, f"Remotes: {item}", "a remote envman cannot lock (GitHub and git remotes only)"))
     packages = []
     for field_name in ("Depends", "Imports", "LinkingTo"):
         for item in filter(None, (p.strip() for p in fields.get(field_name, "").split(","))):
-            if item.split("(")[0].strip() == "R":
+            name = item.split("(")[0].strip()
+            if name == "R":
+                continue
+            if remotes.get(name):
+                packages.append(remotes[name])
+                result.notes.append(Note(str(path), None, f"{field_name}: {name} -> {remotes[name]} (its Remotes: entry)"))
                 continue
             packages.append(re.sub(r"\s+", " ", item))
-    return {"r": {"packages": packages}}
+    result.sections = {"r": {"packages": packages}}
+    return result
