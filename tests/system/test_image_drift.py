@@ -24,7 +24,11 @@ def built(tmp_path_factory, apt_repo, repo_base, docker_client):
     done = run_envman("build", "--tag", tag, "--json", cwd=folder)
     assert done.returncode == 0, done.stderr[-3000:]
     yield folder, tag, json.loads(done.stdout)
-    docker_client.images.remove(tag, force=True)
+    for name in (tag, f"envman-build/{folder.name}-default:raw"):  # the build's own raw image too
+        try:
+            docker_client.images.remove(name, force=True)
+        except Exception:
+            pass
 
 
 def docker(*args: str) -> subprocess.CompletedProcess[str]:
