@@ -89,6 +89,7 @@ def resolver_env(cache_home: Path | None) -> dict[str, str]:
     if "PIP_CERT" in os.environ:
         env["PIP_CERT"] = os.environ["PIP_CERT"]
     env["UV_NO_CONFIG"] = "1"
+    env["UV_PYTHON_DOWNLOADS"] = "never"  # as envman's resolvers (compilers._clean_env)
     env.setdefault("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
     if cache_home is not None:
         env["XDG_CACHE_HOME"] = str(cache_home / "xdg")
@@ -142,12 +143,12 @@ def make_tools(packages: list[str]) -> list[Tool]:
         return argv, resolver_env(cache), out
 
     def uv_two_pass_command(work: Path, cache: Path) -> tuple[list[str], dict[str, str], Path]:
-        """What envman runs: the resolution, then pylock.toml over the pins (hash narrowing)."""
+        """What envman runs: the resolution, then a universal pylock.toml over the pins from the cache (the files' names)."""
         argv, env, out = uv_command(work, cache)
         uv = [sys.executable, "-m", "uv", "pip", "compile"]
         second = [*uv, str(work / "pins.txt"), "-o", str(work / "pylock.toml"), "--python-version", PYTHON_VERSION,
-                  "--no-header", "--quiet", "--python-platform", UV_PLATFORM, "--cache-dir", str(cache / "uv"),
-                  "--format", "pylock.toml", "--no-deps"]
+                  "--no-header", "--quiet", "--universal", "--cache-dir", str(cache / "uv"),
+                  "--format", "pylock.toml", "--no-deps", "--offline"]
         script = (
             f"{shlex.join(argv)} && grep -oE '^[A-Za-z0-9][^ ;]*==[^ ;]*' {shlex.quote(str(out))} > {shlex.quote(str(work / 'pins.txt'))}"
             f" && {shlex.join(second)}"
@@ -171,8 +172,8 @@ def make_tools(packages: list[str]) -> list[Tool]:
              f"uv pip compile requirements.in -o requirements.txt --python-version {PYTHON_VERSION} "
              f"--python-platform {UV_PLATFORM} --generate-hashes --emit-index-annotation --no-header --quiet --cache-dir C"),
         Tool("uv, both passes (bare)", "uv", uv_two_pass_command, _count_requirements,
-             "the uv pip compile command above, then: uv pip compile pins.txt -o pylock.toml --format pylock.toml --no-deps "
-             "with the same --python-version/--python-platform/--cache-dir (pins.txt = the name==version lines of the first output)"),
+             "the uv pip compile command above, then: uv pip compile pins.txt -o pylock.toml --universal --format pylock.toml "
+             "--no-deps --offline with the same --python-version/--cache-dir (pins.txt = the name==version lines of the first output)"),
         Tool("envman lock (pip-tools)", "pip-tools", envman_tool("pip-tools"), _count_lock,
              "envman lock -f envman.yaml  (python.resolver: pip-tools)"),
         Tool("pip-compile", "pip-tools", piptools_command, _count_requirements,
@@ -557,8 +558,8 @@ def report(data: dict) -> str:
         "",
         *lock_profile_lines(data.get("lock_profile")),
         "Ratios are envman / its bare resolver (envman (uv) / `uv pip compile`, envman (pip-tools) / `pip-compile`).",
-        "envman (uv) runs `uv pip compile` twice: the resolution, then `--format pylock.toml --no-deps` over the",
-        "pins to narrow each package's hashes to the platform; both passes are in its time, plus interpreter",
+        "envman (uv) runs `uv pip compile` twice: the resolution, then `--universal --format pylock.toml --no-deps --offline`",
+        "over the pins (each file's name, to keep the hashes of the platform's files); both passes are in its time, plus interpreter",
         "start, manifest parsing and writing the lock. Every run is a whole process, wall clock.",
         "",
         "Exact bare commands (C = that run's cache dir, fresh for cold runs):",
