@@ -23,7 +23,7 @@ def render(args: argparse.Namespace) -> int:
 
     manifest_path = Path(args.file)
     with progress("render") as update:
-        services = Services(http=HttpClient(), cache=ArtifactCache(), progress=update)
+        services = Services(http=HttpClient(progress=update), cache=ArtifactCache(), progress=update)
         plan = plan_image(manifest_path, args.env, args.platform, services)
         out = Path(args.output) if args.output else manifest_path.parent / "envman-render" / plan.environment
         write_context(plan, out, services)
