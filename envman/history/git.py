@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from envman.errors import BadInputError, UnreachableError
 
-__all__ = ["Commit", "GitRepo", "open_repo"]
+__all__ = ["Commit", "GitRepo", "open_repo", "iso_date"]
 
 _SEP = "\x1f"  # between fields of one commit in `git log --format`
 _END = "\x1e"  # after each commit
@@ -35,6 +36,14 @@ class Commit:
     @property
     def short(self) -> str:
         return self.sha[:7]
+
+    def to_data(self) -> dict[str, str]:
+        """The commit as the JSON outputs of history and identify name it."""
+        return {"commit": self.sha, "short": self.short, "date": iso_date(self.time), "author": self.author, "subject": self.subject}
+
+
+def iso_date(stamp: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
 def _git(folder: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

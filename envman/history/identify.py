@@ -38,11 +38,7 @@ class Candidate:
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "commit": self.commit.sha,
-            "short": self.commit.short,
-            "date": iso_date(self.commit.time),
-            "author": self.commit.author,
-            "subject": self.commit.subject,
+            **self.commit.to_data(),
             "environment": self.environment,
             "platform": self.platform,
             "target": f"lock:{self.environment}@{self.platform}@{self.commit.short}",

@@ -10,24 +10,19 @@ a boundary: what it changed is not known, and the timeline says history stops th
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from envman.errors import BadInputError
-from envman.history.git import Commit, GitRepo, open_repo
+from envman.history.git import Commit, GitRepo, iso_date, open_repo
 from envman.history.lockdata import HistoryLock, HistoryLockError, changed_only, read_history_lock
 from envman.lockchanges import Change, lock_changes
 
 __all__ = ["Revision", "Timeline", "KINDS", "load_timeline", "read_locks", "iso_date"]
 
 KINDS = ("added", "removed", "upgraded", "downgraded", "changed")
-
-
-def iso_date(stamp: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
 @dataclass
@@ -52,11 +47,7 @@ class Revision:
 
     def to_data(self, packages: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "commit": self.commit.sha,
-            "short": self.commit.short,
-            "date": iso_date(self.commit.time),
-            "author": self.commit.author,
-            "subject": self.commit.subject,
+            **self.commit.to_data(),
             "created": self.created,
             "deleted": self.deleted,
             "boundary": self.boundary,
