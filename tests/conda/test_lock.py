@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 
 from tests.conda.channel import PackageSpec, build_channel, standard_packages
@@ -68,6 +70,12 @@ def test_old_pins_are_kept_and_upgrade_package_moves_one(tmp_path: Path, serve) 
     assert pins(project, "default", "linux-64") == {"tools": "1.1", "helper": "1.0"}
     # the channel publishes newer versions; the manifest changes, so conda is solved again
     build_channel(channel, [*old, PackageSpec("tools", "1.2"), PackageSpec("helper", "1.1")])
+    # The test server's Last-Modified has whole seconds: a rebuild within the second of the
+    # first fetch would be answered 304 Not Modified, and the solver would rightly keep the
+    # cached repodata. Date the new files later, as a real channel's next publication is.
+    later = time.time() + 2
+    for path in channel.rglob("*"):
+        os.utime(path, (later, later))
     write_manifest(project, f'version: 1\nconda:\n  channels: ["{url}"]\n  packages: [tools, helper, extra]\n')
     done = run_envman("lock", cwd=project)
     assert done.returncode == 0, done.stderr
