@@ -79,7 +79,7 @@ def lock_project(
             continue
         old = _previous_entries(previous, ecosystem.name)
         unchanged = previous is not None and previous.manifest_hash.get(ecosystem.name) == hashes.get(ecosystem.name)
-        if getattr(ecosystem, "needs_image", False):  # resolved for image.base: again when its pin moves
+        if ecosystem.needs_image:  # resolved for image.base: again when its pin moves
             unchanged = unchanged and _same_pin(image, previous)
         same_ground = _provided_for(provided, ecosystem.name) == _provided_for(old_provided, ecosystem.name)
         if unchanged and same_ground and not upgrading and _covers(old, environments, platforms):
@@ -142,9 +142,7 @@ def check_nothing_vanished(ecosystem: Any, request: ResolveRequest, result: Lock
         for platform in request.platforms:
             wanted = ecosystem.required_names(requirements, platform, request.section)
             have = {str(getattr(entry, "name", "")) for entry in result.get(env, {}).get(platform, [])}
-            provided = getattr(request, "provided_packages", None)  # what another ecosystem's solution gives
-            if provided is not None:
-                have |= set(provided(ecosystem.name, platform, env))
+            have |= set(request.provided_packages(ecosystem.name, platform, env))  # another solution's
             for name in sorted(wanted - have):
                 missing.setdefault(name, []).append(f"{env}@{platform}")
     if missing:

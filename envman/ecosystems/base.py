@@ -142,6 +142,9 @@ class Ecosystem(ABC):
     # True: its solution can hold other ecosystems' runtimes and packages (conda's python and
     # numpy): `lock` resolves it before the others and hands them provides() of its entries
     provider: ClassVar[bool] = False
+    # True: resolved for `image.base` (ResolveRequest.image); `lock` resolves it again when the
+    # base's pin moves (Debian packages)
+    needs_image: ClassVar[bool] = False
 
     # -- runtime (interpreter / R / Java) ----------------------------------------------
     runtime: ClassVar[str | None] = None  # key in snapshot runtimes: "python", "r", "java"

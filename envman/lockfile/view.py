@@ -25,15 +25,14 @@ __all__ = ["LockView", "read_lock_fast"]
 
 
 class PlatformView:
-    """Attributes as on PlatformLock: image, apt, each ecosystem's list and platform fields."""
+    """Attributes as on PlatformLock: image, each ecosystem's list and platform fields."""
 
     def __init__(self, body: dict[str, Any]) -> None:
         image = body.get("image")
         self.image = SimpleNamespace(**image) if isinstance(image, dict) else None
-        self.apt: list[str] = list(body.get("apt") or [])
         self._entries: dict[str, list[SimpleNamespace]] = {}
         for key, value in body.items():
-            if key in ("image", "apt"):
+            if key == "image":
                 continue
             if isinstance(value, list):
                 self._entries[key] = [SimpleNamespace(**entry) for entry in value]
@@ -181,7 +180,7 @@ def _matches(data: dict[str, Any], text: str) -> bool:
             own = found.get((env, platform, ""), [{}])[0]
             covered.add((env, platform, ""))
             for name, value in body.items():
-                if name in ("image", "apt"):
+                if name == "image":
                     covered.add((env, platform, name))
                     continue  # not read by check
                 if isinstance(value, list):
