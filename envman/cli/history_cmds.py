@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from envman.cli.common import VERBOSITY, add_manifest_option, add_place_options, check_format, emit_json, places_from, stderr_line
+from envman.cli.common import VERBOSITY, add_manifest_option, check_format, emit_json, places_from, stderr_line
 from envman.errors import EXIT_DIFFERS, EXIT_OK
 
 __all__ = ["PARSERS"]
@@ -40,6 +40,7 @@ def _context(args: argparse.Namespace) -> Any:
 
 def identify(args: argparse.Namespace) -> int:
     """Which lock revision TARGET matches: exit 0 exactly, 1 otherwise."""
+    from envman.cli.fleet_cmds import connected
     from envman.history.git import open_repo
     from envman.history.identify import identify as run_identify
     from envman.history.text import HISTORY_FORMATS, render_identify
@@ -49,7 +50,7 @@ def identify(args: argparse.Namespace) -> int:
     check_format(args.format, HISTORY_FORMATS)
     open_repo(Path(args.file))  # not a git repository: say so before probing anything
     ctx = _context(args)
-    snap = take_snapshot(parse_target(args.target), ctx)
+    snap = take_snapshot(connected(parse_target(args.target), args), ctx)  # --ssh-config, --engine
     result = run_identify(Path(args.file), snap, args.env, args.platform)
     if args.format == "json":
         emit_json(result.to_data())
@@ -86,10 +87,10 @@ def _count(text: str) -> int:
 
 
 def _timeout(parser: argparse.ArgumentParser) -> None:
-    from envman.cli.drift_cmds import _add_timeout
+    """Where to look in targets and how long each may take: the options check takes."""
+    from envman.cli.drift_cmds import _add_target_options
 
-    add_place_options(parser)
-    _add_timeout(parser)
+    _add_target_options(parser)
 
 
 def _history_parser(commands: Any) -> None:
