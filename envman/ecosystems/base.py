@@ -258,7 +258,13 @@ class Ecosystem(ABC):
     def links(self, entry: Any) -> list[tuple[str, str]]:
         """(ecosystem, entry name) of other ecosystems' entries this entry is installed by or
         needs (a Python package that conda installs): `why` and `tree` cross over them."""
-        return []
+        installer = self.installed_by(entry)
+        return [installer] if installer else []
+
+    def installed_by(self, entry: Any) -> tuple[str, str] | None:
+        """(ecosystem, entry name) of the other ecosystem's entry that installs this one (a
+        Python package conda provides): the same software, listed once in an SBOM."""
+        return None
 
     def expected_runtime(self, section: Mapping[str, Any] | None, platform_lock: Any) -> str | None:
         """The runtime version a target must have, from the manifest section's data and the lock."""

@@ -221,3 +221,24 @@ def test_the_image_installs_each_package_once_into_the_prefix(world: str, tmp_pa
             docker_client.images.remove(IMAGE_TAG, force=True)
         except Exception:
             pass
+
+
+def test_the_sbom_lists_conda_provided_python_packages_once(locked: Path) -> None:
+    done = run_envman("export", "--format", "cyclonedx", "--platform", "linux-64", cwd=locked)
+    assert done.returncode == 0, done.stderr
+    sbom = json.loads(done.stdout)
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for component in sbom["components"]:
+        by_name.setdefault(component["name"], []).append(component)
+    # numpy is conda's package (installed once, by conda): one component, the conda one;
+    # torch is pytorch's Python name, so it is not a component of its own either
+    assert len(by_name["numpy"]) == 1, by_name["numpy"]
+    assert by_name["numpy"][0]["purl"].startswith("pkg:conda/") and by_name["numpy"][0]["version"] == "1.26.4"
+    assert [p["value"] for p in by_name["numpy"][0]["properties"]] == ["conda"]
+    assert "torch" not in by_name and "pytorch" in by_name
+    refs = {c["bom-ref"] for c in sbom["components"]}
+    pandas = next(c for c in by_name["pandas"])
+    depends = next(d["dependsOn"] for d in sbom["dependencies"] if d["ref"] == pandas["bom-ref"])
+    # pandas' dependency on numpy points at conda's numpy component; every reference resolves
+    assert by_name["numpy"][0]["bom-ref"] in depends
+    assert all(ref in refs for d in sbom["dependencies"] for ref in [d["ref"], *d["dependsOn"]])

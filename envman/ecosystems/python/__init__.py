@@ -106,10 +106,10 @@ class PythonEcosystem(Ecosystem):
                 return {"python_version": given.runtimes[self.runtime]}
         return {}
 
-    def links(self, entry: Any) -> list[tuple[str, str]]:
+    def installed_by(self, entry: Any) -> tuple[str, str] | None:
         from envman.ecosystems.python.provided import installed_by_other
 
-        return [(str(entry.manager), str(entry.provider))] if installed_by_other(entry) and entry.provider else []
+        return (str(entry.manager), str(entry.provider)) if installed_by_other(entry) and entry.provider else None
 
     def expected_runtime(self, section: Mapping[str, Any] | None, platform_lock: Any) -> str | None:
         value = getattr(platform_lock, "python_version", None)
