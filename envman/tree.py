@@ -44,8 +44,41 @@ def tree_data(manifest: Any, plock: Any, environment: str, invert: str | None = 
         nodes = [_node(r, entries, edges, seen, ()) for r in roots]
         if invert is None:
             _add_links(eco, nodes, entries, plock)
+        else:
+            _add_linked_dependents(eco.name, nodes, plock)
         out.append({"ecosystem": eco.name, "roots": nodes})
     return out
+
+
+def _add_linked_dependents(eco_name: str, nodes: list[dict[str, Any]], plock: Any) -> None:
+    """Inverted: where another ecosystem's entry is installed by this node's entry (a Python
+    package conda installs), that entry and its own dependents are drawn under the node as
+    `ecosystem:name`, so `--invert` climbs from conda up to the Python roots too."""
+    installs: dict[str, list[tuple[Any, str]]] = {}
+    for other in ecosystems.all_ecosystems():
+        for entry in plock.entries(other.name):
+            for linked_eco, linked_name in other.links(entry):
+                if linked_eco == eco_name:
+                    installs.setdefault(linked_name, []).append((other, entry.name))
+    if not installs:
+        return
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        stack.extend(node["children"])
+        for other, name in installs.get(node["name"], []):
+            entries = {e.name: e for e in plock.entries(other.name)}
+            dependents: dict[str, list[str]] = {}
+            for entry in entries.values():
+                for child in entry.requires:
+                    dependents.setdefault(child, []).append(entry.name)
+            subtree = _node(name, entries, {k: sorted(v) for k, v in dependents.items()}, set(), ())
+            node["children"].append(_qualified(subtree, other.name))
+
+
+def _qualified(node: dict[str, Any], ecosystem: str) -> dict[str, Any]:
+    return {**node, "name": f"{ecosystem}:{node['name']}", "ecosystem": ecosystem,
+            "children": [_qualified(child, ecosystem) for child in node["children"]]}
 
 
 def _add_links(eco: Any, nodes: list[dict[str, Any]], entries: dict[str, Any], plock: Any, done: set[int] | None = None) -> None:

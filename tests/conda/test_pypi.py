@@ -242,3 +242,18 @@ def test_the_sbom_lists_conda_provided_python_packages_once(locked: Path) -> Non
     # pandas' dependency on numpy points at conda's numpy component; every reference resolves
     assert by_name["numpy"][0]["bom-ref"] in depends
     assert all(ref in refs for d in sbom["dependencies"] for ref in [d["ref"], *d["dependsOn"]])
+
+
+def test_tree_invert_climbs_from_conda_into_python(locked: Path) -> None:
+    done = run_envman("tree", "--invert", "libblas", "--platform", "linux-64", cwd=locked)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "conda",
+        "└── libblas v3.9.0",
+        "    └── numpy v1.26.4",
+        "        ├── pytorch v2.1.0",
+        "        │   └── python:torch v2.1.0",
+        "        │       └── python:lightning v2.0.0",
+        "        └── python:numpy v1.26.4",
+        "            └── python:pandas v2.2.0",
+    ]
