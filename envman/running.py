@@ -1,6 +1,8 @@
 """`envman run -- CMD`: keep the project's own environments in sync with the lock (as `uv
 run` syncs `.venv`), then run CMD with them first: `.venv/` for Python, `.envman/r-library`
-for R, `.envman/jars` for the JVM (each ecosystem names its place, local_target)."""
+for R, `.envman/jars` for the JVM, `.envman/conda` for conda (each ecosystem names its place,
+local_target). With conda and PyPI together the Python part goes into conda's prefix, whose
+python is conda's (runtime_targets), as `pixi run` does."""
 
 from __future__ import annotations
 
@@ -46,9 +48,14 @@ def run_in_environments(project: Any, environment: str | None, command: list[str
     plock = lock.platform_lock(env_name, DEFAULT_PLATFORM)
     ctx = ProbeContext(project=project, environment=env_name)
     updates = []
-    for eco in ecosystems.all_ecosystems():
-        target = eco.local_target(project.manifest_path.parent.resolve())
-        if target is None or eco.name not in data or not plock.entries(eco.name):
+    inside: dict[str, str] = {}  # runtime -> TARGET in a provider's location (conda's python)
+    # providers first: the Python part of conda and PyPI together goes into conda's prefix
+    for eco in sorted(ecosystems.all_ecosystems(), key=lambda e: not e.provider):
+        if eco.name not in data or not plock.entries(eco.name):
+            continue
+        provided = inside.get(eco.runtime or "")
+        target = provided or eco.local_target(project.manifest_path.parent.resolve())
+        if target is None:
             continue
         spec = parse_target(target)
         report = io.StringIO()
@@ -57,7 +64,9 @@ def run_in_environments(project: Any, environment: str | None, command: list[str
             log.write(report.getvalue())  # quiet when there was nothing to do
         if remaining:
             raise BadInputError(f"{target} could not be made to match the lock; see above")
-        updates.append(eco.run_environment(spec.value, plock.entries(eco.name)))
+        inside.update(eco.runtime_targets(spec.value))
+        if not provided:  # a provider's environment already puts its location first
+            updates.append(eco.run_environment(spec.value, plock.entries(eco.name)))
     env = merged_environment(dict(os.environ), updates)
     try:
         return subprocess.call(command, env=env)

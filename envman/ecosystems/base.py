@@ -379,6 +379,12 @@ class Ecosystem(ABC):
         (`python:.venv/bin/python`, …), or None when it has none."""
         return None
 
+    def runtime_targets(self, location: str) -> dict[str, str]:
+        """Runtime -> TARGET of runtimes that live inside this ecosystem's synced location (a
+        conda prefix holds `python`): `envman run` syncs the ecosystem of that runtime there
+        instead of into its own local target, as pixi installs PyPI packages into its env."""
+        return {}
+
     def run_environment(self, location: str, entries: list[Any]) -> dict[str, str]:
         """Environment variables that make `location` the one a command sees (`{"PATH":
         "/x/bin:$PATH"}`: `$NAME` is replaced by the current value, or dropped with its

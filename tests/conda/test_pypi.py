@@ -257,3 +257,24 @@ def test_tree_invert_climbs_from_conda_into_python(locked: Path) -> None:
         "        └── python:numpy v1.26.4",
         "            └── python:pandas v2.2.0",
     ]
+
+
+def test_run_uses_the_conda_prefix_with_the_pypi_part_inside(locked: Path, tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "p"
+    shutil.copytree(locked, project)
+    code = "import sys, pandas, numpy; print(sys.prefix); print(pandas.__file__); print(numpy.__file__)"
+    done = run_envman("run", "--", "python", "-c", code, cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    prefix = str(project / ".envman" / "conda")
+    lines = done.stdout.splitlines()
+    assert lines[0] == prefix, lines
+    assert lines[1].startswith(prefix + "/lib/") and lines[2].startswith(prefix + "/lib/"), lines
+    assert not (project / ".venv").exists()  # nothing installed twice, no venv beside the prefix
+    site = next((project / ".envman" / "conda" / "lib").glob("python3.*/site-packages"))
+    assert (site / "numpy-1.26.4.dist-info" / "INSTALLER").read_text() == "conda\n"
+    assert (site / "pandas-2.2.0.dist-info" / "INSTALLER").read_text().strip() == "uv"
+    # a second run has nothing to do and says nothing about syncing
+    again = run_envman("run", "--", "python", "-c", "import pandas", cwd=project)
+    assert again.returncode == 0 and again.stdout == "" and again.stderr == "", again.stdout + again.stderr

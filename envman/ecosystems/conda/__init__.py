@@ -208,6 +208,16 @@ class CondaEcosystem(Ecosystem):
 
         sync_prefix(request)
 
+    def local_target(self, project_dir: Path) -> str | None:
+        return f"conda:{project_dir / '.envman' / 'conda'}"
+
+    def runtime_targets(self, location: str) -> dict[str, str]:
+        python = os.path.join(location, "bin", "python")
+        return {"python": f"python:{python}"} if os.path.exists(python) else {}
+
+    def run_environment(self, location: str, entries: list[Any]) -> dict[str, str]:
+        return {"CONDA_PREFIX": location, "PATH": f"{location}/bin:$PATH"}
+
     def create_target(self, kind: str, value: str, section: Mapping[str, Any] | None, dry_run: bool) -> str | None:
         """A missing (or empty) folder becomes an empty prefix (its conda-meta/); a folder
         with other content is never made a prefix."""
