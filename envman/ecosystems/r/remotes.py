@@ -10,22 +10,21 @@ repositories as usual); the lock entry names the remote (`repository: github` or
 `url: git+URL@COMMIT`, `commit`).
 
 GitHub's URLs are `https://github.com/OWNER/REPO.git` (`r.github-url` sets another base, a
-GitHub Enterprise host or a mirror). git runs without a terminal prompt, with only the
-http, https, ssh and file transports, and never reads the user's or system's config hooks.
+GitHub Enterprise host or a mirror). git runs as envman.gitsource runs it (no prompt, only
+the http, https, ssh and file transports, no user or system config or hooks).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from envman.errors import BadInputError, ResolutionError, UnreachableError
+from envman.gitsource import run_git
 
 __all__ = ["Remote", "parse_remote", "REMOTE_SPEC", "RemoteTarball", "materialize", "ensure_cached", "DEFAULT_GITHUB_URL"]
 
@@ -37,7 +36,6 @@ REMOTE_SPEC = re.compile(
 _OWNER_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-]+$")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_GIT_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -87,30 +85,7 @@ class RemoteTarball:
 
 
 def _git(args: list[str], cwd: Path | None = None, what: str = "git") -> bytes:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/nonexistent"),
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ALLOW_PROTOCOL": "http:https:ssh:file",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "LC_ALL": "C",
-    }
-    for keep in ("SSL_CERT_FILE", "GIT_SSL_CAINFO", "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy"):
-        if keep in os.environ:
-            env[keep] = os.environ[keep]
-    env.setdefault("GIT_SSL_CAINFO", env.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"))
-    try:
-        done = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=env, capture_output=True,
-                              timeout=_GIT_TIMEOUT, check=False)
-    except FileNotFoundError:
-        raise UnreachableError("git is not installed; it is needed to lock R packages from git remotes") from None
-    except subprocess.TimeoutExpired:
-        raise UnreachableError(f"{what}: git did not answer within {_GIT_TIMEOUT:g} s") from None
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise UnreachableError(f"{what}: {message[-1] if message else 'git failed'}")
-    return done.stdout
+    return run_git(args, cwd, what, needed_for="R packages from git remotes")
 
 
 def _tarball(remote: Remote, clone: Path, commit: str) -> tuple[bytes, dict[str, str]]:
