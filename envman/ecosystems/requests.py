@@ -194,6 +194,7 @@ class FragmentContext:
     platform_lock: Any  # the lock's PlatformLock for (environment, platform)
     section: Any  # the manifest section of this ecosystem (may be None)
     services: Services
+    project_dir: Path | None = None  # the manifest's folder (paths in the lock are relative to it)
 
 
 @dataclass(frozen=True)

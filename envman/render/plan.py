@@ -59,7 +59,7 @@ def plan_image(
         entries = plock.entries(eco.name)
         if not entries:
             continue
-        context = FragmentContext(env_name, platform_name, plock, manifest.section(eco.name), services)
+        context = FragmentContext(env_name, platform_name, plock, manifest.section(eco.name), services, manifest_path.parent)
         fragment = eco.fragment(entries, context)
         if not fragment.template:
             raise BadInputError(f"the lock has {eco.title} packages, which envman cannot install into an image yet")

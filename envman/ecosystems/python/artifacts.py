@@ -41,6 +41,7 @@ __all__ = [
     "build_requirements",
     "supported_tags",
     "marker_environment",
+    "applies_on",
     "CONCURRENCY",
     "DEFAULT_BUILD_REQUIRES",
 ]
@@ -131,6 +132,11 @@ def marker_environment(python_version: str, platform: str) -> dict[str, str]:
         "platform_version": "",
         "extra": "",
     }
+
+
+def applies_on(marker: str | None, python_version: str, platform: str) -> bool:
+    """Whether an entry with this marker is installed by CPython python_version on platform."""
+    return _applies(marker, marker_environment(python_version, platform))
 
 
 def _applies(marker: str | None, environment: dict[str, str]) -> bool:

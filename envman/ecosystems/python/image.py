@@ -20,15 +20,12 @@ def to_fragment(entries: list[Any], context: FragmentContext, label: str) -> Fra
 
     if not entries:
         return Fragment(ecosystem="python")
-    direct = sorted(e.name for e in entries if getattr(e, "url", None))
-    if direct:  # not from an index: the files are not found there (docs/adoption.md)
-        from envman.errors import BuildError
-
-        raise BuildError(f"images of Python direct references (name @ URL) are not supported yet: {', '.join(direct)}")
+    direct = [e for e in entries if getattr(e, "url", None)]
+    from_index = [e for e in entries if not getattr(e, "url", None)]
     section = context.section
     index_urls = [getattr(section, "index_url", None) or "https://pypi.org/simple", *(getattr(section, "extra_index_urls", None) or [])]
     files = select_files(
-        entries,
+        from_index,
         python_version=str(context.platform_lock.python_version),
         platform=context.platform,
         index_urls=index_urls,
@@ -36,13 +33,27 @@ def to_fragment(entries: list[Any], context: FragmentContext, label: str) -> Fra
         http=context.services.http,
         cache=context.services.cache,
     )
+    if direct:  # not from an index: the locked commit's tarball or the locked archive (image_direct)
+        from envman.ecosystems.python.artifacts import applies_on
+        from envman.ecosystems.python.image_direct import direct_files
+
+        direct = [e for e in direct if applies_on(e.marker, str(context.platform_lock.python_version), context.platform)]
+        files += direct_files(direct, context.project_dir, context.services.cache)
     wanted = {f.name for f in files}
-    installed = [e for e in entries if e.name in wanted]  # entries whose marker excludes the platform are left out
+    digests = {f.name: f.sha256 for f in files}
+    installed = [  # entries whose marker excludes the platform are left out; direct ones by their file
+        e.model_copy(update={"url": None, "commit": None, "hashes": [f"sha256:{digests[e.name]}"]}) if e.url else e
+        for e in entries if e.name in wanted
+    ]
     sdists = [f for f in files if f.sdist]
     build_files = _build_dependencies(sdists, context, index_urls) if sdists else []
     artifacts = [Artifact(url=f.download_url or f.url, sha256=f.sha256, path=f"python/wheels/{f.filename}") for f in files]
     artifacts += [Artifact(url=f.download_url or f.url, sha256=f.sha256, path=f"python/build/{f.filename}") for f in build_files]
     generated: dict[str, bytes | Path] = {"python/requirements.txt": requirements_text(installed).encode(), "python/uv": _uv_binary()}
+    if direct:
+        from envman.ecosystems.python.image_direct import direct_urls
+
+        generated["python/direct-urls.json"] = direct_urls(direct, files)
     if build_files:
         generated["python/build-requirements.txt"] = "".join(f"{f.name}=={f.version}\n" for f in build_files).encode()
     return Fragment(
@@ -52,7 +63,7 @@ def to_fragment(entries: list[Any], context: FragmentContext, label: str) -> Fra
         install_dir=VENV_DIR,
         artifacts=artifacts,
         files=generated,
-        data={"venv": VENV_DIR, "count": len(installed), "sdists": sorted(f.name for f in sdists)},
+        data={"venv": VENV_DIR, "count": len(installed), "sdists": sorted(f.name for f in sdists), "direct": bool(direct)},
         build_apt=["gcc", "python3-dev"] if sdists else [],  # an sdist may hold C code: built in a builder stage
         env={"VIRTUAL_ENV": VENV_DIR, "PATH": f"{VENV_DIR}/bin:$PATH"},
         labels={label: f"{VENV_DIR}/bin/python"},  # where envman.targets probes
