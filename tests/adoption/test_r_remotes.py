@@ -117,3 +117,42 @@ def test_malformed_remote_specs_are_bad_input(tmp_path: Path) -> None:
         (tmp_path / "envman.yaml").write_text(yaml.safe_dump({"version": 1, "r": {"packages": [spec]}}))
         done = run_envman("validate", cwd=tmp_path)
         assert done.returncode == 2 and "envman.yaml:" in done.stderr, (spec, done.stderr)
+
+
+def test_an_image_installs_an_r_git_remote_from_its_locked_commit(tmp_path: Path, runtime_image: str, docker_client) -> None:
+    """The image layer takes the remote's tarball the way sync does: made again from the
+    locked commit when the cache lacks it (a fresh cache here), checked against the locked
+    sha256, installed in dependency order; `check image:` finds the image in sync."""
+    import json
+
+    served, tagged, _ = _remote(tmp_path / "git")
+    r6 = make_r_package(tmp_path / "cran" / "src" / "contrib", "R6", "2.5.1")
+    (tmp_path / "cran" / "src" / "contrib" / "PACKAGES").write_text(
+        f"Package: R6\nVersion: 2.5.1\nNeedsCompilation: no\nMD5sum: {hashlib.md5(r6.read_bytes()).hexdigest()}\n")
+    tag = "envman-e2e/r-remote:1"
+    with serve_git(served) as git_url, serve_directory(tmp_path / "cran") as cran:
+        project = tmp_path / "project"
+        project.mkdir()
+        manifest = {"version": 1, "name": "r-remote-image", "r": {
+            "version": "4.2.2", "repositories": {"CRAN": cran},
+            "packages": [f"ghpkg (git: {git_url}/owner/ghpkg.git@v0.3.1)"],
+        }, "image": {"base": runtime_image}}
+        (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        assert run_envman("lock", cwd=project).returncode == 0
+        fresh = {"ENVMAN_CACHE_DIR": str(tmp_path / "fresh-cache")}
+        done = run_envman("build", "--tag", tag, cwd=project, env=fresh, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+    try:
+        ran = subprocess.run(["docker", "run", "--rm", "--network", "none", tag, "Rscript", "-e",
+                              "library(ghpkg); cat(hello(), as.character(packageVersion('ghpkg')), '\\n')"],
+                             capture_output=True, text=True, timeout=300)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.split() == ["hi", "0.3.1"], ran.stdout
+        check = run_envman("check", f"image:{tag}", "--format", "json", cwd=project, timeout=600)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert json.loads(check.stdout)["in_sync"] is True
+    finally:
+        try:
+            docker_client.images.remove(tag, force=True)
+        except Exception:
+            pass
