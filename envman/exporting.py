@@ -63,5 +63,15 @@ def export_text(manifest_path: Path, fmt: str, env: str | None, platform: str | 
         "manifest": manifest, "environment": env_name, "platform": platform_name,
         "platforms": every, "platform_given": platform is not None,
         "platform_lock": plock,  # the other ecosystems' entries there (an environment.yml's pip part)
+        "platform_locks": {p: lock.platform_lock(env_name, p) for p in manifest.platforms},  # (conda-lock's pip part)
+        "services": _services,  # called by a format that must look files up (conda-lock's pip URLs)
     }
     return ecosystems.get(owner).export(plock.entries(owner), fmt, context)
+
+
+def _services() -> Any:
+    from envman.cache import ArtifactCache
+    from envman.ecosystems.base import Services
+    from envman.http import HttpClient
+
+    return Services(http=HttpClient(), cache=ArtifactCache())

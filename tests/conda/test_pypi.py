@@ -278,3 +278,31 @@ def test_run_uses_the_conda_prefix_with_the_pypi_part_inside(locked: Path, tmp_p
     # a second run has nothing to do and says nothing about syncing
     again = run_envman("run", "--", "python", "-c", "import pandas", cwd=project)
     assert again.returncode == 0 and again.stdout == "" and again.stderr == "", again.stdout + again.stderr
+
+
+def test_conda_lock_export_holds_the_pypi_part_as_pip_packages(locked: Path, tmp_path: Path) -> None:
+    """conda-lock.yml has conda's packages and the PyPI part as `manager: pip` packages, one
+    file each per platform with its sha256 (one of the lock's hashes); conda-lock's own
+    parser reads it and its renderer puts them in the environment's pip list."""
+    from conda_lock.conda_lock import render_lockfile_for_platform
+    from conda_lock.lockfile import parse_conda_lock_file
+
+    path = tmp_path / "conda-lock.yml"
+    done = run_envman("export", "--format", "conda-lock", cwd=locked)
+    assert done.returncode == 0, done.stderr
+    path.write_text(done.stdout)
+    lockfile = parse_conda_lock_file(path)
+    for platform in ("linux-64", "osx-arm64"):
+        pip = {p.name: p for p in lockfile.package if p.manager == "pip" and p.platform == platform}
+        python = _python(locked, platform)
+        assert {n: p.version for n, p in pip.items()} == {n: e["version"] for n, e in python.items() if e["manager"] == "pypi"}
+        for name, package in pip.items():
+            assert f"sha256:{package.hash.sha256}" in python[name]["hashes"], name
+            assert package.url.startswith("http://127.0.0.1:") and package.url.split("/")[-1].startswith(name.replace("-", "_"))
+        assert set(pip["pandas"].dependencies) == {"numpy", "python-dateutil"}
+        conda = {p.name for p in lockfile.package if p.manager == "conda" and p.platform == platform}
+        assert "numpy" in conda and "numpy" not in pip  # conda's numpy stays conda's
+    env = render_lockfile_for_platform(lockfile=lockfile, include_dev_dependencies=False, extras=None, kind="env", platform="linux-64")
+    text = "\n".join(env)
+    pandas = next(p for p in lockfile.package if p.manager == "pip" and p.name == "pandas" and p.platform == "linux-64")
+    assert "- pip:" in text and f"- pandas == 2.2.0 --hash=sha256:{pandas.hash.sha256}" in text, text

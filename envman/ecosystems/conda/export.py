@@ -100,6 +100,7 @@ def to_conda_lock(entries: list[Any], context: dict[str, Any]) -> str:
                 "category": "main",
                 "optional": False,
             })
+    packages += _pip_packages(context, list(chosen))
     document = {
         "version": 1,
         "metadata": {
@@ -161,3 +162,52 @@ def _pip_part(context: dict[str, Any]) -> list[str]:
         url = getattr(entry, "url", None)
         lines.append(f"{entry.name} @ {redact_url(url)}" if url else f"{entry.name}=={entry.version}")
     return lines
+
+
+def _pip_packages(context: dict[str, Any], platforms: list[str]) -> list[dict[str, Any]]:
+    """With conda and PyPI together: the Python packages uv installs (`manager: pypi`) as
+    conda-lock's `manager: pip` packages, one file each per platform (conda-lock installs
+    one URL and checks its sha256). The file is the one the lock's hashes name that installs
+    on the oldest machine of the platform (envman.ecosystems.python.artifacts.most_portable),
+    as conda-lock, which resolves pip packages for its default virtual packages (glibc 2.17,
+    macOS 11), would pick; it is looked up in the lock's index (network), like an image's files."""
+    from envman.ecosystems.python.artifacts import most_portable, select_files
+    from envman.errors import BadInputError
+    from envman.redact import redact_url
+
+    locks = context.get("platform_locks") or {}
+    manifest = context.get("manifest")
+    section = manifest.section("python") if manifest is not None else None
+    out: list[dict[str, Any]] = []
+    services = None
+    for platform in platforms:
+        plock = locks.get(platform)
+        if plock is None:
+            continue
+        entries = [e for e in plock.entries("python") if getattr(e, "manager", None) == "pypi"]
+        if not entries:
+            continue
+        direct = sorted(e.name for e in entries if getattr(e, "url", None))
+        if direct:
+            raise BadInputError(f"conda-lock.yml has no form for Python direct references (name @ URL): {', '.join(direct)}")
+        services = services or context["services"]()
+        index_urls = [getattr(section, "index_url", None) or "https://pypi.org/simple", *(getattr(section, "extra_index_urls", None) or [])]
+        files = select_files(entries, python_version=str(plock.python_version), platform=platform, index_urls=index_urls,
+                             find_links=list(getattr(section, "find_links", None) or []), http=services.http, cache=services.cache)
+        chosen = most_portable(files)
+        for entry in sorted(entries, key=lambda e: e.name):
+            file = chosen.get(entry.name)
+            if file is None:
+                continue  # its marker leaves it out on this platform
+            out.append({
+                "name": entry.name,
+                "version": entry.version,
+                "manager": "pip",
+                "platform": platform,
+                "dependencies": {name: "*" for name in sorted(entry.requires)},
+                "url": redact_url(file.url),
+                "hash": {"sha256": file.sha256},
+                "category": "main",
+                "optional": False,
+            })
+    return out

@@ -42,6 +42,7 @@ __all__ = [
     "supported_tags",
     "marker_environment",
     "applies_on",
+    "most_portable",
     "CONCURRENCY",
     "DEFAULT_BUILD_REQUIRES",
 ]
@@ -311,6 +312,43 @@ def _pick(entry: PythonEntry, found: list[tuple[IndexFile, Location]], supported
         PythonFile(entry.name, entry.version, file.filename, file.url, str(file.sha256), sdist, file.yanked, loc.download_url(file.url))
         for file, loc in chosen
     ], ""
+
+
+def most_portable(files: list[PythonFile]) -> dict[str, PythonFile]:
+    """Per package, the one file that installs on the oldest machine of the platform: the
+    wheel of the lowest manylinux/macOS level (a platform wheel before a pure one, the
+    interpreter's own ABI before abi3 before py3-none), else the sdist."""
+    best: dict[str, tuple[tuple[int, float, int, str], PythonFile]] = {}
+    for file in files:
+        key = _portability(file)
+        if file.name not in best or key < best[file.name][0]:
+            best[file.name] = (key, file)
+    return {name: file for name, (_, file) in best.items()}
+
+
+def _portability(file: PythonFile) -> tuple[int, float, int, str]:
+    identity = filename_identity(file.filename)
+    tags = identity[2] if identity else None
+    if not tags:
+        return (2, 0.0, 0, file.filename)  # an sdist: only when no wheel installs
+    levels = [level for level in (_platform_level(t.platform) for t in tags) if level is not None]
+    abi = min(0 if t.abi.startswith("cp") else 1 if t.abi == "abi3" else 2 for t in tags)
+    return (0 if levels else 1, min(levels) if levels else 0.0, abi, file.filename)
+
+
+_LEVELED = re.compile(r"^(?:manylinux|macosx)_(\d+)_(\d+)_")
+_LEGACY_MANYLINUX = {"manylinux1_": 2.005, "manylinux2010_": 2.012, "manylinux2014_": 2.017}
+
+
+def _platform_level(platform: str) -> float | None:
+    """glibc or macOS version a wheel platform needs (2.017, 11.000), 0 for windows, None for any."""
+    match = _LEVELED.match(platform)
+    if match:
+        return int(match.group(1)) + int(match.group(2)) / 1000
+    for prefix, level in _LEGACY_MANYLINUX.items():
+        if platform.startswith(prefix):
+            return level
+    return None if platform == "any" else 0.0
 
 
 # -- fetching ---------------------------------------------------------------------------------
