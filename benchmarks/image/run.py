@@ -140,15 +140,20 @@ def phases(timeline: list[tuple[float, str]], wall: float) -> list[tuple[str, fl
 
 
 def phase_summary(timeline: list[tuple[float, str]], wall: float) -> dict[str, float]:
-    """Seconds in the Python install step, the R install step, and the rewrite + load."""
-    summary = {"python_install": 0.0, "r_install": 0.0, "rewrite_and_load": 0.0}
+    """Seconds in the Python install step, the R install steps, `docker save` + squash, the
+    load, and the upload of the whole context (until the build's first step)."""
+    summary = {"python_install": 0.0, "r_install": 0.0, "save_and_squash": 0.0, "load": 0.0, "context_upload": 0.0}
     for line, seconds in phases(timeline, wall):
         if "/tmp/envman/python/install.sh" in line and "RUN" in line:
             summary["python_install"] += seconds
         elif "/tmp/envman/r/install.sh" in line and "RUN" in line:
             summary["r_install"] += seconds
         elif "making the image reproducible" in line:
-            summary["rewrite_and_load"] += seconds
+            summary["save_and_squash"] += seconds
+        elif "loading the image into the engine" in line:
+            summary["load"] += seconds
+        elif "sending the build context" in line:
+            summary["context_upload"] += seconds
     summary["other"] = round(wall - sum(summary.values()), 2)
     return {k: round(v, 2) for k, v in summary.items()}
 
@@ -380,8 +385,16 @@ def naive_context(root: Path, render: Path, requirements: Path, wheels_url: str)
     root.mkdir(parents=True)
     (root / "Dockerfile").write_text(NAIVE_DOCKERFILE.format(builder=BUILDER, wheels_url=wheels_url))
     shutil.copyfile(requirements, root / "requirements.txt")
-    shutil.copytree(render / "r" / "src", root / "r" / "src")
-    shutil.copyfile(render / "r" / "packages.txt", root / "r" / "packages.txt")
+    # envman's context has the R tarballs in chunks (r/chain-NN/, then r/leaves-NN/), each a
+    # packages.txt "height name version file" by decreasing height: one list, the same order
+    (root / "r" / "src").mkdir(parents=True)
+    lines = []
+    for chunk in sorted(p for p in (render / "r").iterdir() if (p / "packages.txt").is_file()):
+        for line in (chunk / "packages.txt").read_text().splitlines():
+            _height, name, version, file = line.split()
+            shutil.copyfile(chunk / "src" / file, root / "r" / "src" / file)
+            lines.append(f"{name} {version} {file}\n")
+    (root / "r" / "packages.txt").write_text("".join(lines))
     shutil.copytree(render / "jvm", root / "jvm")
     return root
 
@@ -435,6 +448,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3, help="runs of each build measure (default 3)")
     parser.add_argument("--check-runs", type=int, default=7)
+    parser.add_argument("--naive-runs", type=int, default=None, metavar="N",
+                        help="naive builds only in the first N rounds (default: every round; at least 1: the size goal needs it)")
     parser.add_argument("--quick", action="store_true", help="a small workload, to try the script (results not written)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (artifact cache) at the end")
     parser.add_argument("--report", type=Path, metavar="RESULTS_JSON",
@@ -445,6 +460,7 @@ def main() -> None:
         write_results(saved, saved.get("argv", []), args.report.resolve().parent)
         return
     runs = args.runs
+    naive_runs = max(1, min(runs, args.naive_runs if args.naive_runs is not None else runs))
     # stopped by a signal (a run under nohup ignores SIGINT): still stop the private engine
     # and keep what was measured (the partial results file)
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -556,13 +572,14 @@ def main() -> None:
             (project / "envman.lock").write_bytes(lock_a)
             save_partial(results)
 
-            log(f"round {i + 1}/{runs}: naive docker build --no-cache --network host (load {load()})")
-            load_before = load()
-            naive.append({**naive_build(engine, naive_dir), "load_before": load_before, "load_after": load()})
-            log(f"  {naive[-1]['wall']:.1f} s, {naive[-1]['size'] / 1e9:.2f} GB")
-            engine.remove_tags(NAIVE_TAG)
-            engine.prune_dangling()
-            save_partial(results)
+            if i < naive_runs:
+                log(f"round {i + 1}/{runs}: naive docker build --no-cache --network host (load {load()})")
+                load_before = load()
+                naive.append({**naive_build(engine, naive_dir), "load_before": load_before, "load_after": load()})
+                log(f"  {naive[-1]['wall']:.1f} s, {naive[-1]['size'] / 1e9:.2f} GB")
+                engine.remove_tags(NAIVE_TAG)
+                engine.prune_dangling()
+                save_partial(results)
 
             if i == 0:  # -- 3./4. size and check, once (the goals do not need more rounds) ----
                 results["sizes"] = {"envman": engine.size(TAG), "naive": naive[-1]["size"],
@@ -678,7 +695,8 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
         f"({', '.join(f'{x:.0%}' for x in round_ratios)}) | | under {GOAL_REBUILD:.0%}: "
         f"{'met' if ratio < GOAL_REBUILD else 'NOT met'} |",
         f"| no-op rebuild (same lock, cached; 1 run) | {res['noop']['wall']:.0f} s, same image ID: "
-        f"{'yes' if noop_same else 'NO'} | | |",
+        f"{'yes' if noop_same else 'NO'} ("
+        + ", ".join(f"{k.replace('_', ' ')} {v:.0f} s" for k, v in res["noop"].get("phases", {}).items()) + ") | | |",
         f"| 3. image size (`docker image inspect` Size) | **{gb(env_sz)}** | {gb(naive_sz)} | envman smaller: "
         f"{'met' if env_sz < naive_sz else 'NOT met'} ({env_sz / naive_sz:.2f}x) |",
         f"| size above its base image | {gb(env_sz - sizes['runtime_base'])} over the runtime ({gb(sizes['runtime_base'])}) | "

@@ -16,7 +16,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +24,7 @@ from typing import BinaryIO
 from envman.build.archive import TarWriter
 from envman.build.droprules import DEFAULT_DROP, DropRules
 from envman.build.imageconfig import canonical_json, rewrite_config
+from envman.build.layercache import LayerCache, group_key
 from envman.build.overlay import LowerTree, squash_layers
 from envman.build.saved import read_saved_image
 
@@ -44,6 +45,7 @@ class RewrittenImage:
     config: bytes  # canonical JSON
     layers: tuple[Path, ...]  # uncompressed layer tars, base layers first (files in the workdir)
     diff_ids: tuple[str, ...]  # "sha256:<hex>" of each layer file
+    reused: int = 0  # squashed layers taken from the cache, not squashed again
 
 
 def rewrite_image(
@@ -55,10 +57,16 @@ def rewrite_image(
     epoch: int,
     labels: dict[str, str],
     drop: Sequence[str] = DEFAULT_DROP,
+    cache: LayerCache | None = None,
+    reuse: bool = True,
 ) -> RewrittenImage:
     """Rewrite the image `docker save` streams in `saved`; the layers are written to
     `workdir`/layers and stay there (the caller removes `workdir`). ValueError when the
-    groups do not cover the image's layers or the stream is not a saved image."""
+    groups do not cover the image's layers or the stream is not a saved image.
+
+    With a `cache`, every squashed layer is kept there, and (when `reuse`) a group whose raw
+    layers and everything below them are unchanged takes its squashed layer from there
+    instead of being squashed again (the squash is a function of exactly those inputs)."""
     if base_layers < 0:
         raise ValueError(f"base_layers must be 0 or more, got {base_layers}")
     if epoch < 0:
@@ -85,14 +93,27 @@ def rewrite_image(
 
         layers = [_keep(path, diff_id, out_dir) for path, diff_id in zip(raw.layers[:base_layers], raw.diff_ids, strict=False)]
         diff_ids = list(raw.diff_ids[:base_layers])
+        keys, hits, start = [], [], base_layers
+        for group in groups:
+            keys.append(group_key(raw.diff_ids, start, group.count, epoch, rules.patterns))
+            hits.append(cache.get_layer(keys[-1]) if cache is not None and reuse else None)
+            start += group.count
+        misses = [index for index, hit in enumerate(hits) if hit is None]
         lower = LowerTree()
-        if groups:
+        if misses:  # the paths below the first group squashed here (cached groups need none)
             for path in layers:
                 lower.apply_layer(path)
         start = base_layers
-        for group in groups:
+        for index, group in enumerate(groups):
             members = raw.layers[start : start + group.count]
             start += group.count
+            hit = hits[index]
+            if hit is not None:
+                layers.append(hit[0])
+                diff_ids.append(hit[1])
+                if misses and index < misses[-1]:
+                    lower.apply_layer(hit[0])
+                continue
             fd, tmp = tempfile.mkstemp(prefix=".squash-", suffix=".tar", dir=out_dir)
             os.close(fd)
             try:
@@ -103,6 +124,8 @@ def rewrite_image(
             except BaseException:
                 _unlink(Path(tmp))
                 raise
+            if cache is not None:
+                cache.put_layer(keys[index], final, result.diff_id)
             layers.append(final)
             diff_ids.append(result.diff_id)
     finally:
@@ -118,6 +141,7 @@ def rewrite_image(
         config=config,
         layers=tuple(layers),
         diff_ids=tuple(diff_ids),
+        reused=len(groups) - len(misses),
     )
 
 
@@ -141,15 +165,19 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def write_docker_archive(image: RewrittenImage, out: BinaryIO, tags: Sequence[str]) -> None:
+def write_docker_archive(image: RewrittenImage, out: BinaryIO, tags: Sequence[str], skip: Set[int] = frozenset()) -> None:
     """Write `image` as a docker-archive tar for `docker load` (the legacy layout that every
     engine reads: manifest.json, <config-hex>.json, <diff-id-hex>/layer.tar), deterministically:
-    members sorted, mtime 0, owner 0."""
+    members sorted, mtime 0, owner 0. The layers at the indexes in `skip` are named in
+    manifest.json but their files are left out: for an engine that holds them already (its
+    load reads a layer file only when it lacks the layer's chain ID)."""
     config_name = image.image_id.removeprefix("sha256:") + ".json"
     layer_names = [f"{diff_id.removeprefix('sha256:')}/layer.tar" for diff_id in image.diff_ids]
     manifest = [{"Config": config_name, "RepoTags": list(tags), "Layers": layer_names}]
     members: dict[str, bytes | Path | None] = {config_name: image.config, "manifest.json": canonical_json(manifest)}
-    for name, path in zip(layer_names, image.layers, strict=True):
+    for index, (name, path) in enumerate(zip(layer_names, image.layers, strict=True)):
+        if index in skip:
+            continue
         members[name.partition("/")[0]] = None
         members[name] = path  # a layer listed twice (two empty groups) is written once
     writer = TarWriter(out)

@@ -9,7 +9,7 @@ import io
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ def default_tag(manifest: Any, manifest_path: Path, environment: str) -> str:
 
 def build_image(request: BuildRequest, say: Callable[[str], None]) -> BuildResult:
     from envman.build.engine import connect
+    from envman.build.layercache import LayerCache
     from envman.build.stream import follow
     from envman.cache import ArtifactCache, cache_root
     from envman.ecosystems.base import Services
@@ -78,24 +79,39 @@ def build_image(request: BuildRequest, say: Callable[[str], None]) -> BuildResul
             options["network_mode"] = request.network
         what = f"building {plan.environment} ({plan.platform})"
         say("the base and system packages")
-        system = follow(client.api.build(target="envman-system", **options), what, say)
+        system = follow(_build_stage(client, context, dockerfile, "envman-system", Path(scratch), options), what, say)
         _check_runtimes(plan, system.image_id, say)
         raw_tag = f"envman-build/{_repo_part(request, plan)}:raw"
+        say("sending the build context")
         log = follow(client.api.build(tag=raw_tag, **options), what, say)
         if not log.image_id:
             raise BuildError(f"{what}: the engine reported no image")
         groups = layer_groups(dockerfile)
-        say("making the image reproducible")
-        image = _rewrite(client, log.image_id, Path(scratch), base_layers, groups, plan.epoch)
         final_tag = tag or _default_tag_for(plan)
-        _load_and_tag(client, image, Path(scratch), final_tag)
-        oci_digest = None
-        if request.oci_dir is not None:
-            from envman.build.oci import write_oci_layout
+        cache = LayerCache(scratch_root.parent / "squashed")
+        fresh = request.no_cache or request.oci_dir is not None
+        known = None if fresh else _known_image(client, cache, log.image_id, base_layers, groups, plan.epoch)
+        if known is not None:
+            say("the image is unchanged: it is in the engine already")
+            image_id, diff_ids = known
+            _tag(client, image_id, final_tag)
+            oci_digest = None
+        else:
+            say("making the image reproducible")
+            image = _rewrite(client, log.image_id, Path(scratch), base_layers, groups, plan.epoch, cache, reuse=not request.no_cache)
+            if image.reused:
+                say(f"reusing {image.reused} squashed layer{'s' if image.reused != 1 else ''} from envman's cache")
+            cache.put_image(_image_key(log.image_id, base_layers, groups, plan.epoch), image.config, image.diff_ids)
+            _load_and_tag(client, image, Path(scratch), final_tag, say, plan.base)
+            image_id, diff_ids = image.image_id, list(image.diff_ids)
+            oci_digest = None
+            if request.oci_dir is not None:
+                from envman.build.oci import write_oci_layout
 
-            oci_digest = write_oci_layout(image, request.oci_dir, final_tag, dict(plan.labels))
-    added = list(zip([name for name, count in groups], image.diff_ids[base_layers:], strict=False))
-    return BuildResult(image.image_id, final_tag, plan.environment, added, log.cached, plan.notes, oci_digest)
+                oci_digest = write_oci_layout(image, request.oci_dir, final_tag, dict(plan.labels))
+        cache.prune()
+    added = list(zip([name for name, count in groups], diff_ids[base_layers:], strict=False))
+    return BuildResult(image_id, final_tag, plan.environment, added, log.cached, plan.notes, oci_digest)
 
 
 def _default_tag_for(plan: Any) -> str:
@@ -216,26 +232,145 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
-def _rewrite(client: Any, raw_id: str, scratch: Path, base_layers: int, groups: list[tuple[str, int]], epoch: int) -> Any:
+def _image_key(raw_id: str, base_layers: int, groups: list[tuple[str, int]], epoch: int) -> str:
+    from envman.build.layercache import image_key
+    from envman.build.layers import DEFAULT_DROP
+
+    return image_key(raw_id, base_layers, groups, epoch, DEFAULT_DROP)
+
+
+def _known_image(
+    client: Any, cache: Any, raw_id: str, base_layers: int, groups: list[tuple[str, int]], epoch: int
+) -> tuple[str, list[str]] | None:
+    """(image ID, diff_ids) when this raw image was rewritten before and the result is still
+    in the engine: nothing to stream out, squash or load (a rebuild of an unchanged lock)."""
+    import hashlib
+
+    import docker.errors
+
+    hit = cache.get_image(_image_key(raw_id, base_layers, groups, epoch))
+    if hit is None:
+        return None
+    config, diff_ids = hit
+    image_id = "sha256:" + hashlib.sha256(config).hexdigest()
+    try:
+        have = client.api.inspect_image(image_id)
+    except docker.errors.DockerException:
+        return None
+    if (have.get("RootFS") or {}).get("Layers") != diff_ids:
+        return None
+    return image_id, diff_ids
+
+
+def _build_stage(client: Any, context: Path, dockerfile: str, stage: str, scratch: Path, options: dict[str, Any]) -> Any:
+    """Build one stage from a context of only the files it uses (else the whole context)."""
+    from envman.build.stagecontext import stage_context, stage_sources
+
+    sources = stage_sources(dockerfile, stage)
+    if sources is None:
+        return client.api.build(target=stage, **options)
+    small = {k: v for k, v in options.items() if k != "path"}
+    handle = open(scratch / f"context-{stage}.tar", "w+b")  # noqa: SIM115 (read by the generator the engine's answer streams from)
+    stage_context(context, sources, handle)
+    return _closing(client.api.build(target=stage, fileobj=handle, custom_context=True, **small), handle)
+
+
+def _closing(chunks: Any, handle: Any) -> Iterator[Any]:
+    try:
+        yield from chunks
+    finally:
+        handle.close()
+
+
+def _rewrite(
+    client: Any, raw_id: str, scratch: Path, base_layers: int, groups: list[tuple[str, int]], epoch: int, cache: Any, reuse: bool
+) -> Any:
     from envman.build.layers import LayerGroup, rewrite_image
 
     work = scratch / "layers"
     work.mkdir()
     stream = io.BufferedReader(_ChunkReader(iter(client.api.get_image(raw_id, chunk_size=1 << 20))), 1 << 20)
     try:
-        return rewrite_image(stream, work, base_layers=base_layers, groups=[LayerGroup(n, c) for n, c in groups], epoch=epoch, labels={})
+        return rewrite_image(
+            stream, work, base_layers=base_layers, groups=[LayerGroup(n, c) for n, c in groups], epoch=epoch, labels={},
+            cache=cache, reuse=reuse,
+        )
     except ValueError as exc:
         raise BuildError(f"cannot make the image reproducible: {exc}") from None
 
 
-def _load_and_tag(client: Any, image: Any, scratch: Path, tag: str) -> None:
+def _engine_chains(client: Any, base: str | None) -> set[str]:
+    """The chain IDs of the layers the engine holds for envman's images and the base: a
+    layer whose chain ID is among them need not be sent to `docker load` again."""
+    import docker.errors
+
+    chains: set[str] = set()
+    refs: list[str] = [base] if base else []
+    try:
+        # every envman image (the rewritten ones carry the epoch as their date, so no order helps)
+        refs += [img["Id"] for img in client.api.images(filters={"label": "org.envman.environment"})[:500]]
+    except docker.errors.DockerException:
+        pass
+    for ref in refs:
+        try:
+            layers = (client.api.inspect_image(ref).get("RootFS") or {}).get("Layers") or []
+        except docker.errors.DockerException:
+            continue
+        chains.update(chain_ids(layers))
+    return chains
+
+
+def chain_ids(diff_ids: Sequence[str]) -> list[str]:
+    """The chain ID of each layer (the image spec: the first is its diff_id, then
+    sha256 of "parent-chain diff_id")."""
+    import hashlib
+
+    out: list[str] = []
+    for diff_id in diff_ids:
+        out.append(diff_id if not out else "sha256:" + hashlib.sha256(f"{out[-1]} {diff_id}".encode()).hexdigest())
+    return out
+
+
+def _load_and_tag(client: Any, image: Any, scratch: Path, tag: str, say: Callable[[str], None], base: str | None = None) -> None:
+    """`docker load` the image, leaving out the layers the engine has already (its load skips
+    reading a layer whose chain ID it holds: moby's image/tarexport/load.go); when the engine
+    refuses that archive, the whole image is sent."""
+    import docker.errors
+
+    try:
+        client.api.inspect_image(image.image_id)
+        have_image = True
+    except docker.errors.DockerException:
+        have_image = False
+    if not have_image:
+        present = _engine_chains(client, base)
+        skip = {index for index, chain in enumerate(chain_ids(image.diff_ids)) if chain in present}
+        say(f"loading the image into the engine ({len(image.diff_ids) - len(skip)} of {len(image.diff_ids)} layers sent)")
+        try:
+            _load(client, image, scratch, skip)
+        except (docker.errors.DockerException, BuildError) as exc:
+            if not skip:
+                raise BuildError(f"the engine did not load the image: {exc}") from None
+            say("the engine did not take the partial image; sending all of it")
+            _load(client, image, scratch, set())
+    _tag(client, image.image_id, tag)
+
+
+def _load(client: Any, image: Any, scratch: Path, skip: set[int]) -> None:
     from envman.build.layers import write_docker_archive
 
     archive = scratch / "image.tar"
     with open(archive, "wb") as out:
-        write_docker_archive(image, out, tags=[])
-    with open(archive, "rb") as data:
-        for _ in client.api.load_image(data):
-            pass
+        write_docker_archive(image, out, tags=[], skip=skip)
+    try:
+        with open(archive, "rb") as data:
+            for chunk in client.api.load_image(data):
+                if isinstance(chunk, dict) and (chunk.get("error") or chunk.get("errorDetail")):
+                    raise BuildError(str(chunk.get("error") or chunk.get("errorDetail")))
+    finally:
+        archive.unlink(missing_ok=True)
+
+
+def _tag(client: Any, image_id: str, tag: str) -> None:
     repo, _, name = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "latest")
-    client.api.tag(image.image_id, repo, name)
+    client.api.tag(image_id, repo, name)

@@ -36,12 +36,12 @@ def test_render_writes_a_context_without_an_engine(locked_project):
     assert "--no-index" in (out / "python" / "install.sh").read_text()
     wheels = sorted(p.name for p in (out / "python" / "wheels").iterdir())
     assert [w.split("-")[0] for w in wheels] == ["alpha", "delta", "gamma", "zeta"]
-    assert (out / "r" / "src" / "R6_2.5.1.tar.gz").is_file()
-    assert (out / "r" / "packages.txt").read_text() == "R6 2.5.1 R6_2.5.1.tar.gz\n"
+    assert (out / "r" / "leaves-00" / "src" / "R6_2.5.1.tar.gz").is_file()
+    assert (out / "r" / "leaves-00" / "packages.txt").read_text() == "0 R6 2.5.1 R6_2.5.1.tar.gz\n"
     assert (out / "jvm" / "lib" / "org.apache.commons" / "commons-lang3-3.14.0.jar").is_file()
     assert (out / "jvm" / "classpath").read_text() == "/opt/envman/jars/lib/org.apache.commons/commons-lang3-3.14.0.jar\n"
     # layers from least to most often changed, one per ecosystem
-    assert layer_groups(dockerfile) == [("jvm", 1), ("python", 1), ("r", 1)]
+    assert layer_groups(dockerfile) == [("jvm", 1), ("python", 1), ("r", 2)]  # the chain's library, then one leaf bucket
     assert 'ENV PATH="/opt/envman/venv/bin:$PATH"' in dockerfile
     assert 'ENV R_LIBS="/opt/envman/r-library"' in dockerfile
     assert 'LABEL "org.envman.python"="/opt/envman/venv/bin/python"' in dockerfile
@@ -118,7 +118,7 @@ def test_team_templates_override_single_files(locked_project):
     dockerfile = (locked_project / "ctx" / "Dockerfile").read_text()
     assert 'RUN echo "team jvm step"' in dockerfile
     assert "AS envman-python" in dockerfile  # the shipped templates serve everything else
-    assert layer_groups(dockerfile) == [("jvm", 2), ("python", 1), ("r", 1)]
+    assert layer_groups(dockerfile) == [("jvm", 2), ("python", 1), ("r", 2)]
 
 
 def test_a_template_naming_an_unknown_value_is_an_error_not_an_empty_string(locked_project):
