@@ -17,6 +17,19 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _NoCaching(_Quiet):
+    """Answers with no caching header and never 304, as this machine's TLS-inspecting proxy
+    answers for PyPI: a client must fetch every page and file again."""
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        del self.headers["If-Modified-Since"]
+        return super().send_head()
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() not in ("last-modified", "etag", "cache-control", "expires"):
+            super().send_header(keyword, value)
+
+
 class _Failing(http.server.BaseHTTPRequestHandler):
     hits = 0
 
@@ -43,8 +56,8 @@ def _serve(handler) -> Iterator[str]:
 
 
 @contextmanager
-def serve_directory(root: Path) -> Iterator[str]:
-    with _serve(functools.partial(_Quiet, directory=str(root))) as url:
+def serve_directory(root: Path, caching: bool = True) -> Iterator[str]:
+    with _serve(functools.partial(_Quiet if caching else _NoCaching, directory=str(root))) as url:
         yield url
 
 

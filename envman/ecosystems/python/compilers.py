@@ -18,7 +18,7 @@ from pathlib import Path
 from envman.errors import BadInputError, ResolutionError, UnreachableError
 from envman.redact import redact_text
 
-__all__ = ["CompileJob", "compile_with_uv", "compile_with_piptools", "pylock_files_with_uv", "resolver_timeout"]
+__all__ = ["CompileJob", "compile_with_uv", "compile_with_piptools", "pylock_files_with_uv", "resolver_timeout", "uv_cache_dir"]
 
 DEFAULT_RESOLVER_TIMEOUT = 1800.0  # seconds for one run of uv or pip-compile (ENVMAN_RESOLVER_TIMEOUT)
 
@@ -54,6 +54,7 @@ class CompileJob:
     cache_dir: str | None = None
     no_cache: bool = False  # the cache cannot be written: uv --no-cache, pip-compile a temporary one
     interpreter: str | None = None  # uv --python: the interpreter for sdist builds (saves uv's search of PATH)
+    config_file: str | None = None  # uv --config-file: a uv.toml of sdist metadata (sdist_metadata.py), nothing else
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -159,10 +160,26 @@ def _uv_common(job: CompileJob, output: Path, work: Path) -> list[str]:
         argv += ["--python-platform", job.platform]
     if job.interpreter:
         argv += ["--python", job.interpreter]
+    if job.config_file:
+        argv += ["--config-file", job.config_file]
     argv += _selection_args(job, work)
     if job.offline:
         argv.append("--offline")
     return argv
+
+
+def uv_cache_dir(job: CompileJob) -> str | None:
+    """The folder uv's runs for job use as their cache (None: none, or uv cannot say)."""
+    if job.no_cache:
+        return None
+    if job.cache_dir:
+        return job.cache_dir
+    try:
+        done = subprocess.run([_uv_bin(), "cache", "dir"], capture_output=True, text=True, env=_clean_env(), timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    folder = done.stdout.strip()
+    return folder if done.returncode == 0 and folder and os.path.isabs(folder) else None
 
 
 def resolver_timeout() -> float:

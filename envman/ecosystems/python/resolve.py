@@ -14,21 +14,25 @@ resolution under another platform's name.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envman.ecosystems.base import ResolveRequest, Services
 from envman.ecosystems.python.compiled import parse_compiled
-from envman.ecosystems.python.compilers import CompileJob, compile_with_piptools, compile_with_uv, pylock_files_with_uv
+from envman.ecosystems.python.compilers import CompileJob, compile_with_piptools, compile_with_uv, pylock_files_with_uv, uv_cache_dir
 from envman.ecosystems.python.direct import for_resolver, lock_direct_references, pin_of, pylock_with_uv
 from envman.ecosystems.python.entry import PythonEntry
 from envman.ecosystems.python.hashes import narrow_entries, normal_version, pin_layers
 from envman.ecosystems.python.platforms import DEFAULT_PYTHON_VERSION, host_platform, uv_platform
+from envman.ecosystems.python.sdist_reuse import SdistReuse, eligible, index_versions, names_of
 from envman.errors import BadInputError, ResolutionError
+from envman.redact import redact_url
 
 if TYPE_CHECKING:
     from envman.ecosystems.python.section import PythonSection
@@ -88,8 +92,8 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
     union_requirements = [str(r) for r in request.union()]
     resolver_union, written = for_resolver(union_requirements, request.project_dir)  # direct references
 
-    def one_platform(platform: str) -> Resolved:
-        job = CompileJob(**{**base.__dict__, "platform": None if piptools else uv_platform(platform)})
+    def one_platform(platform: str, config_file: str | None = None) -> Resolved:
+        job = CompileJob(**{**base.__dict__, "platform": None if piptools else uv_platform(platform), "config_file": config_file})
         union_job = CompileJob(**{
             **job.__dict__,
             "requirements": resolver_union,
@@ -119,14 +123,21 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
         return resolved
 
     services.progress(f"python: resolving {', '.join(platforms)}")
-    by_platform = dict(zip(platforms, _each(one_platform, platforms), strict=True))
-    services.progress("python: hashes of each platform's files")
-    try:
-        files = _file_names(base, [e for resolved in by_platform.values() for entries in resolved.values() for e in entries])
-    except ResolutionError as exc:  # the pins stand; only the narrowing is lost (every file's hash stays)
-        first = str(exc).splitlines()[0]
-        services.progress(f"python: could not list the pinned versions' files ({first}); keeping the hash of every file")
-        files = {}
+    reuse_ok = eligible(piptools=piptools, offline=request.offline, extra_index_urls=base.extra_index_urls,
+                        find_links=base.find_links, requirements=union_requirements)
+    with _sdist_reuse(request, services, base, union_requirements, index, reuse_ok) as reuse:
+        if reuse is not None:
+            by_platform = reuse.run(platforms, one_platform, _each)
+            base = replace(base, config_file=reuse.final_config)
+        else:
+            by_platform = dict(zip(platforms, _each(one_platform, platforms), strict=True))
+        services.progress("python: hashes of each platform's files")
+        try:
+            files = _file_names(base, [e for resolved in by_platform.values() for entries in resolved.values() for e in entries])
+        except ResolutionError as exc:  # the pins stand; only the narrowing is lost (every file's hash stays)
+            first = str(exc).splitlines()[0]
+            services.progress(f"python: could not list the pinned versions' files ({first}); keeping the hash of every file")
+            files = {}
     result: dict[str, dict[str, list[PythonEntry]]] = {env: {} for env in environments}
     for platform, resolved in by_platform.items():
         narrowed: dict[int, list[PythonEntry]] = {}  # environments sharing the union's list share the result
@@ -136,6 +147,19 @@ def resolve_python(request: ResolveRequest, services: Services) -> dict[str, dic
                 narrowed[id(entries)] = narrow_entries(entries, files, version, platform)
             result[env][platform] = narrowed[id(entries)]
     return result
+
+
+def _sdist_reuse(request: ResolveRequest, services: Services, base: CompileJob, union: list[str], index: str,
+                 ok: bool) -> contextlib.AbstractContextManager[SdistReuse | None]:
+    """Reuse of sdist-only metadata across this lock's uv runs (sdist_reuse.py), or None where it is not exact."""
+    if not ok:
+        return contextlib.nullcontext(None)
+    from envman.ecosystems.python.sdist_metadata import MetadataStore
+
+    names = names_of(union) | set(request.old_entries())
+    context = [*sorted(union), f"python {base.python_version}", f"index {redact_url(index)}", *sorted(base.constraints)]
+    return SdistReuse(store=MetadataStore(services.cache), uv_cache=uv_cache_dir(base), context=context, names=names,
+                      listings=functools.partial(index_versions, services.http, services.cache, index))
 
 
 def _as_in_union(entry: PythonEntry, union: PythonEntry) -> PythonEntry:
