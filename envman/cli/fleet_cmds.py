@@ -12,7 +12,7 @@ from envman.cli.common import add_manifest_option, add_place_options, stderr_lin
 
 __all__ = ["PARSERS", "add_fleet_check_options", "add_connection_options", "connected", "wants_fleet", "check_fleet_command"]
 
-_FLEET_OPTIONS = ("inventory", "limit", "jobs", "notify", "metrics", "ssh_config", "engine")
+_FLEET_OPTIONS = ("inventory", "limit", "jobs", "notify", "metrics", "ssh_config", "engine", "probe_each")
 
 
 def _jobs(text: str) -> int:
@@ -42,6 +42,11 @@ def add_fleet_check_options(parser: argparse.ArgumentParser) -> None:
         help="apprise URL (slack://, msteams://, mailto://, json://, ntfy://, …) told when a target's state changes (repeatable).",
     )
     parser.add_argument("--metrics", metavar="FILE", help="Write Prometheus text format here (node exporter's textfile collector).")
+    parser.add_argument(
+        "--probe-each", action="store_true",
+        help="Probe every container itself (by default, containers of one image and configuration share one probe "
+        "where nothing it read differs in them).",
+    )
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -119,7 +124,7 @@ def check_fleet_command(args: argparse.Namespace, context: Any) -> int:
     targets = _fleet_targets(args)
     notifier = _notifier(args)
     ctx = with_known_artifacts(context, [t.spec for t in targets])
-    fleet = check_fleet(targets, ctx, args.jobs or default_jobs())
+    fleet = check_fleet(targets, ctx, args.jobs or default_jobs(), share=not args.probe_each)
     from envman.cli.common import color
 
     text = render_check(fleet.result, args.format, color=color() and not args.output)
@@ -147,6 +152,9 @@ def watch(args: argparse.Namespace) -> int:
     from envman.fleet.watch import Watcher, parse_every
 
     every = parse_every(args.every)
+    from envman.targets import ssh_mux
+
+    ssh_mux.set_persist(every + 60)  # SSH masters stay up between rounds
     notifier = _notifier(args)
     args.deep = False
     args.platform = None
@@ -163,7 +171,7 @@ def watch(args: argparse.Namespace) -> int:
         import time
 
         targets, ctx = config
-        fleet = check_fleet(targets, ctx, args.jobs or default_jobs(), stop=stop)
+        fleet = check_fleet(targets, ctx, args.jobs or default_jobs(), stop=stop, share=not args.probe_each)
         if stop.is_set():
             return  # an unfinished round is not kept
         found = record(ctx.project.lock_path, fleet, notifier, Path(args.metrics) if args.metrics else None)

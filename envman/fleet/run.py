@@ -42,14 +42,24 @@ def check_fleet(
     jobs: int,
     stop: threading.Event | None = None,
     on_result: Callable[[Any], None] | None = None,
+    share: bool = True,
 ) -> FleetResult:
     """Check every target (its own environment and places over the command line's); the
     report lists every target in order, the unreachable ones with their error. `stop` (set
-    by a signal) ends the wait early: targets not finished are reported unreachable."""
+    by a signal) ends the wait early: targets not finished are reported unreachable.
+
+    With `share`, containers of one image and configuration on one engine share a probe
+    where nothing it read differs (envman.targets.replicas; --probe-each turns it off).
+    Targets start interleaved across engines and SSH, so the first probe of each group of
+    replicas and the SSH hosts run at once instead of one engine's replicas waiting in line."""
     from envman.report import CheckResult
     from envman.targets.checking import _unchecked, run_check
 
     started = time.monotonic()
+    if share:
+        from envman.targets.replicas import ReplicaPool
+
+        ctx = ctx._replace(replicas=ReplicaPool())
     project = ctx.project
     project.lock()  # read once, before the workers share it
     environments = {t.environment or ctx.environment for t in targets}
@@ -68,7 +78,8 @@ def check_fleet(
     errors: list[EnvmanError | None] = [None] * len(targets)
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, MAX_JOBS)), thread_name_prefix="envman-fleet")
     try:
-        futures: list[Future[tuple[Any, list[EnvmanError]]]] = [pool.submit(one, t) for t in targets]
+        submitted: dict[int, Future[tuple[Any, list[EnvmanError]]]] = {i: pool.submit(one, targets[i]) for i in _interleaved(targets)}
+        futures = [submitted[i] for i in range(len(targets))]
         for index, future in enumerate(futures):
             while True:
                 if stop is not None and stop.is_set():
@@ -104,6 +115,18 @@ def check_fleet(
             results[index] = _unchecked(targets[index].spec.text, targets[index].environment or "", None, stopped)
             errors[index] = stopped
     return FleetResult(CheckResult(results), [e for e in errors if e is not None], time.monotonic() - started)
+
+
+def _interleaved(targets: Sequence[FleetTarget]) -> list[int]:
+    """Target indexes, round robin over (kind, engine) (pure)."""
+    buckets: dict[tuple[str, str], list[int]] = {}
+    for index, target in enumerate(targets):
+        buckets.setdefault((target.spec.kind, target.spec.engine or ""), []).append(index)
+    lanes = list(buckets.values())
+    order: list[int] = []
+    for step in range(max((len(lane) for lane in lanes), default=0)):
+        order += [lane[step] for lane in lanes if step < len(lane)]
+    return order
 
 
 def fleet_exit_code(fleet: FleetResult) -> int:

@@ -300,11 +300,21 @@ def probe_container(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
     container = get_container(spec.value, spec.text, spec.engine)
     labels = container.labels or {}
     interpreter, options = _options(labels, ctx)
-    try:
-        data = _exec_probe(container, interpreter, options, spec.text, ctx)
-    except NoInterpreter:
-        env = (container.attrs.get("Config") or {}).get("Env") or []
-        data = _probe_files(container, env, labels, ctx, interpreter, spec.text)
+
+    def full(reads: bool) -> dict[str, Any]:
+        try:
+            return _exec_probe(container, interpreter, {**options, "reads": reads}, spec.text, ctx)
+        except NoInterpreter:
+            env = (container.attrs.get("Config") or {}).get("Env") or []
+            return _probe_files(container, env, labels, ctx, interpreter, spec.text)
+
+    if ctx.replicas is None:
+        data = full(False)
+    else:  # containers of one image and configuration: one probe, reused where nothing it read changed
+        from envman.targets.replicas import replica_key
+
+        key = replica_key(container.attrs, spec.engine, interpreter, options)
+        data = ctx.replicas.probe(spec.text, container.attrs, key, time.monotonic() + remaining(ctx), full)
     return snapshot_from_probe(spec.text, ecosystems.names(), data, ctx.known)
 
 

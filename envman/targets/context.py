@@ -74,6 +74,7 @@ class ProbeContext(NamedTuple):
     known: Mapping[str, tuple[str, str]] = MappingProxyType({})  # sha256 -> (name, version) of locked artifacts
     timeout: float = DEFAULT_PROBE_TIMEOUT  # seconds each target has to answer
     deadline: float | None = None  # time.monotonic() by which this target must have answered (set per target)
+    replicas: Any = None  # targets.replicas.ReplicaPool of the run: containers of one image share a probe
 
 
 def probe_timeout(value: float | None = None) -> float:

@@ -61,7 +61,10 @@ def probe_source(only: Collection[str] | None = None) -> str:
     import hashlib
 
     probing = [eco for eco in _probing() if only is None or eco.name in only]
-    parts = [_module_file(eco).read_text(encoding="utf-8") for eco in probing]
+    # first: the working folder out of the import path (`-c` and `-` put it first), so
+    # nothing in the target's working folder is ever imported by the probe
+    parts = ["import sys\nif sys.path and sys.path[0] == '':\n    del sys.path[0]"]
+    parts += [_module_file(eco).read_text(encoding="utf-8") for eco in probing]
     parts.append("_PROBES = [" + ", ".join(f"({eco.name!r}, {eco.probe_function})" for eco in probing) + "]")
     parts.append(Path(__file__).with_name("probe_script.py").read_text(encoding="utf-8"))
     text = "\n\n".join(parts)

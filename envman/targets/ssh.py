@@ -18,7 +18,8 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from envman import ecosystems
@@ -89,21 +90,26 @@ def check_ssh_options(options: Sequence[str], where: str) -> tuple[str, ...]:
     return tuple(options)
 
 
-def ssh_argv(address: SSHAddress, options: Sequence[str], remote: Sequence[str], connect_timeout: float) -> list[str]:
-    """The ssh command line (pure): options envman insists on, then the user's, then the host."""
+def ssh_argv(
+    address: SSHAddress, options: Sequence[str], remote: Sequence[str] | None, connect_timeout: float, mux: Sequence[str] = ()
+) -> list[str]:
+    """The ssh command line (pure): options envman insists on, the multiplexing options
+    (ssh_mux), then the user's, then the host; no remote command when `remote` is None."""
     argv = [
         "ssh",
         "-o", "BatchMode=yes",
         "-o", f"ConnectTimeout={max(1, int(connect_timeout))}",
         "-o", "ClearAllForwardings=yes",
         "-T", "-x", "-a",
+        *mux,
     ]
     if address.port:
         argv += ["-p", str(address.port)]
     if address.user:
         argv += ["-l", address.user]
     argv += [*options, "--", address.host]
-    argv.append(" ".join(shlex.quote(part) for part in remote))
+    if remote is not None:
+        argv.append(" ".join(shlex.quote(part) for part in remote))
     return argv
 
 
@@ -140,15 +146,34 @@ class SSHRunner:
             input = remote[2].encode("utf-8")
             remote = [remote[0], "-", *remote[3:]]
         command = ["exec", *remote]
-        argv = ssh_argv(self.address, self.options, command, timeout)
-        result = LocalRunner(clean_python_env=False).run(argv, input=input, timeout=timeout)
-        if result.returncode == SSH_EXIT:
-            if b"timed out" in result.stderr.lower():  # no answer (ConnectTimeout, a stalled banner exchange)
-                raise UnreachableError(timed_out(self.what, self.nominal or timeout, "ssh"))
-            raise UnreachableError(f"{self.what}: ssh to {self.address.destination()} failed: {_ssh_problem(result.stderr)}")
+        deadline = time.monotonic() + timeout
+        with self.session(timeout) as mux:  # a master started here took part of the time
+            argv = ssh_argv(self.address, self.options, command, timeout, mux)
+            result = LocalRunner(clean_python_env=False).run(argv, input=input, timeout=max(0.5, deadline - time.monotonic()))
+        self._raise_ssh_failure(result.returncode, result.stderr, timeout)
         if result.returncode == 127 and not result.stdout:
             raise FileNotFoundError(program)
         return result
+
+    @contextmanager
+    def session(self, timeout: float) -> Iterator[list[str]]:
+        """The multiplexing options for one ssh to this destination (ssh_mux: the first
+        session starts the master, within `timeout`); a master that could not be started
+        is this target's ssh error."""
+        from envman.targets import ssh_mux
+
+        key = (self.address.user, self.address.host, self.address.port, self.options)
+        base = ssh_argv(self.address, self.options, None, timeout)
+        with ssh_mux.multiplexed(key, base, timeout) as (mux, failure):
+            if failure is not None:
+                self._raise_ssh_failure(SSH_EXIT if failure[0] in (-1, SSH_EXIT) else failure[0], failure[1], timeout)
+            yield mux
+
+    def _raise_ssh_failure(self, code: int, stderr: bytes, timeout: float) -> None:
+        if code == SSH_EXIT:
+            if b"timed out" in stderr.lower():  # no answer (ConnectTimeout, a stalled banner exchange)
+                raise UnreachableError(timed_out(self.what, self.nominal or timeout, "ssh"))
+            raise UnreachableError(f"{self.what}: ssh to {self.address.destination()} failed: {_ssh_problem(stderr)}")
 
     def read_file(self, path: str) -> bytes:
         from envman.limits import limit
@@ -209,13 +234,17 @@ class _HostFiles:
         return existing
 
     def _untar(self, members: list[bytes], root: Any, deadline: float, skipped: list[str]) -> None:
+        with self.runner.session(max(1.0, deadline - time.monotonic())) as mux:
+            argv = ssh_argv(self.runner.address, self.runner.options, ["exec", "tar", "-C", "/", "--null", "-T", "-", "-cf", "-"], 10, mux)
+            self._unpack(argv, members, root, deadline, skipped)
+
+    def _unpack(self, argv: list[str], members: list[bytes], root: Any, deadline: float, skipped: list[str]) -> None:
         import shutil
         import tarfile
 
         from envman.limits import confined_path
         from envman.targets.containers import copied_file_limit
 
-        argv = ssh_argv(self.runner.address, self.runner.options, ["exec", "tar", "-C", "/", "--null", "-T", "-", "-cf", "-"], 10)
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), proc.kill)
         timer.daemon = True

@@ -1,0 +1,174 @@
+"""Replicas share one probe, and only where nothing the probe read differs (real containers
+on the default engine; the engine's exec events tell which containers were probed)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envman.targets.overlay import Changes, Entry
+from envman.targets.replicas import touched
+from tests.drift.builders import make_jar
+from tests.drift.conftest import run_envman
+
+SITE = "/opt/venv/lib/python3.11/site-packages"
+REPLICAS = ("plain-a", "plain-b", "plain-c")
+VARIANTS = ("pip-removed", "jar-changed", "jar-added", "volume", "pythonpath")
+
+
+def _put(container: Any, folder: str, name: str, data: bytes) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    assert container.put_archive(folder, buffer.getvalue())
+
+
+@pytest.fixture(scope="module")
+def replicas(fleet, docker_client, tmp_path_factory) -> Any:
+    """Containers of one image with a jar folder: plain replicas and one of each variant."""
+    client, base_tag = fleet["images"]["one"]
+    context = tmp_path_factory.mktemp("replica-image")
+    make_jar(context / "jars", "org.example", "lib", "1.0")
+    (context / "Dockerfile").write_text(f"FROM {base_tag}\nCOPY jars /opt/lib/\n")
+    tag = f"envman-test-replicas:{uuid.uuid4().hex[:8]}"
+    client.images.build(path=str(context), tag=tag, rm=True, forcerm=True, network_mode="none")
+    empty = tmp_path_factory.mktemp("empty-site")
+    token = uuid.uuid4().hex[:6]
+    names = {}
+    try:
+        for role in REPLICAS + VARIANTS:
+            extra: dict[str, Any] = {}
+            if role == "volume":
+                extra["volumes"] = {str(empty): {"bind": SITE, "mode": "ro"}}
+            if role == "pythonpath":
+                extra["environment"] = {"PYTHONPATH": "/wh"}
+            name = f"envman-replica-{role}-{token}"
+            client.containers.run(tag, entrypoint=["sleep", "infinity"], name=name, detach=True, network_mode="none", **extra)
+            names[role] = name
+        containers = {role: client.containers.get(name) for role, name in names.items()}
+        done = containers["pip-removed"].exec_run(["/opt/venv/bin/pip", "uninstall", "-q", "-y", "gamma"])
+        assert done.exit_code == 0, done.output
+        other = make_jar(context / "other", "org.example", "lib", "1.1")
+        _put(containers["jar-changed"], "/opt/lib", "lib-1.0.jar", other.read_bytes())  # same name, other contents
+        _put(containers["jar-added"], "/opt/lib", "lib-1.1.jar", other.read_bytes())
+        service = "mkdir -p /var/log/app && echo started > /var/log/app/log && touch /tmp/x"
+        for container in containers.values():  # what a running service leaves: nothing the probe reads
+            assert container.exec_run(["sh", "-c", service]).exit_code == 0
+        yield names
+    finally:
+        for name in names.values():
+            try:
+                client.containers.get(name).remove(force=True)
+            except Exception:
+                pass
+        try:
+            client.images.remove(tag, force=True)
+        except Exception:
+            pass
+
+
+def _probed(client: Any, since: float, until: float, names: dict[str, str]) -> set[str]:
+    """The roles whose containers got an exec between since and until."""
+    by_name = {name: role for role, name in names.items()}
+    found = set()
+    for event in client.api.events(since=since, until=until, filters={"type": "container"}, decode=True):
+        if str(event.get("Action", "")).startswith("exec_create"):
+            name = (event.get("Actor") or {}).get("Attributes", {}).get("name")
+            if name in by_name:
+                found.add(by_name[name])
+    return found
+
+
+def _check(project: Path, inventory: Path, *extra: str) -> tuple[dict[str, Any], float, float]:
+    since = time.time()
+    done = run_envman("check", "-f", str(project), "--inventory", str(inventory), "--jobs", "4", "--format", "json", *extra)
+    until = time.time() + 1
+    assert done.returncode in (0, 1), done.stderr
+    rows = {row["target"]: row for row in json.loads(done.stdout)["targets"]}
+    return rows, since, until
+
+
+def test_replicas_share_a_probe_and_every_difference_is_probed(replicas, docker_client, fleet_project, tmp_path):
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[app]\n" + "".join(f"{name} ansible_connection=docker\n" for name in replicas.values()))
+    shared, since, until = _check(fleet_project, inventory)
+    probed = _probed(docker_client, since, until, replicas)
+    # one plain replica was probed for the group; every variant was probed itself
+    assert set(VARIANTS) <= probed, probed
+    assert len(probed & set(REPLICAS)) == 1, probed
+    each, since, until = _check(fleet_project, inventory, "--probe-each")
+    assert _probed(docker_client, since, until, replicas) == set(replicas)
+    # the same report either way (differential), and the variants' differences are in it
+    assert shared == each
+    rows = {role: shared[f"docker:{name}"] for role, name in replicas.items()}
+    plain = rows["plain-a"]
+    for role in REPLICAS:
+        assert rows[role]["findings"] == plain["findings"] and rows[role].get("error") is None
+    assert plain["in_sync"], plain["findings"]
+
+    def names_of(row: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(f["name"], f["kind"]) for f in row["findings"]}
+
+    assert ("gamma", "missing") in names_of(rows["pip-removed"]), rows["pip-removed"]
+    assert {"alpha-pkg", "beta", "gamma"} <= {n for n, k in names_of(rows["volume"]) if k == "missing"}, rows["volume"]
+    assert rows["pythonpath"]["findings"] == plain["findings"]
+
+
+def _entry(kind: str) -> Entry:
+    import stat
+
+    kinds = {"dir": stat.S_IFDIR, "file": stat.S_IFREG, "link": stat.S_IFLNK}
+    return Entry(kinds[kind], 0o755, 0, 0)
+
+
+class _Fixed(Changes):
+    def __init__(self, upper: dict[str, Entry], lower: dict[str, Entry]) -> None:
+        super().__init__(upper, [])
+        self.image = lower
+
+    def lower(self, path: str) -> Entry | None:
+        return self.image.get(path)
+
+
+READS = {"trees": ["/opt/venv/lib/python3.11/site-packages"], "lists": ["/opt"], "nodes": ["/opt/venv/bin/python", "/usr"],
+         "untraceable": []}
+IMAGE = {p: _entry("dir") for p in ("/opt", "/opt/venv", "/opt/venv/lib", "/opt/venv/lib/python3.11", SITE, "/usr", "/var", "/var/log")}
+IMAGE["/opt/venv/bin/python"] = _entry("link")
+
+
+@pytest.mark.parametrize(
+    ("upper", "mounts", "reason"),
+    [
+        ({"/var": _entry("dir"), "/var/log": _entry("dir"), "/var/log/x": _entry("file")}, [], None),
+        ({"/opt": _entry("dir"), "/opt/venv": _entry("dir"), "/opt/venv/lib": _entry("dir")}, [], None),  # copied up only
+        ({"/opt": _entry("dir"), "/opt/new": _entry("dir")}, [], "/opt/new was added"),  # a name in a listed folder
+        ({"/opt": _entry("dir"), "/opt/venv": _entry("link")}, [], "/opt/venv changed"),  # a folder became a symlink
+        ({"/opt": _entry("dir"), "/opt/venv": _entry("dir")._replace(opaque=True)}, [], "/opt/venv changed"),
+        ({"/opt": _entry("dir"), "/opt/venv": _entry("dir")._replace(mode=0o700)}, [], "/opt/venv changed"),
+        ({SITE: _entry("dir"), f"{SITE}/x.pth": _entry("file")}, [], f"{SITE}/x.pth changed"),  # inside an import path
+        ({"/usr": _entry("dir")._replace(uid=1)}, [], "/usr changed"),
+        ({}, [SITE], f"{SITE} is mounted"),
+        ({}, [f"{SITE}/sub"], f"{SITE}/sub is mounted inside"),
+        ({}, ["/opt/venv"], "/opt/venv is mounted"),  # on the way to what was read
+        ({}, ["/data", "/etc/hosts"], None),
+    ],
+)
+def test_what_touches_what_the_probe_read(upper, mounts, reason):
+    found = touched(_Fixed(upper, IMAGE), mounts, READS)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(reason), found
+
+
+def test_an_untraceable_probe_is_never_shared():
+    assert "could not be traced" in (touched(_Fixed({}, IMAGE), [], {**READS, "untraceable": ["it started a program (Rscript)"]}) or "")
