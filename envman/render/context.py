@@ -37,6 +37,7 @@ def render_text(plan: ImagePlan, ca_cert: bool = False) -> dict[str, str]:
         "builder": plan.builder,
         "fragments": plan.fragments,
         "env": plan.env,
+        "env_one_step": _env_one_step(plan.env),
         "labels": plan.labels,
         "lock_name": plan.lock_path.name,
         "lock_sha256": plan.lock_sha256,
@@ -54,6 +55,13 @@ def render_text(plan: ImagePlan, ca_cert: bool = False) -> dict[str, str]:
             target = f"{fragment.template}/{name[len(prefix):-3]}"
             texts[target] = render_template(env, name, {**values, "f": fragment})
     return texts
+
+
+def _env_one_step(env: list[tuple[str, str]]) -> bool:
+    """True when no value names another variable of the list (one ENV instruction substitutes
+    with the values from before it, separate ones with the earlier lines')."""
+    names = {name for name, _ in env}
+    return not any(re.search(rf"\$\{{?{re.escape(other)}\b", value) for name, value in env for other in names if other != name)
 
 
 def write_context(plan: ImagePlan, out: Path, services: Any, ca_cert: bytes | None = None) -> Path:

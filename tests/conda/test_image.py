@@ -109,8 +109,8 @@ def test_render_puts_conda_lowest_and_its_bin_after_the_venv_on_path(tmp_path: P
     dockerfile = (project / "ctx" / "Dockerfile").read_text()
     assert dockerfile.index("AS envman-conda") < dockerfile.index("AS envman-python")
     assert dockerfile.index("COPY --from=envman-conda") < dockerfile.index("COPY --from=envman-python")
-    assert 'ENV PATH="/opt/envman/venv/bin:/opt/envman/conda/bin:$PATH"' in dockerfile
-    assert 'ENV CONDA_PREFIX="/opt/envman/conda"' in dockerfile
+    assert 'PATH="/opt/envman/venv/bin:/opt/envman/conda/bin:$PATH"' in dockerfile  # one ENV instruction
+    assert 'CONDA_PREFIX="/opt/envman/conda"' in dockerfile
     context = project / "ctx" / "conda"
     listing = json.loads((context / "packages.json").read_text())
     [tools] = listing["packages"]
