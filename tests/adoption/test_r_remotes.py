@@ -156,3 +156,67 @@ def test_an_image_installs_an_r_git_remote_from_its_locked_commit(tmp_path: Path
             docker_client.images.remove(tag, force=True)
         except Exception:
             pass
+
+
+def test_a_remote_in_a_repository_folder_is_that_folders_tree(tmp_path: Path, rscript: str) -> None:
+    """remotes' `owner/repo/subdir` (renv's RemoteSubdir): the package is the folder's tree at
+    the locked commit, the URL says `#subdirectory=`, sync remakes the same tarball from it."""
+    import json
+
+    work = tmp_path / "mono"
+    (work / "pkgs" / "ghpkg" / "R").mkdir(parents=True)
+    (work / "README").write_text("a repository holding an R package in pkgs/ghpkg\n")
+    (work / "pkgs" / "ghpkg" / "R" / "hello.R").write_text("hello <- function() 'hi from a folder'\n")
+    (work / "pkgs" / "ghpkg" / "NAMESPACE").write_text("export(hello)\n")
+    (work / "pkgs" / "ghpkg" / "DESCRIPTION").write_text(DESCRIPTION.format(version="1.0.0").replace("Imports: R6\n", ""))
+    git("init", "-q", "-b", "main", cwd=work)
+    git("add", ".", cwd=work)
+    git("commit", "-qm", "one", cwd=work)
+    commit = git("rev-parse", "HEAD", cwd=work)
+    served = tmp_path / "served"
+    (served / "owner").mkdir(parents=True)
+    git("clone", "-q", "--bare", str(work), str(served / "owner" / "mono.git"), cwd=tmp_path)
+    (tmp_path / "cran" / "src" / "contrib").mkdir(parents=True)
+    (tmp_path / "cran" / "src" / "contrib" / "PACKAGES").write_text("")
+    with serve_git(served) as git_url, serve_directory(tmp_path / "cran") as cran:
+        project = tmp_path / "project"
+        project.mkdir()
+        manifest = {"version": 1, "r": {"version": "4.2.2", "github-url": git_url, "repositories": {"CRAN": cran},
+                                         "packages": ["ghpkg (github: owner/mono/pkgs/ghpkg@main)"]}}
+        (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        done = run_envman("lock", cwd=project)
+        assert done.returncode == 0, done.stderr
+        (entry,) = yaml.safe_load((project / "envman.lock").read_text())["environments"]["default"]["linux-64"]["r"]
+        assert entry["url"] == f"git+{git_url}/owner/mono.git@{commit}#subdirectory=pkgs/ghpkg" and entry["commit"] == commit
+        tar = subprocess.run(["git", "archive", "--format=tar", "--prefix=ghpkg/", f"{commit}:pkgs/ghpkg"],
+                             cwd=served / "owner" / "mono.git", capture_output=True, check=True).stdout
+        assert entry["sha256"] == hashlib.sha256(gzip.compress(tar, compresslevel=9, mtime=0)).hexdigest()
+        rlib = tmp_path / "rlib"
+        rlib.mkdir()
+        fresh = {"ENVMAN_CACHE_DIR": str(tmp_path / "fresh-cache")}
+        done = run_envman("sync", f"rlib:{rlib}", cwd=project, env=fresh)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert not (rlib / "ghpkg" / "README").exists() and (rlib / "ghpkg" / "DESCRIPTION").is_file()
+        check = run_envman("check", f"rlib:{rlib}", "--format", "json", cwd=project, env=fresh)
+        assert check.returncode == 0 and json.loads(check.stdout)["in_sync"] is True, check.stdout + check.stderr
+        # a folder the commit does not have: exit 3 naming it
+        manifest["r"]["packages"] = ["ghpkg (github: owner/mono/pkgs/nothere@main)"]
+        (project / "envman.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        done = run_envman("lock", cwd=project)
+        assert done.returncode == 3 and "no DESCRIPTION in pkgs/nothere/" in done.stderr, done.stderr
+    # renv.lock's RemoteSubdir is carried over as that spec
+    renv = {"R": {"Version": "4.2.2", "Repositories": [{"Name": "CRAN", "URL": "https://cloud.r-project.org"}]},
+            "Packages": {"ghpkg": {"Package": "ghpkg", "Version": "1.0.0", "Source": "GitHub", "RemoteType": "github",
+                                   "RemoteUsername": "owner", "RemoteRepo": "mono", "RemoteSubdir": "pkgs/ghpkg",
+                                   "RemoteSha": commit}}}
+    imported = tmp_path / "imported"
+    imported.mkdir()
+    (imported / "renv.lock").write_text(json.dumps(renv))
+    done = run_envman("init", "--from", "renv.lock", cwd=imported)
+    assert done.returncode == 0, done.stderr
+    r = yaml.safe_load((imported / "envman.yaml").read_text())["r"]
+    assert r["packages"] == [f"ghpkg (github: owner/mono/pkgs/ghpkg@{commit})"]
+    for bad in ["ghpkg (github: owner/mono/../x)", "ghpkg (github: owner/mono/./x)"]:
+        (imported / "envman.yaml").write_text(yaml.safe_dump({"version": 1, "r": {"packages": [bad]}}))
+        done = run_envman("validate", cwd=imported)
+        assert done.returncode == 2 and "envman.yaml:" in done.stderr, (bad, done.stderr)

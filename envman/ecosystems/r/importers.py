@@ -105,12 +105,14 @@ def _remote_spec(name: str, info: dict[str, Any]) -> str | None:
 
     remote = str(info.get("RemoteType") or "").lower()
     sha = str(info.get("RemoteSha") or "")
-    if not re.fullmatch(r"[0-9a-f]{40}", sha) or info.get("RemoteSubdir"):
+    if not re.fullmatch(r"[0-9a-f]{40}", sha):
         return None
+    subdir = info.get("RemoteSubdir")
     host = str(info.get("RemoteHost") or "api.github.com")
-    if remote == "github" and host == "api.github.com":
-        spec = f"{name} (github: {info.get('RemoteUsername')}/{info.get('RemoteRepo')}@{sha})"
-    elif remote == "git" and isinstance(info.get("RemoteUrl"), str):
+    if remote == "github" and host == "api.github.com" and (subdir is None or isinstance(subdir, str)):
+        inside = f"/{str(subdir).strip('/')}" if subdir else ""
+        spec = f"{name} (github: {info.get('RemoteUsername')}/{info.get('RemoteRepo')}{inside}@{sha})"
+    elif remote == "git" and isinstance(info.get("RemoteUrl"), str) and not subdir:
         spec = f"{name} (git: {info['RemoteUrl']}@{sha})"
     else:
         return None
@@ -151,7 +153,7 @@ def import_description(path: Path, text: str, context: Any) -> ImportResult:
         ref = match.group("ref") if match else None
         name = where.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
         spec = None
-        if kind == "github" and where.count("/") == 1:
+        if kind == "github" and where.count("/") >= 1:  # owner/repo[/subdir]
             spec = f"{name} (github: {where}{'@' + ref if ref else ''})"
         elif kind == "git":
             spec = f"{name} (git: {where}{'@' + ref if ref else ''})"

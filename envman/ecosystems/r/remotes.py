@@ -7,7 +7,9 @@ commit, gzip without a timestamp, so the same commit always gives the same bytes
 lock records their sha256. The tarballs are laid out as a CRAN-like repository in a
 temporary folder that the resolver reads first (dependencies then resolve from the other
 repositories as usual); the lock entry names the remote (`repository: github` or `git`,
-`url: git+URL@COMMIT`, `commit`).
+`url: git+URL@COMMIT`, `commit`). A package in a folder of its repository (remotes'
+`owner/repo/subdir`, renv's `RemoteSubdir`) is that folder's tree at the commit, and its URL
+ends in `#subdirectory=DIR`.
 
 GitHub's URLs are `https://github.com/OWNER/REPO.git` (`r.github-url` sets another base, a
 GitHub Enterprise host or a mirror). git runs as envman.gitsource runs it (no prompt, only
@@ -33,7 +35,7 @@ REMOTE_SPEC = re.compile(
     r"^\s*(?P<name>[A-Za-z][A-Za-z0-9.]*)\s*\(\s*(?P<kind>github|git)\s*:\s*(?P<where>[^\s()@]+(?:@[^\s()@]+)?)"
     r"(?:@(?P<ref>[A-Za-z0-9._/\-]+))?\s*\)\s*$"
 )
-_OWNER_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-]+$")
+_OWNER_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*$")  # owner/repo[/subdir…]
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -44,6 +46,7 @@ class Remote:
     kind: str  # "github" | "git"
     where: str  # owner/repo, or the clone URL
     ref: str | None
+    subdir: str | None = None  # the package's folder in the repository (remotes' owner/repo/subdir)
 
     def clone_url(self, github_url: str | None = None) -> str:
         if self.kind == "github":
@@ -62,23 +65,30 @@ def parse_remote(spec: str) -> Remote | None:
     if kind == "github":
         if "@" in where:
             where, _, ref = where.partition("@")
-        if not _OWNER_REPO.match(where):
+        if not _OWNER_REPO.match(where) or {".", ".."} & set(where.split("/")):
             raise ValueError(f"not a GitHub owner/repo: {where!r}")
+        owner, repo, *inside = where.split("/")
+        if inside:
+            return _checked_ref(Remote(match.group("name"), kind, f"{owner}/{repo}", ref, "/".join(inside)))
     else:
         if not re.match(r"^(https?|ssh|file)://", where) or where.startswith("-"):
             raise ValueError(f"a git remote is an http(s), ssh or file URL, not {where!r}")
         base, sep, tail = where.rpartition("@")  # URL@ref: the last `@` after the host part
         if sep and "/" not in tail and base.count("/") >= 3:
             where, ref = base, tail
-    if ref is not None and not _REF.match(ref):
-        raise ValueError(f"not a git ref: {ref!r}")
-    return Remote(match.group("name"), kind, where, ref)
+    return _checked_ref(Remote(match.group("name"), kind, where, ref))
+
+
+def _checked_ref(remote: Remote) -> Remote:
+    if remote.ref is not None and not _REF.match(remote.ref):
+        raise ValueError(f"not a git ref: {remote.ref!r}")
+    return remote
 
 
 @dataclass(frozen=True)
 class RemoteTarball:
     remote: Remote
-    url: str  # git+CLONE_URL@COMMIT (as the lock records it)
+    url: str  # git+CLONE_URL@COMMIT[#subdirectory=DIR] (as the lock records it)
     commit: str
     filename: str
     sha256: str
@@ -91,17 +101,19 @@ def _git(args: list[str], cwd: Path | None = None, what: str = "git") -> bytes:
 def _tarball(remote: Remote, clone: Path, commit: str) -> tuple[bytes, dict[str, str]]:
     from envman.ecosystems.r.dcf import decode_dcf_bytes, parse_dcf_record
 
-    what = f"{remote.name} ({remote.kind}: {remote.where})"
+    what = f"{remote.name} ({remote.kind}: {remote.where}{'/' + remote.subdir if remote.subdir else ''})"
+    tree = f"{commit}:{remote.subdir}" if remote.subdir else commit
     try:
-        description = _git(["show", f"{commit}:DESCRIPTION"], clone, what)
+        description = _git(["show", f"{commit}:{remote.subdir + '/' if remote.subdir else ''}DESCRIPTION"], clone, what)
     except UnreachableError:
-        raise ResolutionError(f"{what}: the commit {commit[:12]} has no DESCRIPTION at the top of the repository") from None
+        place = f"in {remote.subdir}/" if remote.subdir else "at the top of the repository"
+        raise ResolutionError(f"{what}: the commit {commit[:12]} has no DESCRIPTION {place}") from None
     record = parse_dcf_record(decode_dcf_bytes(description))
     if record.get("Package") != remote.name:
         raise ResolutionError(f"{what}: its DESCRIPTION is of the package {record.get('Package')!r}, not {remote.name!r}")
     if not record.get("Version"):
         raise ResolutionError(f"{what}: its DESCRIPTION has no Version")
-    tar = _git(["archive", "--format=tar", f"--prefix={remote.name}/", commit], clone, what)
+    tar = _git(["archive", "--format=tar", f"--prefix={remote.name}/", tree], clone, what)
     return gzip.compress(tar, compresslevel=9, mtime=0), record
 
 
@@ -131,7 +143,8 @@ def materialize(remotes: list[Remote], folder: Path, github_url: str | None = No
         fields = {key: record[key] for key in keys if key in record}
         fields["MD5sum"] = hashlib.md5(data).hexdigest()  # the index checksum CRAN-like repositories publish
         records.append("".join(f"{k}: {' '.join(v.split())}\n" for k, v in fields.items()))
-        out.append(RemoteTarball(remote, f"git+{url}@{commit}", commit, filename, hashlib.sha256(data).hexdigest()))
+        locked = f"git+{url}@{commit}" + (f"#subdirectory={remote.subdir}" if remote.subdir else "")
+        out.append(RemoteTarball(remote, locked, commit, filename, hashlib.sha256(data).hexdigest()))
     names = [t.remote.name for t in out]
     if len(set(names)) != len(names):
         raise BadInputError(f"r: a package is named by two remotes: {', '.join(sorted(n for n in set(names) if names.count(n) > 1))}")
@@ -150,10 +163,14 @@ def ensure_cached(entry: Any, cache: Any) -> None:
     url = str(getattr(entry, "url", "") or "")
     if not url.startswith("git+") or cache.get_artifact(entry.sha256) is not None:
         return
-    clone_url, _, commit = url[len("git+"):].rpartition("@")
+    main, _, fragment = url[len("git+"):].partition("#")
+    clone_url, _, commit = main.rpartition("@")
     if not _SHA.match(commit) or commit != getattr(entry, "commit", None):
         raise SyncError(f"{entry.name}: the locked URL {url} is not pinned to its commit")
-    remote = Remote(entry.name, "git", clone_url, commit)
+    subdir = fragment.removeprefix("subdirectory=") if fragment.startswith("subdirectory=") else None
+    if fragment and (subdir is None or not _OWNER_REPO.match(f"o/r/{subdir}") or {".", ".."} & set(subdir.split("/"))):
+        raise SyncError(f"{entry.name}: the locked URL {url} has an unusable fragment")
+    remote = Remote(entry.name, "git", clone_url, commit, subdir)
     with tempfile.TemporaryDirectory(prefix="envman-r-remote-") as tmp:
         clone = Path(tmp) / "clone"
         _git(["clone", "--quiet", "--bare", "--no-tags", "--", clone_url, str(clone)], what=f"{entry.name}: git clone {clone_url}")
