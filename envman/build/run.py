@@ -348,15 +348,17 @@ def _load_and_tag(client: Any, image: Any, scratch: Path, tag: str, say: Callabl
         say(f"loading the image into the engine ({len(image.diff_ids) - len(skip)} of {len(image.diff_ids)} layers sent)")
         try:
             _load(client, image, scratch, skip)
-        except (docker.errors.DockerException, BuildError) as exc:
+        except BuildError:
             if not skip:
-                raise BuildError(f"the engine did not load the image: {exc}") from None
+                raise
             say("the engine did not take the partial image; sending all of it")
             _load(client, image, scratch, set())
     _tag(client, image.image_id, tag)
 
 
 def _load(client: Any, image: Any, scratch: Path, skip: set[int]) -> None:
+    import docker.errors
+
     from envman.build.layers import write_docker_archive
 
     archive = scratch / "image.tar"
@@ -367,6 +369,8 @@ def _load(client: Any, image: Any, scratch: Path, skip: set[int]) -> None:
             for chunk in client.api.load_image(data):
                 if isinstance(chunk, dict) and (chunk.get("error") or chunk.get("errorDetail")):
                     raise BuildError(str(chunk.get("error") or chunk.get("errorDetail")))
+    except docker.errors.DockerException as exc:
+        raise BuildError(f"the engine did not load the image: {exc}") from None
     finally:
         archive.unlink(missing_ok=True)
 

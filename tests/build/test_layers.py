@@ -756,3 +756,51 @@ class Chunks(io.RawIOBase):
         target[:n] = self._buffer[:n]
         self._buffer = self._buffer[n:]
         return n
+
+
+@pytest.mark.timeout(600)
+def test_squashed_layers_come_back_from_the_cache_and_the_engine_gets_only_the_layers_it_lacks(
+    docker_client, base_image: str, tmp_path: Path
+) -> None:
+    """A second rewrite of the same raw image takes every group from envman's layer cache
+    (same bytes, same image ID); `docker load` of an archive without the base's layer files
+    loads the image (the engine holds their chain IDs), and one without a layer the engine
+    lacks is refused (the case envman falls back to the whole archive for)."""
+    import docker.errors
+
+    from envman.build.layercache import LayerCache
+    from envman.build.run import _load, _load_and_tag, chain_ids
+    from envman.errors import BuildError
+
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text(DOCKERFILE.format(base=base_image))
+    (context / "data.txt").write_text(f"data {uuid.uuid4()}\n")  # a layer no other image has
+    base_layers = docker_client.images.get(base_image).attrs["RootFS"]["Layers"]
+    raw_id = _build(docker_client, context)
+    cache = LayerCache(tmp_path / "squashed")
+    groups = [LayerGroup("system", 1), LayerGroup("app", 3)]
+    try:
+        images = []
+        for index in range(2):
+            stream = io.BufferedReader(Chunks(docker_client.api.get_image(raw_id, chunk_size=1 << 20)))
+            images.append(rewrite_image(stream, tmp_path / f"work{index}", base_layers=len(base_layers), groups=groups,
+                                        epoch=EPOCH, labels={}, cache=cache))
+        first, again = images
+        assert (first.reused, again.reused) == (0, 2)
+        assert again.image_id == first.image_id and again.diff_ids == first.diff_ids
+        assert [p.read_bytes() for p in again.layers] == [p.read_bytes() for p in first.layers]
+        assert chain_ids(first.diff_ids)[: len(base_layers)] == chain_ids(base_layers)
+
+        with pytest.raises(BuildError):  # the app layer is in no image of the engine: refused
+            _load(docker_client, first, tmp_path, {len(first.diff_ids) - 1})
+        with pytest.raises(docker.errors.ImageNotFound):
+            docker_client.images.get(first.image_id)
+        messages: list[str] = []
+        _load_and_tag(docker_client, first, tmp_path, "envman-test/partial-load:1", messages.append, base_image)
+        sent = len(first.diff_ids) - len(base_layers)
+        assert messages == [f"loading the image into the engine ({sent} of {len(first.diff_ids)} layers sent)"]
+        assert docker_client.images.get("envman-test/partial-load:1").id == first.image_id
+    finally:
+        for ref in ("envman-test/partial-load:1", raw_id):
+            _remove(docker_client, ref)
