@@ -81,6 +81,7 @@ RAW_TAG = f"envman-build/{NAME}-default:raw"  # envman's intermediate tag (build
 TARBALL_MTIME = 1700000000
 GOAL_REBUILD = 0.30
 GOAL_CHECK_S = 1.0
+NAIVE_ONCE = "; `--naive-runs`: the naive build only in the first rounds, so more envman rounds fit"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -629,6 +630,20 @@ def _round_row(i: int, f: dict[str, Any], r: dict[str, Any] | None, n: dict[str,
             f"{loads(f)}; {loads(r)}; {loads(n)} |")
 
 
+def _steps(run: dict[str, Any]) -> list[str]:
+    """The build steps of the whole Dockerfile (not the system stage's own build), as the
+    progress lines name them (shortened to 90 characters)."""
+    lines = [line for line, _ in run.get("timeline", [])]
+    start = max((i for i, line in enumerate(lines) if "sending the build context" in line), default=0)
+    found = [re.sub(r"^.*?step \d+/\d+: ", "", line) for line in lines[start:] if re.search(r"step \d+/\d+: ", line)]
+    return found
+
+
+def _rerun(run: dict[str, Any]) -> list[str]:
+    cached = [" ".join(c.split()) for c in run["cached"]]
+    return [s for s in _steps(run) if not s.startswith("FROM ") and not any(c.startswith(s.rstrip("…")) for c in cached)]
+
+
 def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
     full_t = [r["wall"] for r in res["full"]]
     naive_t = [r["wall"] for r in res["naive"]]
@@ -653,7 +668,6 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
     rph = {k: median([r["phases"][k] for r in res["rebuilds"]]) for k in res["rebuilds"][0]["phases"]}
     reused = sorted({g for r in res["rebuilds"] for g in r["reused_layers"]})
     rebuilt = sorted({layer["group"] for r in res["rebuilds"] for layer in r["layers"]} - set(reused))
-    cached_steps = res["rebuilds"][0]["cached"]
     lines = [
         "# benchmarks/image: results",
         "",
@@ -679,7 +693,8 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
         "They are tiny, so R time here is R's per-package install overhead (start R, load the imports, lazy-load, "
         "byte-compile, compile one C file), not the compile time of real CRAN sources.",
         "",
-        f"Runs: {len(full_t)} of each build measure, envman and the naive Dockerfile interleaved round by round; "
+        f"Runs: {len(full_t)} of each envman build measure, {len(naive_t)} of the naive Dockerfile "
+        f"(interleaved round by round{'' if len(naive_t) == len(full_t) else NAIVE_ONCE}); "
         f"{len(check_t)} of `check`. Times are wall clock of the whole command; median (min-max).",
         "",
         "| measure | envman | naive single-stage Dockerfile | goal |",
@@ -710,8 +725,10 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
         "Rebuilds (medians): " + ", ".join(f"{k.replace('_', ' ')} {v:.0f} s" for k, v in rph.items()) + ".",
         "",
         f"Layers of a rebuild: reused (same diff_id as the full build) {', '.join(reused) or 'none'}; "
-        f"rebuilt {', '.join(rebuilt) or 'none'}. Steps served from the build cache: "
-        + "; ".join(f"`{' '.join(s.split())[:70]}`" for s in cached_steps) + ".",
+        f"rebuilt {', '.join(rebuilt) or 'none'}. Build steps of each rebuild served from the engine's cache: "
+        + "; ".join(f"{len(r['cached'])} of {len(_steps(r))}" for r in res["rebuilds"])
+        + ". Steps that ran again (first rebuild): "
+        + "; ".join(f"`{s}`" for s in _rerun(res["rebuilds"][0])) + ".",
         "",
         "| rebuild | R root added | packages added to the lock | other pins kept | lock (s) | build (s) | load before |",
         "|---|---|---|---|---:|---:|---:|",
@@ -739,8 +756,10 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
         "",
         "It installs the same pins (`envman export --format requirements`, hashes enforced by pip) from the same wheel "
         "files, served by the host on 127.0.0.1 (containers have no network here but `--network host`; wheels served, "
-        "not COPY'd, so they are not in the naive image), the same R tarballs in the same order with the same "
-        "R CMD INSTALL per package as envman's install script, and the same jars. It runs pip where envman runs uv, and "
+        "not COPY'd, so they are not in the naive image), the same R tarballs in envman's "
+        "order (dependencies first), one R CMD INSTALL after another (envman installs in chunks, each a cached step, and "
+        "runs the packages of one dependency height in parallel, one per CPU of the build), and the same jars. "
+        "It runs pip where envman runs uv, and "
         "builds FROM the builder image (compilers included) since it has one stage.",
         "",
     ]
