@@ -79,6 +79,24 @@ def run(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     return seconds
 
 
+PINS: dict[str, dict[str, dict[str, str]]] = {}  # tool -> platform -> name -> version of its last run
+
+
+def _pins_of_requirements(path: Path) -> dict[str, str]:
+    pins = [line.split(" ")[0].split(";")[0] for line in path.read_text(encoding="utf-8").splitlines()
+            if "==" in line and not line.startswith((" ", "#"))]
+    from packaging.utils import canonicalize_name
+
+    return {str(canonicalize_name(pin.split("==", 1)[0])): pin.split("==", 1)[1] for pin in pins}
+
+
+def _pins_of_lock(path: Path, platforms: list[str]) -> dict[str, dict[str, str]]:
+    import yaml
+
+    default = yaml.safe_load(path.read_text(encoding="utf-8"))["environments"]["default"]
+    return {p: {e["name"]: e["version"] for e in default[p]["python"]} for p in platforms}
+
+
 def envman_tool(platforms: list[str]) -> Callable[[Path, Path], list[float]]:
     def go(work: Path, cache: Path) -> list[float]:
         work.mkdir(parents=True, exist_ok=True)
@@ -88,7 +106,9 @@ def envman_tool(platforms: list[str]) -> Callable[[Path, Path], list[float]]:
         (work / "envman.lock").unlink(missing_ok=True)
         env = clean_env(cache)
         env["ENVMAN_CACHE_DIR"] = str(cache / "envman")
-        return [run([*envman_argv(), "lock", "-q"], env, work)]
+        seconds = run([*envman_argv(), "lock", "-q"], env, work)
+        PINS[f"envman {platforms}"] = _pins_of_lock(work / "envman.lock", platforms)
+        return [seconds]
     return go
 
 
@@ -104,6 +124,7 @@ def bare_uv_tool(platforms: list[str]) -> Callable[[Path, Path], list[float]]:
                     "--python-platform", PLATFORMS[name], "--generate-hashes", "--no-header", "--quiet",
                     "--cache-dir", str(cache / "uv")]
             times.append(run(argv, clean_env(cache), work))
+        PINS[f"bare {platforms}"] = {name: _pins_of_requirements(work / f"requirements-{name}.txt") for name in platforms}
         return times
     return go
 
@@ -137,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, list[list[float]]]] = {n: {"cold": [], "warm": []} for n in names}
     loads: dict[str, list[float]] = {"start": [round(x, 2) for x in os.getloadavg()]}
     warm_cache: dict[str, Path] = {}
+    identical: list[bool] = []
     started = time.perf_counter()
     try:
         for phase, rounds in (("cold", args.cold), ("warm", args.warm)):
@@ -152,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
                     times = TOOLS[name](WORK / name.replace(" ", "_").replace(",", ""), warm_cache[name])
                     results[name][phase].append(times)
                     print(f"{phase} {index + 1}: {name:28s} {sum(times):6.1f} s {[round(t, 1) for t in times]}", file=sys.stderr)
+                for group in (list(PLATFORMS), ["linux-64"]):  # envman's pins against bare uv's, same round
+                    same = PINS[f"envman {group}"] == PINS[f"bare {group}"]
+                    identical.append(same)
+                    if not same:
+                        print(f"{phase} {index + 1}: pins differ for {group}", file=sys.stderr)
             loads[f"after {phase}"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -167,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         "requirements": len(requirements()),
         "elapsed_min": round((time.perf_counter() - started) / 60, 1),
         "runs": results,
+        "pins_identical": identical,
     }
     (HERE / "results-multi-platform.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     (HERE / "RESULTS-multi-platform.md").write_text(report(data), encoding="utf-8")

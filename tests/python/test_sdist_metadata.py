@@ -155,6 +155,16 @@ def test_sdist_metadata_is_built_once_and_pins_match_bare_uv_per_platform(tmp_pa
     assert lock() == first
     assert _builds(log) == builds  # a warm lock builds nothing
 
+    # Another requirement set over the same cache (no plan for it yet): the kept entry serves it too.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "envman.yaml").write_text((project / "envman.yaml").read_text().replace("[sdonly, gamma]", "[sdonly]"))
+    done = run_envman("lock", "-q", cwd=other, env=env)
+    assert done.returncode == 0, done.stderr
+    assert _builds(log) == builds
+    assert _locked(other) == {p: _bare_uv(["sdonly"], index, p, tmp_path / "bare-other", tmp_path) for p in PLATFORMS}
+    builds = _builds(log)
+
     # The same version's sdist replaced (new sha256, other requirements): never the old metadata.
     _write_index(root, ["alpha>=2"], log)
     builds = _builds(log)
@@ -209,5 +219,6 @@ def test_store_keeps_checked_entries_only(tmp_path):
     cache.put_index("envman-python-sdist-metadata-v1 foo-bar", b'{"entries": [{"name": "foo-bar", "version": "x y"}]}')
     assert store.entries(["foo-bar"]) == []
     assert store.plan(["a"]) is None
-    store.remember_plan(["a"], ["foo-bar"])
-    assert store.plan(["a"]) == ["foo-bar"]
+    store.remember_plan(["a"], [("foo-bar", "1.0", entry.hashes)])
+    assert store.plan(["a"]) == [("foo-bar", "1.0", entry.hashes)]
+    assert store.plan(["b"]) is None

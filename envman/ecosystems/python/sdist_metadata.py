@@ -14,12 +14,12 @@ Only sdist-only versions are kept (the pin lists exactly the sdist's hashes: uv 
 hash of every file of the version, wheels for any platform included), so no platform has a
 wheel whose metadata this would replace. What is stored is checked again before it counts
 (untrusted cache files), and an entry stands only while the index still lists exactly those
-files for that version (resolve.py asks the index beside the resolutions and resolves again
-without an entry that is stale).
+files for that version (sdist_reuse.py: confirmed by the pins of the lock, else by the
+index page read afresh; a stale entry is dropped and the lock resolved again without it).
 
 Store (the ArtifactCache index cache): per project, its entries; per requirement set, the
-names found sdist-only the last time it was resolved (so a lock without a previous lock
-knows them up front).
+sdist-only (name, version, hashes) it pinned the last time it was resolved (so a lock
+without a previous lock knows them up front).
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["StaticMetadata", "checked", "uv_toml", "MetadataStore", "stale_entries"]
+__all__ = ["StaticMetadata", "Pin", "checked", "uv_toml", "MetadataStore", "stale_entries"]
+
+Pin = tuple[str, str, frozenset[str]]  # (normalized name, version, {"sha256:…"})
 
 _NAME_KEY = "envman-python-sdist-metadata-v1 "
-_PLAN_KEY = "envman-python-sdist-names-v1 "
+_PLAN_KEY = "envman-python-sdist-plan-v1 "
 _SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 _MAX_ENTRIES = 64  # per project: versions x sdist variants kept
 _MAX_ITEMS = 2000  # requirements of one entry
@@ -187,15 +189,23 @@ class MetadataStore:
     def _plan_key(context: list[str]) -> str:
         return _PLAN_KEY + hashlib.sha256("\n".join(context).encode()).hexdigest()
 
-    def plan(self, context: list[str]) -> list[str] | None:
-        """Names found sdist-only when this requirement set (context) was last resolved; None: never."""
+    def plan(self, context: list[str]) -> list[Pin] | None:
+        """The sdist-only (name, version, hashes) pinned when this requirement set (context) was
+        last resolved; None: never (or unreadable)."""
         data = self._load(self._plan_key(context))
-        names = data.get("sdist_only") if isinstance(data, dict) else None
-        if not isinstance(names, list) or not all(isinstance(n, str) and _printable(n) for n in names):
+        items = data.get("pinned") if isinstance(data, dict) else None
+        if not isinstance(items, list) or len(items) > _MAX_ITEMS:
             return None
-        return names[:_MAX_ITEMS]
+        pins: list[Pin] = []
+        for item in items:
+            if not (isinstance(item, list) and len(item) == 3 and _printable(item[0]) and _printable(item[1])
+                    and isinstance(item[2], list) and all(isinstance(h, str) and _SHA256.fullmatch(h) for h in item[2])):
+                return None
+            pins.append((item[0], item[1], frozenset(item[2])))
+        return pins
 
-    def remember_plan(self, context: list[str], names: Iterable[str]) -> None:
-        value = sorted(set(names))
-        if self.plan(context) != value:
-            self._save(self._plan_key(context), {"sdist_only": value})
+    def remember_plan(self, context: list[str], pins: Iterable[Pin]) -> None:
+        value = sorted((name, version, sorted(hashes)) for name, version, hashes in set(pins))
+        old = self.plan(context)
+        if old is None or sorted((n, v, sorted(h)) for n, v, h in old) != value:
+            self._save(self._plan_key(context), {"pinned": [list(p) for p in value]})

@@ -1,15 +1,17 @@
 """Resolve several platforms building each sdist-only version's metadata once (sdist_metadata.py).
 
 The order of the uv runs for a lock of several platforms:
-- what envman's cache already holds for the projects at hand (the requirements' names, the
-  old lock's, and those found sdist-only the last time this requirement set was resolved)
-  goes to every platform's run, and the runs go at once. Beside them envman asks the index
-  for those projects' pages; an entry whose version's files are no longer exactly its sdists
-  is dropped and the platforms are resolved again without it.
-- a requirement set never resolved here before: the first platform resolves alone (it builds
-  what it needs), its builds are read from uv's cache, and the other platforms then resolve
-  at once with them, so none of them builds again.
-After every lock the builds uv made are kept, and the names found sdist-only are noted.
+- a requirement set resolved here before: the entries it pinned last time (the plan) go to
+  every platform's run, and the runs go at once.
+- a requirement set never resolved here before: what envman's cache holds for its names (and
+  the old lock's) goes to every run; with several platforms the first resolves alone (it
+  builds what it needs), its builds are read from uv's cache, and the other platforms then
+  resolve at once with them, so none of them builds again.
+Afterwards, an entry that a platform pinned with exactly the entry's files is confirmed by
+the index page uv read in this lock; any other entry given to uv is checked against the
+index page (read afresh), and when the index no longer lists exactly its sdists for that
+version it is dropped and every platform is resolved again without it. The builds uv made
+are kept, and the entries pinned become the plan for the next lock of this requirement set.
 
 Used only where it is exact: the uv resolver, online, with one index and no find-links and
 no direct references (uv would apply a name's metadata to a direct reference of that name).
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -63,7 +64,8 @@ def names_of(requirements: Iterable[str]) -> set[str]:
 
 def index_versions(http: Any, cache: Any, index: str, names: list[str]) -> dict[str, dict[str, set[str]] | None]:
     """name -> version -> {"sha256:…"} of the version's files on the index now (its page read
-    afresh; None when it cannot be read or a file has no sha256)."""
+    afresh; None when it cannot be read or a file has no sha256). One page after the other,
+    over the client's one kept-alive connection."""
     from envman.ecosystems.python.simple_index import Lister, Location, filename_identity
     from envman.errors import EnvmanError
 
@@ -85,10 +87,7 @@ def index_versions(http: Any, cache: Any, index: str, names: list[str]) -> dict[
             versions.setdefault(identity[1], set()).add("sha256:" + file.sha256)
         return versions
 
-    if not names:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(8, len(names)), thread_name_prefix="envman-python-page") as pool:
-        return dict(zip(names, pool.map(one, names), strict=True))
+    return {name: one(name) for name in names}
 
 
 def _pins(resolved: Iterable[Resolved]) -> dict[tuple[str, str, frozenset[str]], None]:
@@ -145,29 +144,35 @@ class SdistReuse:
 
     def run(self, platforms: list[str], work: Callable[[str, str | None], Resolved], each: Each[Resolved]) -> dict[str, Resolved]:
         plan = self.store.plan(self.context)
-        known = self.store.entries(self.names | set(plan or []))
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="envman-python-pages") as pool:
-            pages: Future[Any] | None = pool.submit(self.listings, sorted({e.name for e in known})) if known else None
-            harvested: list[StaticMetadata] = []
-            if plan is None and len(platforms) > 1:
-                first = work(platforms[0], self._config(known))
-                harvested = self._harvest([first], known)
-                config = self._config(known + harvested)
-                results = dict(zip(platforms, [first, *each(lambda p: work(p, config), platforms[1:])], strict=True))
-            else:
-                config = self._config(known)
-                results = dict(zip(platforms, each(lambda p: work(p, config), platforms), strict=True))
-            stale = stale_entries(known, pages.result()) if pages is not None else []
+        if plan is not None:  # what this requirement set pinned last time
+            wanted = set(plan)
+            known = [e for e in self.store.entries({name for name, _, _ in plan}) if (e.name, e.version, e.hashes) in wanted]
+        else:
+            known = self.store.entries(self.names)
+        harvested: list[StaticMetadata] = []
+        if plan is None and len(platforms) > 1:
+            first = work(platforms[0], self._config(known))
+            harvested = self._harvest([first], known)
+            config = self._config(known + harvested)
+            results = dict(zip(platforms, [first, *each(lambda p: work(p, config), platforms[1:])], strict=True))
+        else:
+            config = self._config(known)
+            results = dict(zip(platforms, each(lambda p: work(p, config), platforms), strict=True))
+        pins = _pins(results.values())
+        # An entry pinned with the same files is confirmed by the index page uv just read; the
+        # others (given to uv, maybe consulted, not pinned) are checked against the index now.
+        unconfirmed = [e for e in known if (e.name, e.version, e.hashes) not in pins]
+        stale = stale_entries(unconfirmed, self.listings(sorted({e.name for e in unconfirmed}))) if unconfirmed else []
         if stale:  # the index changed under an entry: resolve again without it (and forget it)
             self.store.update(drop=stale)
             known = [e for e in known if e not in stale]
             harvested = []
             config = self._config(known)
             results = dict(zip(platforms, each(lambda p: work(p, config), platforms), strict=True))
+            pins = _pins(results.values())
         harvested += self._harvest(results.values(), known + harvested)
         self.store.update(add=harvested)
-        pins = _pins(results.values())
-        used = {e.name for e in known + harvested if (e.name, e.version, e.hashes) in pins}
-        self.store.remember_plan(self.context, used)
+        self.store.remember_plan(self.context, [(e.name, e.version, e.hashes) for e in known + harvested
+                                                if (e.name, e.version, e.hashes) in pins])
         self._final = known + harvested
         return results
