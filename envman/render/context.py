@@ -22,6 +22,7 @@ __all__ = ["render_text", "write_context", "MARKER", "CA_FILE"]
 
 MARKER = ".envman-context"  # present in every folder render writes; lets -o DIR be replaced
 CA_FILE = "envman-ca.crt"
+INSTALL_EPOCH = 315532800  # 1980-01-01, SOURCE_DATE_EPOCH inside the install steps
 _SAFE_DIR = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/")
 
 
@@ -44,7 +45,11 @@ def render_text(plan: ImagePlan, ca_cert: bool = False) -> dict[str, str]:
         "environment": plan.environment,
         "platform": plan.platform,
         "epoch": plan.epoch,
-        "built_timestamp": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(plan.epoch)),
+        # what the install steps see: fixed, not the lock's commit time, so committing a lock
+        # does not change every step's text (and re-run them all); the rewrite clamps the
+        # image's times to `epoch`
+        "install_epoch": INSTALL_EPOCH,
+        "built_timestamp": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(INSTALL_EPOCH)),
     }
     dockerfile = render_template(env, "Dockerfile.j2", values)
     texts = {"Dockerfile": re.sub(r"\n(?:[ \t]*\n){2,}", "\n\n", re.sub(r"^(FROM .*)\n[ \t]*\n", r"\1\n", dockerfile, flags=re.M))}

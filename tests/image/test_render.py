@@ -77,6 +77,7 @@ def test_the_commit_of_the_lock_sets_the_epoch_and_the_revision_label(locked_pro
         assert done.returncode == 0, done.stderr
         return (locked_project / name / "Dockerfile").read_text()
 
+    render("before")
     git("init", "-q")
     git("add", "envman.yaml", "envman.lock")
     git("commit", "-q", "-m", "lock")
@@ -87,7 +88,14 @@ def test_the_commit_of_the_lock_sets_the_epoch_and_the_revision_label(locked_pro
     dockerfile = render("committed")
     assert f'"org.opencontainers.image.revision"="{commit}"' in dockerfile
     assert '"org.opencontainers.image.created"="2026-01-01T00:00:00Z"' in dockerfile
-    assert f"SOURCE_DATE_EPOCH={stamp}" in (locked_project / "committed" / "python" / "install.sh").read_text()
+    # the install steps see a fixed SOURCE_DATE_EPOCH: committing the lock re-runs none of them
+    # (only the rewrite's times and the labels, after the layers, take the commit's)
+    assert "SOURCE_DATE_EPOCH=315532800" in (locked_project / "committed" / "python" / "install.sh").read_text()
+    for name in ("python/install.sh", "r/install.sh", "r/profile.R"):
+        assert (locked_project / "committed" / name).read_bytes() == (locked_project / "before" / name).read_bytes()
+    steps = [line for line in dockerfile.splitlines() if not line.startswith(("#", "LABEL", "  "))]
+    assert steps == [line for line in (locked_project / "before" / "Dockerfile").read_text().splitlines()
+                     if not line.startswith(("#", "LABEL", "  "))]
     manifest = locked_project / "envman.yaml"
     manifest.write_text(manifest.read_text().replace('packages: ["R6"]', 'packages: ["R6", "withr"]'))
     assert run_envman("lock", cwd=locked_project).returncode == 0  # a lock not committed yet
