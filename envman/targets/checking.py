@@ -62,6 +62,12 @@ def run_check(
     ctx = ctx._replace(environment=environment, known=known_artifacts([p for ps in lock.environments.values() for p in ps.values()]))
     locked_platforms = sorted(lock.environments[environment])
     expected_by_platform: dict[str, Snapshot] = {}
+    for platform in locked_platforms:
+        lock_spec = TargetSpec(f"lock:{environment}@{platform}", "lock", environment, platform)
+        expected_by_platform[platform] = snapshot_from_lock(lock_spec, ctx)
+    # only what the lock covers is compared, so only that is probed (no Rscript or `java
+    # -version` run on a host for a lock without R or Java)
+    ctx = ctx._replace(ecosystems=frozenset(e for snap in expected_by_platform.values() for e in snap.ecosystems))
     results = []
     errors: list[EnvmanError] = []
     progress(f"probing {len(specs)} target(s)")

@@ -42,6 +42,8 @@ def _options(labels: dict[str, str], ctx: ProbeContext) -> tuple[str, dict[str, 
     interpreter = "python3"
     options: dict[str, Any] = {"deep": ctx.deep}
     for eco in ecosystems.all_ecosystems():
+        if not ctx.probes(eco):
+            continue
         places = ctx.places.of(eco.name)
         where = label(labels, eco)
         if eco.probe_interpreter:
@@ -253,7 +255,7 @@ def _probe_files(
         with tempfile.TemporaryDirectory(prefix="envman-probe-") as tmp:  # removed whatever happens
             root = Path(tmp)
             for eco in ecosystems.all_ecosystems():
-                if eco.probe_interpreter:
+                if eco.probe_interpreter or not ctx.probes(eco):
                     continue
                 folders = eco.file_folders(ctx.places.of(eco.name), label(labels, eco), env)
                 copy_out = copy or (lambda d, e, r, deep, end, skip: _copy_out(container, d, e, r, deep, end, skip))
@@ -274,7 +276,7 @@ def _probe_files(
         raise UnreachableError(f"{what}: cannot keep a copy of the target's files here: {_short(exc.strerror or exc)}") from None
     for eco in ecosystems.all_ecosystems():
         empty = eco.empty_section()
-        if eco.name not in data and empty is not None:
+        if eco.name not in data and empty is not None and ctx.probes(eco):
             data[eco.name] = empty
     problems = data.setdefault("problems", [])
     problems.append(
@@ -315,7 +317,7 @@ def probe_container(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
 
         key = replica_key(container.attrs, spec.engine, interpreter, options)
         data = ctx.replicas.probe(spec.text, container.attrs, key, time.monotonic() + remaining(ctx), full)
-    return snapshot_from_probe(spec.text, ecosystems.names(), data, ctx.known)
+    return snapshot_from_probe(spec.text, ctx.probed_names(), data, ctx.known)
 
 
 def probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
@@ -344,4 +346,4 @@ def probe_image(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
                 container.remove(force=True)
             except Exception:
                 pass
-    return snapshot_from_probe(spec.text, ecosystems.names(), data, ctx.known)
+    return snapshot_from_probe(spec.text, ctx.probed_names(), data, ctx.known)

@@ -75,6 +75,16 @@ class ProbeContext(NamedTuple):
     timeout: float = DEFAULT_PROBE_TIMEOUT  # seconds each target has to answer
     deadline: float | None = None  # time.monotonic() by which this target must have answered (set per target)
     replicas: Any = None  # targets.replicas.ReplicaPool of the run: containers of one image share a probe
+    ecosystems: frozenset[str] | None = None  # check: only these are probed (what the lock covers); None: all
+
+    def probes(self, eco: Any) -> bool:
+        """Whether the probe asks for this ecosystem (the interpreter's always: it names the platform)."""
+        return bool(eco.probe_interpreter) or self.ecosystems is None or eco.name in self.ecosystems
+
+    def probed_names(self) -> list[str]:
+        from envman import ecosystems
+
+        return [eco.name for eco in ecosystems.all_ecosystems() if self.probes(eco)]
 
 
 def probe_timeout(value: float | None = None) -> float:

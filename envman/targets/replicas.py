@@ -157,16 +157,18 @@ class _Group:
         self.running = False
         self.reference: tuple[dict[str, Any], dict[str, Any], str] | None = None  # (data, reads, target)
         self.attempts = 0
+        self.waiting: set[tuple[int, int]] = set()  # (number of changed paths, arrival) of the members waiting
 
 
 class ReplicaPool:
     """The replica groups of one run (thread-safe). `probe` answers for one container:
     either its own full probe or the group's shared answer."""
 
-    MAX_ATTEMPTS = 2  # containers probed with reads=1 before the group gives up sharing
+    MAX_ATTEMPTS = 3  # containers probed with reads=1 before the group gives up sharing
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._arrivals = 0
         self._groups: dict[tuple[Any, ...], _Group] = {}
         self.shared: dict[str, str] = {}  # target -> the target whose answer it reused
         self.reasons: dict[str, str] = {}  # target -> why it was probed itself
@@ -188,17 +190,29 @@ class ReplicaPool:
             return self._own(full)
         mounts = mounts_of(attrs)
         group = self._group(key)
-        with group.cond:
-            while group.running and group.reference is None:
-                left = deadline - 1.0 - time.monotonic()
-                if left <= 0:
-                    break
-                group.cond.wait(min(left, 1.0))
+        with self._lock:
+            self._arrivals += 1
+            me = (len(changes.upper), self._arrivals)
+        lead = False
+        with group.cond:  # of the members waiting, the one with the fewest changes is probed first
+            group.waiting.add(me)
+            try:
+                while group.reference is None:
+                    if not group.running and group.attempts >= self.MAX_ATTEMPTS:
+                        break
+                    if not group.running and me == min(group.waiting):
+                        lead = True
+                        group.running = True
+                        group.attempts += 1
+                        break
+                    left = deadline - 1.0 - time.monotonic()
+                    if left <= 0:
+                        break
+                    group.cond.wait(min(left, 1.0))
+            finally:
+                group.waiting.discard(me)
+                group.cond.notify_all()
             reference = group.reference
-            lead = reference is None and not group.running and group.attempts < self.MAX_ATTEMPTS
-            if lead:
-                group.running = True
-                group.attempts += 1
         if reference is not None:
             data, reads, source = reference
             why = touched(changes, mounts, reads)

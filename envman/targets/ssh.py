@@ -295,7 +295,7 @@ def _probe_files(runner: SSHRunner, ctx: ProbeContext, interpreter: str, what: s
 
     owners: dict[str, list[Any]] = {}
     for eco in ecosystems.all_ecosystems():
-        if not eco.probe_interpreter:
+        if not eco.probe_interpreter and ctx.probes(eco):
             for folder in eco.file_folders(ctx.places.of(eco.name), None, []):
                 owners.setdefault(posixpath.normpath("/" + folder), []).append(eco)
     return containers._probe_files(None, [], {}, ctx, interpreter, what, copy=_HostFiles(runner, owners, ctx.deep))
@@ -317,4 +317,4 @@ def probe_ssh(spec: TargetSpec, ctx: ProbeContext) -> Snapshot:
         data = run_probe(runner, interpreter, options, spec.text, remaining(ctx), ctx.timeout)
     except NoInterpreter:
         data = _probe_files(runner, ctx, interpreter, spec.text)
-    return snapshot_from_probe(spec.text, ecosystems.names(), data, ctx.known)
+    return snapshot_from_probe(spec.text, ctx.probed_names(), data, ctx.known)

@@ -15,11 +15,14 @@ __all__ = ["SSHServer", "start_sshd", "free_port"]
 
 
 class SSHServer(NamedTuple):
+    """log: sshd's own log (LogLevel INFO: one "Accepted publickey" line per connection)."""
+
     port: int
     user: str
     config: Path  # client config: identity, known_hosts, no agent, no user config
     known_hosts: Path
     process: subprocess.Popen[bytes]
+    log: Path
 
 
 def free_port() -> int:
@@ -49,7 +52,7 @@ def start_sshd(folder: Path) -> SSHServer:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {folder / 'sshd.pid'}\n"
         f"AuthorizedKeysFile {authorized}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
         "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n"
-        "MaxStartups 100:30:200\nMaxSessions 100\nUseDNS no\nLogLevel ERROR\nAcceptEnv none\nSubsystem sftp internal-sftp\n"
+        "MaxStartups 100:30:200\nMaxSessions 100\nUseDNS no\nLogLevel INFO\nAcceptEnv none\nSubsystem sftp internal-sftp\n"
     )
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation folder
     with open(folder / "sshd.log", "wb") as log:
@@ -75,4 +78,4 @@ def start_sshd(folder: Path) -> SSHServer:
         f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n"
         "  StrictHostKeyChecking yes\n  LogLevel ERROR\n"
     )
-    return SSHServer(port, user, client, known_hosts, process)
+    return SSHServer(port, user, client, known_hosts, process, folder / "sshd.log")

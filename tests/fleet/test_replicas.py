@@ -33,11 +33,32 @@ def _put(container: Any, folder: str, name: str, data: bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def replicas(fleet, docker_client, tmp_path_factory) -> Any:
+def jar_project(fleet_project, fleet_wheels, tmp_path_factory) -> tuple[Path, Path]:
+    """(the fleet's lock plus the jar lib 1.0, that jar): the check reads jar folders too."""
+    from envman.ecosystems.jvm.entry import JvmEntry
+    from envman.ecosystems.python.entry import PythonEntry
+    from envman.lockfile import PlatformLock
+    from tests.drift.builders import sha256_file
+    from tests.drift.conftest import write_project
+    from tests.fleet.conftest import LOCKED, _wheel
+
+    jar = make_jar(tmp_path_factory.mktemp("replica-jars"), "org.example", "lib", "1.0")
+    plock = PlatformLock(
+        python_version="3.11",
+        python=[PythonEntry(name=n, version=v, hashes=["sha256:" + sha256_file(_wheel(fleet_wheels, wn, wv))]) for n, v, wn, wv in LOCKED],
+        jvm=[JvmEntry(name="org.example:lib", version="1.0", sha256=sha256_file(jar), url=jar.as_uri())],
+    )
+    manifest = fleet_project.read_text() + "jvm:\n  dependencies: ['org.example:lib:1.0']\n"
+    return write_project(tmp_path_factory.mktemp("replica-project"), manifest, {"linux-64": plock}, environment="production"), jar
+
+
+@pytest.fixture(scope="module")
+def replicas(fleet, docker_client, jar_project, tmp_path_factory) -> Any:
     """Containers of one image with a jar folder: plain replicas and one of each variant."""
     client, base_tag = fleet["images"]["one"]
     context = tmp_path_factory.mktemp("replica-image")
-    make_jar(context / "jars", "org.example", "lib", "1.0")
+    (context / "jars").mkdir()
+    (context / "jars" / "lib-1.0.jar").write_bytes(jar_project[1].read_bytes())
     (context / "Dockerfile").write_text(f"FROM {base_tag}\nCOPY jars /opt/lib/\n")
     tag = f"envman-test-replicas:{uuid.uuid4().hex[:8]}"
     client.images.build(path=str(context), tag=tag, rm=True, forcerm=True, network_mode="none")
@@ -97,15 +118,16 @@ def _check(project: Path, inventory: Path, *extra: str) -> tuple[dict[str, Any],
     return rows, since, until
 
 
-def test_replicas_share_a_probe_and_every_difference_is_probed(replicas, docker_client, fleet_project, tmp_path):
+def test_replicas_share_a_probe_and_every_difference_is_probed(replicas, docker_client, jar_project, tmp_path):
+    project = jar_project[0]
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("[app]\n" + "".join(f"{name} ansible_connection=docker\n" for name in replicas.values()))
-    shared, since, until = _check(fleet_project, inventory)
+    shared, since, until = _check(project, inventory)
     probed = _probed(docker_client, since, until, replicas)
     # one plain replica was probed for the group; every variant was probed itself
     assert set(VARIANTS) <= probed, probed
     assert len(probed & set(REPLICAS)) == 1, probed
-    each, since, until = _check(fleet_project, inventory, "--probe-each")
+    each, since, until = _check(project, inventory, "--probe-each")
     assert _probed(docker_client, since, until, replicas) == set(replicas)
     # the same report either way (differential), and the variants' differences are in it
     assert shared == each
@@ -121,6 +143,8 @@ def test_replicas_share_a_probe_and_every_difference_is_probed(replicas, docker_
     assert ("gamma", "missing") in names_of(rows["pip-removed"]), rows["pip-removed"]
     assert {"alpha-pkg", "beta", "gamma"} <= {n for n, k in names_of(rows["volume"]) if k == "missing"}, rows["volume"]
     assert rows["pythonpath"]["findings"] == plain["findings"]
+    assert ("org.example:lib", "extra") in names_of(rows["jar-added"]), rows["jar-added"]
+    assert rows["jar-changed"]["findings"] and not rows["jar-changed"]["in_sync"], rows["jar-changed"]
 
 
 def _entry(kind: str) -> Entry:

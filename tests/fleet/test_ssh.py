@@ -83,3 +83,42 @@ def test_over_ssh_the_same_as_on_this_machine(sshd, fleet_wheels, fleet_project,
     assert {("alpha-pkg", "1.0"), ("beta", "2.0"), ("gamma", "0.3")} <= packages, packages
     done = run_envman("diff", f"python:{python}", remote, "--ssh-config", str(sshd.config), "--format", "json", "-f", str(fleet_project))
     assert done.returncode == 0 and json.loads(done.stdout)["identical"] is True, done.stdout + done.stderr
+
+
+def _masters_of(port: int) -> list[str]:
+    """Command lines of ssh ControlMasters to the test sshd still running."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"ControlMaster=yes" in argv and str(port).encode() in argv:
+            found.append(b" ".join(argv).decode(errors="replace"))
+    return found
+
+
+def test_one_connection_per_destination(sshd, fleet, fleet_project, tmp_path):
+    """Five hosts at one address: one key exchange with multiplexing, five without; the same report."""
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        "[vms]\n"
+        f"vm[1:4] ansible_host=127.0.0.1 ansible_port={sshd.port} ansible_user={sshd.user} envman_python={fleet['venv_ok']}\n"
+        f"vm-drift ansible_host=127.0.0.1 ansible_port={sshd.port} ansible_user={sshd.user} envman_python={fleet['venv_drift']}\n"
+    )
+    reports = {}
+    for mux in ("1", "0"):
+        before = sshd.log.read_text().count("Accepted publickey")
+        done = run_envman("check", "-f", str(fleet_project), "--inventory", str(inventory), "--ssh-config", str(sshd.config),
+                          "--jobs", "5", "--format", "json", env={"ENVMAN_SSH_MUX": mux})
+        assert done.returncode == 1, done.stderr
+        reports[mux] = json.loads(done.stdout)
+        accepted = sshd.log.read_text().count("Accepted publickey") - before
+        assert accepted == (1 if mux == "1" else 5), (mux, accepted)
+        assert not _masters_of(sshd.port)  # envman told its master to exit
+    assert reports["1"] == reports["0"]
+    drifted = [row["target"] for row in reports["1"]["targets"] if not row["in_sync"]]
+    assert drifted == [f"vm-drift (ssh:{sshd.user}@127.0.0.1:{sshd.port})"], reports["1"]
