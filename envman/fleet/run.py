@@ -59,7 +59,11 @@ def check_fleet(
     if share:
         from envman.targets.replicas import ReplicaPool
 
-        ctx = ctx._replace(replicas=ReplicaPool())
+        engines: dict[str, int] = {}
+        for target in targets:
+            if target.spec.kind == "docker":
+                engines[target.spec.engine or ""] = engines.get(target.spec.engine or "", 0) + 1
+        ctx = ctx._replace(replicas=ReplicaPool(engines))
     project = ctx.project
     project.lock()  # read once, before the workers share it
     environments = {t.environment or ctx.environment for t in targets}

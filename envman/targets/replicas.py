@@ -166,9 +166,12 @@ class ReplicaPool:
 
     MAX_ATTEMPTS = 3  # containers probed with reads=1 before the group gives up sharing
 
-    def __init__(self) -> None:
+    def __init__(self, containers: Mapping[str, int] | None = None) -> None:
+        """containers: engine ("" for the default) -> how many docker: targets the run has
+        on it (an engine with one is never traced); None: unknown."""
         self._lock = threading.Lock()
         self._arrivals = 0
+        self._containers = dict(containers) if containers is not None else None
         self._groups: dict[tuple[Any, ...], _Group] = {}
         self.shared: dict[str, str] = {}  # target -> the target whose answer it reused
         self.reasons: dict[str, str] = {}  # target -> why it was probed itself
@@ -184,6 +187,8 @@ class ReplicaPool:
         carries "reads"). Never waits for another container past `deadline` minus a margin."""
         from envman.targets.overlay import changes_of
 
+        if key is not None and self._containers is not None and self._containers.get(str(key[0]), 0) < 2:
+            return self._own(full)  # no other container on its engine to share with
         changes = changes_of(attrs) if key is not None else None
         if key is None or changes is None:
             self.reasons[what] = "its changes against the image cannot be read here"
