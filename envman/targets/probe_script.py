@@ -176,6 +176,11 @@ class _Reads(object):
         self.wrap(os, "scandir", self.lists, ".")
         for name in _SPAWNING:
             self.refuse(os, name)
+        # a probe module that bound one of them to its own name (`from os import stat`) reads untraced
+        originals = set(id(real) for _module, _name, real in self.undo)
+        script = getattr(sys.modules.get("__main__"), "__dict__", {})
+        if any(id(value) in originals for value in list(script.values())):
+            self.why_not.append("a probe module holds its own reference to a file function")
 
     def stop(self):
         for module, name, real in reversed(self.undo):
@@ -218,7 +223,8 @@ def _chain(os, path, out, hops=40):
 def _startup_reads(os):
     """(trees, nodes) read before the probe's first line: sys.path (imports), the
     interpreter and the files it maps, what sets its prefix and its user site."""
-    trees = set(p for p in sys.path if p)
+    here = os.getcwd()
+    trees = set(p if p.startswith("/") else os.path.join(here, p) for p in sys.path if p)
     nodes = set(["/etc/ld.so.preload", "/etc/ld.so.cache"])
     version = "python%d.%d" % sys.version_info[:2]
     executables = [sys.executable, getattr(sys, "_base_executable", "") or ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 import time
 import uuid
@@ -196,3 +197,33 @@ def test_what_touches_what_the_probe_read(upper, mounts, reason):
 
 def test_an_untraceable_probe_is_never_shared():
     assert "could not be traced" in (touched(_Fixed({}, IMAGE), [], {**READS, "untraceable": ["it started a program (Rscript)"]}) or "")
+
+
+def test_the_probe_reports_what_it_read(tmp_path):
+    """reads=1 on this machine: import paths as trees, listed folders, opened files and the
+    symlinks on the way; a probe that starts a program is untraceable."""
+    import subprocess
+    import sys
+
+    from envman.targets.probe_runner import encode_options, probe_source
+
+    jars = tmp_path / "real-jars"
+    jar = make_jar(jars / "sub", "org.example", "lib", "1.0")
+    (tmp_path / "jars").symlink_to(jars)
+
+    def reads(options: dict[str, Any]) -> dict[str, Any]:
+        argv = [sys.executable, "-c", probe_source(), *encode_options({"reads": True, "python": {}, **options})]
+        done = subprocess.run(argv, capture_output=True, check=True, cwd=tmp_path)
+        return dict(json.loads(done.stdout.splitlines()[-1])["reads"])
+
+    found = reads({"jvm": {"dirs": [str(tmp_path / "jars")]}})
+    assert found["untraceable"] == []
+    child = json.loads(subprocess.run([sys.executable, "-c", "import sys, json; print(json.dumps(sys.path[1:]))"],
+                                      capture_output=True, check=True, cwd=tmp_path).stdout)
+    for entry in filter(os.path.isabs, child):  # every import path is a tree, or inside one
+        assert any(entry == tree or entry.startswith(tree.rstrip("/") + "/") for tree in found["trees"]), (entry, found["trees"])
+    assert {str(tmp_path / "jars"), str(jars), str(jars / "sub")} <= set(found["lists"]), found["lists"]
+    assert {str(tmp_path / "jars"), str(jar), str(tmp_path / "jars" / "sub" / jar.name)} <= set(found["nodes"]), found["nodes"]
+    assert os.path.realpath(sys.executable) in found["nodes"]
+    started = reads({"r": {"libs": [], "rscript": "/bin/true"}})
+    assert any("started a program" in why or "subprocess" in why for why in started["untraceable"]), started
