@@ -103,6 +103,7 @@ def collect(options, probes):
 _SPAWNING = ("system", "popen", "fork", "forkpty", "execv", "execve", "execl", "execle", "execlp", "execlpe", "execvp",
              "execvpe", "spawnv", "spawnve", "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnvp", "spawnvpe",
              "posix_spawn", "posix_spawnp")
+_MAX_READS = 100000  # paths in a reads report; a probe that read more is not shared
 _UNTRACEABLE = ("subprocess", "_posixsubprocess", "multiprocessing", "ctypes", "_ctypes")
 
 
@@ -318,12 +319,15 @@ def reads_report(reads):
     trees = set(os.path.normpath(p) for p in trees)
     kept_trees = sorted(p for p in trees if not _under(os.path.dirname(p), trees) or p == "/")
     inside = set(kept_trees)
-    return {
+    report = {
         "trees": kept_trees,
         "lists": sorted(p for p in lists if not _under(p, inside)),
         "nodes": sorted(p for p in nodes if not _under(p, inside)),
         "untraceable": sorted(set(reads.why_not))[:5],
     }
+    if len(report["trees"]) + len(report["lists"]) + len(report["nodes"]) > _MAX_READS:
+        return {"trees": [], "lists": [], "nodes": [], "untraceable": ["it read more than %d paths" % _MAX_READS]}
+    return report
 
 
 def main(argv):
