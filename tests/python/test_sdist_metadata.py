@@ -163,6 +163,13 @@ def test_sdist_metadata_is_built_once_and_pins_match_bare_uv_per_platform(tmp_pa
     assert done.returncode == 0, done.stderr
     assert _builds(log) == builds
     assert _locked(other) == {p: _bare_uv(["sdonly"], index, p, tmp_path / "bare-other", tmp_path) for p in PLATFORMS}
+    builds = _builds(log)  # (bare uv built it once per platform)
+    # The manifest edited, its old lock kept (all platforms at once): nothing built either.
+    (other / "envman.yaml").write_text((other / "envman.yaml").read_text().replace("[sdonly]", "[sdonly, delta]"))
+    done = run_envman("lock", "-q", cwd=other, env=env)
+    assert done.returncode == 0, done.stderr
+    assert _builds(log) == builds
+    assert _locked(other) == {p: _bare_uv(["sdonly", "delta"], index, p, tmp_path / "bare-other", tmp_path) for p in PLATFORMS}
     builds = _builds(log)
 
     # The same version's sdist replaced (new sha256, other requirements): never the old metadata.

@@ -156,10 +156,11 @@ def _sdist_reuse(request: ResolveRequest, services: Services, base: CompileJob, 
         return contextlib.nullcontext(None)
     from envman.ecosystems.python.sdist_metadata import MetadataStore
 
-    names = names_of(union) | set(request.old_entries())
+    old = request.old_entries()
+    names = names_of(union) | set(old)
     context = [*sorted(union), f"python {base.python_version}", f"index {redact_url(index)}", *sorted(base.constraints)]
     return SdistReuse(store=MetadataStore(services.cache), uv_cache=uv_cache_dir(base), context=context, names=names,
-                      listings=functools.partial(index_versions, services.http, services.cache, index))
+                      listings=functools.partial(index_versions, services.http, services.cache, index), relock=bool(old))
 
 
 def _as_in_union(entry: PythonEntry, union: PythonEntry) -> PythonEntry:

@@ -4,9 +4,11 @@ The order of the uv runs for a lock of several platforms:
 - a requirement set resolved here before: the entries it pinned last time (the plan) go to
   every platform's run, and the runs go at once.
 - a requirement set never resolved here before: what envman's cache holds for its names (and
-  the old lock's) goes to every run; with several platforms the first resolves alone (it
-  builds what it needs), its builds are read from uv's cache, and the other platforms then
-  resolve at once with them, so none of them builds again.
+  the old lock's) goes to every run. With several platforms and no old lock, the first
+  platform resolves alone (it builds what it needs), its builds are read from uv's cache, and
+  the other platforms then resolve at once with them, so none of them builds again. With an
+  old lock (an edited manifest) the platforms resolve at once: what the old lock pinned was
+  kept when it was made, and only what the edit adds may be built on each.
 Afterwards, an entry that a platform pinned with exactly the entry's files is confirmed by
 the index page uv read in this lock; any other entry given to uv is checked against the
 index page (read afresh), and when the index no longer lists exactly its sdists for that
@@ -102,9 +104,10 @@ def _pins(resolved: Iterable[Resolved]) -> dict[tuple[str, str, frozenset[str]],
 
 class SdistReuse:
     def __init__(self, *, store: MetadataStore, uv_cache: str | None, context: list[str], names: Iterable[str],
-                 listings: Callable[[list[str]], dict[str, dict[str, set[str]] | None]]) -> None:
+                 listings: Callable[[list[str]], dict[str, dict[str, set[str]] | None]], relock: bool = False) -> None:
         self.store, self.uv_cache, self.context = store, uv_cache, context
         self.names = set(names)
+        self.relock = relock  # an old lock exists: its sdist-only pins were kept when it was made
         self.listings = listings  # names -> name -> version -> hashes of its files on the index now (None: unknown)
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._configs: dict[frozenset[StaticMetadata], str] = {}
@@ -150,7 +153,7 @@ class SdistReuse:
         else:
             known = self.store.entries(self.names)
         harvested: list[StaticMetadata] = []
-        if plan is None and len(platforms) > 1:
+        if plan is None and not self.relock and len(platforms) > 1:
             first = work(platforms[0], self._config(known))
             harvested = self._harvest([first], known)
             config = self._config(known + harvested)

@@ -80,15 +80,15 @@ def built_sdist_metadata(uv_cache: str | None, pins: Iterable[tuple[str, str, fr
             value = _read_msgpack(folder / revision[0] / "metadata.msgpack")
             if not isinstance(value, list) or len(value) < 5:
                 continue
-            entry = checked({
-                "name": value[0], "version": value[1], "hashes": sorted(hashes), "requires_dist": value[2],
-                "requires_python": value[3], "provides_extra": value[4],
-            })
             try:
-                same = entry is not None and entry.name == name and Version(entry.version) == Version(version)
+                same = isinstance(value[1], str) and Version(value[1]) == Version(version)
             except InvalidVersion:
                 same = False
-            if entry is not None and same:
+            entry = checked({  # the version as the pin spells it (PEP 440 equal to the built one)
+                "name": value[0], "version": version, "hashes": sorted(hashes), "requires_dist": value[2],
+                "requires_python": value[3], "provides_extra": value[4],
+            }) if same else None
+            if entry is not None and entry.name == name:
                 found.append(entry)
                 break
     return found
