@@ -229,3 +229,33 @@ def test_store_keeps_checked_entries_only(tmp_path):
     store.remember_plan(["a"], [("foo-bar", "1.0", entry.hashes)])
     assert store.plan(["a"]) == [("foo-bar", "1.0", entry.hashes)]
     assert store.plan(["b"]) is None
+
+
+def _fake_uv_cache(root: Path, revision: str, sha: str, metadata: list) -> None:
+    import msgpack
+
+    folder = root / "sdists-v11" / "pypi" / "foo" / "1.0"
+    (folder / "REV").mkdir(parents=True, exist_ok=True)
+    (folder / "revision.http").write_bytes(msgpack.packb([revision, [{"Sha256": sha}], 10]) + b"\x00policy")
+    (folder / "REV" / "metadata.msgpack").write_bytes(msgpack.packb(metadata))
+
+
+@pytest.mark.parametrize(("revision", "pin_hashes", "metadata", "found"), [
+    ("REV", {"a"}, ["foo", "1.0", ["six"], None, [], False], True),
+    ("REV", {"a", "b"}, ["foo", "1.0", ["six"], None, [], False], False),  # the version has a wheel too
+    ("REV", {"b"}, ["foo", "1.0", ["six"], None, [], False], False),  # another sdist than the one uv built
+    ("../REV", {"a"}, ["foo", "1.0", ["six"], None, [], False], False),  # not a revision folder of uv's
+    ("REV", {"a"}, ["foo", "2.0", ["six"], None, [], False], False),  # built metadata of another version
+    ("REV", {"a"}, ["foo", "1.0", ["six >>> 1"], None, [], False], False),  # not PEP 508
+    ("REV", {"a"}, "garbage", False),
+])
+def test_built_sdist_metadata_reads_only_what_uv_built_for_that_sdist(tmp_path, revision, pin_hashes, metadata, found):
+    from envman.ecosystems.python.uv_cache import built_sdist_metadata
+
+    digest = {"a": "a" * 64, "b": "b" * 64}
+    _fake_uv_cache(tmp_path, revision, digest["a"], metadata)
+    pins = [("foo", "1.0", frozenset("sha256:" + digest[h] for h in pin_hashes))]
+    entries = built_sdist_metadata(str(tmp_path), pins)
+    assert bool(entries) is found
+    if found:
+        assert entries[0].requires_dist == ("six",) and entries[0].hashes == frozenset({"sha256:" + "a" * 64})
