@@ -3,7 +3,8 @@
 Per platform: resolve the union of every environment's requirements (old pins as
 preferences), then resolve each environment constrained to the union's pins, so a package
 present in two environments always has one version. The platforms are resolved at the same
-time (one uv process each, over one shared uv cache). Then one hash pass for all platforms:
+time (one uv process each, over one shared uv cache), and an sdist-only version's metadata is
+built once and given to every platform's run (sdist_reuse.py). Then one hash pass for all platforms:
 uv lists, from the pages the resolutions just cached, every file of every pinned version, and
 each platform keeps the hashes of the files its machines may install (hashes.py).
 
