@@ -474,7 +474,8 @@ def main() -> None:
     servers: list[Server] = []
     results: dict[str, Any] = {"started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                                "machine": machine(), "load_start": load(), "runs": runs, "quick": args.quick,
-                               "argv": sys.argv[1:]}
+                               "argv": sys.argv[1:], "naive_runs": naive_runs,
+                               "commit": os.environ.get("ENVMAN_BENCH_COMMIT")}
     try:
         # -- repositories and the project ---------------------------------------------------
         records = packages_records()
@@ -658,7 +659,10 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
     round_ratios = [r["wall"] / f["wall"] for f, r in zip(res["full"], res["rebuilds"], strict=False)]
     ratio = median(round_ratios)
     naive_ratios = [f["wall"] / n["wall"] for f, n in zip(res["full"], res["naive"], strict=False)]
-    rounds_done = min(len(full_t), len(rebuild_t), len(naive_t))
+    argv_naive = [int(a) for flag, a in zip(res.get("argv", []), res.get("argv", [])[1:], strict=False) if flag == "--naive-runs"]
+    naive_asked = min(res["runs"], res.get("naive_runs") or (argv_naive[0] if argv_naive else res["runs"]))
+    commit = res.get("commit") or os.environ.get("ENVMAN_BENCH_COMMIT")
+    rounds_done = min(len(full_t), len(rebuild_t), len(naive_t) if len(naive_t) < naive_asked else len(full_t))
     sizes = res["sizes"]
     env_sz, naive_sz = sizes["envman"], sizes["naive"]
     m = res["machine"]
@@ -674,6 +678,8 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
         "Command (as root, the default engine and the test images up): `"
         + " ".join([".venv/bin/python", "benchmarks/image/run.py", *argv]) + "`",
         "",
+        *([f"Run from a `git archive` of commit {commit} (`PYTHONPATH` pointing at it; `ENVMAN_BENCH_COMMIT` names it), "
+           "because other engineers were editing the shared checkout during the run.", ""] if commit else []),
         f"Run started {res['started']}. Machine: {m['cores']} cores ({m['cpu']}), {m['mem_gib']} GiB RAM, {m['platform']}, "
         f"Python {m['python']}, Docker engine {m['docker_server']} (a private dockerd started by the script, classic builder, overlay2). "
         f"Load average (1 min) {res['load_start']} at the start, {res.get('load_end', '?')} at the end; the machine is shared "
@@ -740,7 +746,7 @@ def write_results(res: dict[str, Any], argv: list[str], out: Path) -> None:
         "load (1 min) before / after: full; rebuild; naive |",
         "|---|---:|---|---:|---:|---:|---|",
         *[_round_row(i, f, r, n) for i, (f, r, n) in enumerate(itertools.zip_longest(res["full"], res["rebuilds"], res["naive"]))],
-        *([f"Rounds completed: {rounds_done} of the {res['runs']} asked for (the run was stopped after that; "
+        *(["", f"Rounds completed: {rounds_done} of the {res['runs']} asked for (the run was stopped after that; "
            "RESULTS.md written from its partial results)."] if rounds_done < res["runs"] else []),
         "",
         "`check` runs (s): " + ", ".join(f"{c['wall']:.2f} (load {c.get('load_before', '?')})" for c in res["check"]) + ".",
