@@ -28,7 +28,7 @@ from typing import Any
 
 from envman.targets.overlay import Changes, Entry
 
-__all__ = ["ReplicaPool", "replica_key", "touched", "mounts_of", "IMPLICIT_MOUNTS"]
+__all__ = ["ReplicaPool", "replica_key", "touched", "mounts_of", "launch_nodes", "IMPLICIT_MOUNTS"]
 
 # what the engine mounts into every container (its own files: they differ between containers)
 IMPLICIT_MOUNTS = (
@@ -79,6 +79,20 @@ def mounts_of(attrs: Mapping[str, Any]) -> list[str]:
         if len(parts) >= 2:
             found.append(parts[1])
     return sorted({posixpath.normpath(p) for p in [*found, *IMPLICIT_MOUNTS] if p.startswith("/")})
+
+
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # the engine's, when Env has none
+
+
+def launch_nodes(attrs: Mapping[str, Any], interpreter: str) -> list[str]:
+    """Where the engine looks for an interpreter named without a folder (`python3`): every
+    PATH entry, since one added earlier in PATH would be run instead."""
+    if "/" in interpreter:
+        return []
+    config = attrs.get("Config") or {}
+    path = next((str(e)[5:] for e in config.get("Env") or [] if str(e).startswith("PATH=")), _DEFAULT_PATH)
+    base = str(config.get("WorkingDir") or "/")
+    return [posixpath.normpath(posixpath.join(base, folder or ".", interpreter)) for folder in path.split(":")]
 
 
 def _ancestors(path: str) -> Iterable[str]:
@@ -234,6 +248,8 @@ class ReplicaPool:
             data = full(True)
             reads = data.pop("reads", None)
             if isinstance(reads, dict):
+                if isinstance(reads.get("nodes"), list):  # how the engine found the interpreter
+                    reads = {**reads, "nodes": [*reads["nodes"], *launch_nodes(attrs, str(key[2]))]}
                 why = touched(changes, mounts, reads)
                 if why is None:
                     shareable = (copy.deepcopy(data), reads, what)

@@ -195,6 +195,19 @@ def test_what_touches_what_the_probe_read(upper, mounts, reason):
         assert found is not None and found.startswith(reason), found
 
 
+def test_an_interpreter_found_on_path_counts_every_path_entry():
+    from envman.targets.replicas import launch_nodes
+
+    attrs = {"Config": {"Env": ["PATH=/opt/venv/bin:/usr/bin"], "WorkingDir": "/app"}}
+    assert launch_nodes(attrs, "python3") == ["/opt/venv/bin/python3", "/usr/bin/python3"]
+    assert launch_nodes({"Config": {}}, "python3")[:2] == ["/usr/local/sbin/python3", "/usr/local/bin/python3"]
+    assert launch_nodes(attrs, "/usr/bin/python3") == []
+    reads = {**READS, "nodes": READS["nodes"] + launch_nodes(attrs, "python3")}
+    upper = {"/opt": _entry("dir"), "/opt/venv": _entry("dir"), "/opt/venv/bin": _entry("dir"), "/opt/venv/bin/python3": _entry("file")}
+    image = {**IMAGE, "/opt/venv/bin": _entry("dir")}
+    assert (touched(_Fixed(upper, image), [], reads) or "").startswith("/opt/venv/bin/python3 changed")
+
+
 def test_an_untraceable_probe_is_never_shared():
     assert "could not be traced" in (touched(_Fixed({}, IMAGE), [], {**READS, "untraceable": ["it started a program (Rscript)"]}) or "")
 
