@@ -23,11 +23,11 @@ _GLOB = frozenset("*?[")
 def stage_sources(dockerfile: str, stage: str) -> list[str] | None:
     """Context paths the COPY/ADD lines of `stage` (and of the stages it is made FROM) read;
     None when that cannot be told for sure (a wildcard, a URL, a line not understood)."""
-    from envman.render.groups import _logical_lines
+    from envman.render.groups import logical_lines
 
     stages: dict[str, tuple[str, list[str]]] = {}
     current: list[str] | None = None
-    for line in _logical_lines(dockerfile):
+    for line in logical_lines(dockerfile):
         if line.startswith("#"):
             continue
         match = _FROM.match(line)
@@ -79,7 +79,10 @@ def _sources(rest: str) -> list[str] | None:
     for source in args[:-1]:
         if _GLOB & set(source) or "://" in source or source.startswith(("/", "..")) or "/../" in source:
             return None
-        out.append(os.path.normpath(source))
+        path = os.path.normpath(source)
+        if path == ".":
+            return None  # the whole context: nothing to leave out
+        out.append(path)
     return out
 
 
@@ -89,8 +92,6 @@ def stage_context(root: Path, sources: list[str], fileobj: IO[bytes]) -> IO[byte
 
     names: set[str] = {"Dockerfile"}
     for source in sources:
-        if source in (".", ""):
-            return _whole(root, fileobj)
         path = root / source
         names.add(source)
         if path.is_dir():
@@ -98,16 +99,5 @@ def stage_context(root: Path, sources: list[str], fileobj: IO[bytes]) -> IO[byte
                 rel = os.path.relpath(folder, root)
                 names.update(os.path.join(rel, d) for d in dirs)
                 names.update(os.path.join(rel, f) for f in files)
-    result: Any = create_archive(str(root), files=sorted(names), fileobj=fileobj)
-    return result  # type: ignore[no-any-return]
-
-
-def _whole(root: Path, fileobj: IO[bytes]) -> IO[bytes]:
-    from docker.utils.build import create_archive
-
-    names = []
-    for folder, dirs, files in os.walk(root):
-        rel = os.path.relpath(folder, root)
-        names += [os.path.normpath(os.path.join(rel, n)) for n in dirs + files]
     result: Any = create_archive(str(root), files=sorted(names), fileobj=fileobj)
     return result  # type: ignore[no-any-return]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["layer_groups"]
+__all__ = ["layer_groups", "logical_lines"]
 
 _MARKER = re.compile(r"^#\s*envman-layer:\s*([A-Za-z0-9_.-]+)\s*$")
 _FROM = re.compile(r"^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
@@ -18,7 +18,7 @@ def layer_groups(dockerfile: str) -> list[tuple[str, int]]:
     """[(group name, number of layer-making instructions)] for the final stage, following its
     FROM chain back through earlier stages; instructions before any marker are "dockerfile"."""
     stages: list[tuple[str, str | None, list[str]]] = []  # (from, name, logical lines)
-    for line in _logical_lines(dockerfile):
+    for line in logical_lines(dockerfile):
         match = _FROM.match(line)
         if match:
             stages.append((match.group(1), (match.group(2) or "").lower() or None, []))
@@ -49,7 +49,7 @@ def layer_groups(dockerfile: str) -> list[tuple[str, int]]:
     return groups
 
 
-def _logical_lines(text: str) -> list[str]:
+def logical_lines(text: str) -> list[str]:
     """Instructions joined across `\\` continuations; comments kept as their own lines."""
     lines: list[str] = []
     pending = ""

@@ -77,6 +77,10 @@ def test_apt_behind_a_ca_certificate_leaves_it_in_no_layer(tmp_path, repos_url, 
     done = run_envman("build", "--tag", tag, "--ca-cert", str(cert), "--network", "host", "--json", cwd=project)
     assert done.returncode == 0, done.stderr[-3000:]
     assert [layer["group"] for layer in json.loads(done.stdout)["layers"]] == ["system", "jvm"]
+    # the system stage is built first from a context of its own files only; the whole build
+    # finds its steps in the cache (tests/build/test_stagecontext.py shows it from nothing)
+    cached = json.loads(done.stdout)["cached"]
+    assert "COPY system/ /tmp/envman-system/" in cached and 'RUN ["/bin/sh", "/tmp/envman-system/install.sh"]' in cached, cached
     ran = subprocess.run(["docker", "run", "--rm", "--network", "none", tag, "hello"], capture_output=True, text=True)
     assert ran.stdout.strip() == "Hello, world!"
     body = b"".join(line for line in cert.read_bytes().splitlines() if not line.startswith(b"-----"))[:64]
