@@ -23,7 +23,7 @@ pytestmark = pytest.mark.timeout(900)
 JAR = "org.apache.commons:commons-lang3:3.14.0"
 
 
-def _tarball(name: str, version: str, imports: list[str]) -> bytes:
+def _tarball(name: str, version: str, imports: list[str], code: str | None = None) -> bytes:
     """An installable R source package whose NAMESPACE imports its dependencies (so a wrong
     install order fails)."""
     desc = {"Package": name, "Version": version, "Title": "Test", "Description": "Test package.",
@@ -34,7 +34,7 @@ def _tarball(name: str, version: str, imports: list[str]) -> bytes:
     files = {
         f"{name}/DESCRIPTION": "".join(f"{k}: {v}\n" for k, v in desc.items()),
         f"{name}/NAMESPACE": "\n".join([f"export({ident}_id)", *(f"import({d})" for d in imports)]) + "\n",
-        f"{name}/R/{ident}.R": f'{ident}_id <- function() "{name} {version}"\n',
+        f"{name}/R/{ident}.R": code if code is not None else f'{ident}_id <- function() "{name} {version}"\n',
     }
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
@@ -51,6 +51,7 @@ GRAPH = {"base0": [], "mid.a": ["base0"], "mid.b": ["base0"]}
 GRAPH |= {f"leaf{i:02d}": (["mid.a"] if i % 2 else ["mid.b"]) for i in range(16)}
 ADDED = "zadded"
 GRAPH[ADDED] = ["base0"]
+BROKEN = "broken"  # its R code does not parse: R CMD INSTALL fails
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +60,8 @@ def cran_url(tmp_path_factory):
     contrib = root / "src" / "contrib"
     contrib.mkdir(parents=True)
     records = []
-    for name, imports in GRAPH.items():
-        data = _tarball(name, "1.0", imports)
+    for name, imports in {**GRAPH, BROKEN: ["base0"]}.items():
+        data = _tarball(name, "1.0", imports, "broken_id <- function( {\n" if name == BROKEN else None)
         (contrib / f"{name}_1.0.tar.gz").write_bytes(data)
         record = f"Package: {name}\nVersion: 1.0\n" + (f"Imports: {', '.join(imports)}\n" if imports else "")
         records.append(record + f"MD5sum: {hashlib.md5(data).hexdigest()}\n")
@@ -147,3 +148,20 @@ def subprocess_out(argv: list[str]) -> str:
     done = subprocess.run(argv, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_a_package_that_fails_to_install_is_exit_5_naming_it_with_its_log(tmp_path, cran_url, repos_url, runtime_image, docker_client):
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "envman.yaml").write_text(_manifest(cran_url, repos_url, runtime_image, [BROKEN]))
+    assert run_envman("lock", cwd=project).returncode == 0
+    done = run_envman("build", "--tag", "envman-e2e/broken:1", cwd=project, env={"ENVMAN_CACHE_DIR": str(tmp_path / "cache")})
+    assert done.returncode == 5, done.stderr[-3000:]
+    assert 'RUN ["/bin/sh", "/tmp/envman/r/install.sh", "leaves-00", "/tmp/envman/r-out"]' in done.stderr
+    assert f"envman: R package {BROKEN} of leaves-00 failed to install; the last lines of its log:" in done.stderr
+    assert "unexpected" in done.stderr  # R's parse error, from the package's own log
+    assert "Traceback" not in done.stderr
+    import docker.errors
+
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_client.images.get("envman-e2e/broken:1")
