@@ -79,7 +79,9 @@ def test_a_local_folder_reference_is_refused_for_images(sources: Sources, runtim
     assert "Traceback" not in done.stderr and not (tmp_path / "ctx").exists()
 
 
-def test_a_changed_local_archive_is_refused_before_the_build(sources: Sources, runtime_image: str, builder_image: str, tmp_path: Path) -> None:
+def test_a_changed_local_archive_is_refused_before_the_build(
+    sources: Sources, runtime_image: str, builder_image: str, tmp_path: Path
+) -> None:
     from tests.adoption.conftest import sdist
 
     (sources.root / "dist-moving").mkdir(exist_ok=True)

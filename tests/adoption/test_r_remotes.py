@@ -125,7 +125,7 @@ def test_an_image_installs_an_r_git_remote_from_its_locked_commit(tmp_path: Path
     sha256, installed in dependency order; `check image:` finds the image in sync."""
     import json
 
-    served, tagged, _ = _remote(tmp_path / "git")
+    served, _, _ = _remote(tmp_path / "git")
     r6 = make_r_package(tmp_path / "cran" / "src" / "contrib", "R6", "2.5.1")
     (tmp_path / "cran" / "src" / "contrib" / "PACKAGES").write_text(
         f"Package: R6\nVersion: 2.5.1\nNeedsCompilation: no\nMD5sum: {hashlib.md5(r6.read_bytes()).hexdigest()}\n")
