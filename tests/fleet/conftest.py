@@ -154,12 +154,17 @@ def fleet(tmp_path_factory, docker_client, base_image, second_engine, fleet_whee
         yield made
     finally:
         for key, (client, tag) in made["images"].items():
-            for name in made["containers"].get(key, []):
-                try:
-                    client.containers.get(name).remove(force=True)
-                except Exception:
-                    pass
-            try:
-                client.images.remove(tag, force=True)
-            except Exception:
-                pass
+            remove_quietly(client, made["containers"].get(key, []), tag)
+
+
+def remove_quietly(client: Any, containers: list[str], image: str) -> None:
+    """Clean-up that never fails a test: the containers (force), then their image."""
+    for name in containers:
+        try:
+            client.containers.get(name).remove(force=True)
+        except Exception:
+            pass
+    try:
+        client.images.remove(image, force=True)
+    except Exception:
+        pass

@@ -18,6 +18,7 @@ from envman.targets.overlay import Changes, Entry
 from envman.targets.replicas import touched
 from tests.drift.builders import make_jar
 from tests.drift.conftest import run_envman
+from tests.fleet.conftest import remove_quietly
 
 SITE = "/opt/venv/lib/python3.11/site-packages"
 REPLICAS = ("plain-a", "plain-b", "plain-c")
@@ -87,15 +88,7 @@ def replicas(fleet, docker_client, jar_project, tmp_path_factory) -> Any:
             assert container.exec_run(["sh", "-c", service]).exit_code == 0
         yield names
     finally:
-        for name in names.values():
-            try:
-                client.containers.get(name).remove(force=True)
-            except Exception:
-                pass
-        try:
-            client.images.remove(tag, force=True)
-        except Exception:
-            pass
+        remove_quietly(client, list(names.values()), tag)
 
 
 def _probed(client: Any, since: float, until: float, names: dict[str, str]) -> set[str]:
