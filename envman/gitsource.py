@@ -15,7 +15,7 @@ from pathlib import Path
 
 from envman.errors import UnreachableError
 
-__all__ = ["FULL_COMMIT", "run_git", "clone_bare", "commit_tarball"]
+__all__ = ["FULL_COMMIT", "run_git", "clone_bare", "archive_tar", "commit_tarball"]
 
 FULL_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _GIT_TIMEOUT = 300.0
@@ -52,14 +52,41 @@ def clone_bare(url: str, into: Path, what: str, needed_for: str = "git sources")
     run_git(["clone", "--quiet", "--bare", "--no-tags", "--", url, str(into)], what=f"{what}: git clone {url}", needed_for=needed_for)
 
 
+def archive_tar(clone: Path, commit: str, prefix: str, what: str, subdirectory: str | None = None,
+                needed_for: str = "git sources") -> bytes:
+    """The tar of `commit` (or of its `subdirectory`) under `prefix/`, with stable bytes.
+
+    git archive dates every entry with the commit's time when given a commit, but with the
+    current time when given a tree (`COMMIT:path`), so a folder's archive is re-dated to the
+    commit's committer time here."""
+    if not subdirectory:
+        return run_git(["archive", "--format=tar", f"--prefix={prefix}/", commit], clone, what, needed_for)
+    tar = run_git(["archive", "--format=tar", f"--prefix={prefix}/", f"{commit}:{subdirectory.strip('/')}"], clone, what, needed_for)
+    when = int(run_git(["show", "-s", "--format=%ct", commit], clone, what, needed_for).strip() or 0)
+    return _dated(tar, when)
+
+
+def _dated(tar: bytes, when: int) -> bytes:
+    import io
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(tar), mode="r:") as source, \
+            tarfile.open(fileobj=out, mode="w:", format=tarfile.PAX_FORMAT) as target:
+        for member in source:
+            member.mtime = when
+            member.pax_headers = {}
+            target.addfile(member, source.extractfile(member) if member.isfile() else None)
+    return out.getvalue()
+
+
 def commit_tarball(url: str, commit: str, prefix: str, what: str, subdirectory: str | None = None,
                    needed_for: str = "git sources") -> bytes:
     """The .tar.gz of `commit` (or of its `subdirectory`) under `prefix/`, cloned from url."""
     if not FULL_COMMIT.match(commit):
         raise UnreachableError(f"{what}: {commit!r} is not a full commit")
-    tree = f"{commit}:{subdirectory.strip('/')}" if subdirectory else commit
     with tempfile.TemporaryDirectory(prefix="envman-git-") as tmp:
         clone = Path(tmp) / "clone"
         clone_bare(url, clone, what, needed_for)
-        tar = run_git(["archive", "--format=tar", f"--prefix={prefix}/", tree], clone, what, needed_for)
+        tar = archive_tar(clone, commit, prefix, what, subdirectory, needed_for)
     return gzip.compress(tar, compresslevel=9, mtime=0)

@@ -83,13 +83,20 @@ def test_sync_installs_direct_references(sources: Sources, tmp_path: Path) -> No
     assert done.returncode == 5 and "no hashes for localpkg" in done.stderr, done.stderr
 
 
-def test_an_image_of_direct_references_is_refused_by_name() -> None:
+def test_direct_references_images_cannot_hold_are_refused_by_name() -> None:
+    """Images install git and archive references (tests/adoption/test_direct_image.py); an hg
+    reference or a local folder (no locked hash) is refused before anything is fetched."""
+    import re
+
     import pytest
 
     from envman.ecosystems.python.entry import PythonEntry
-    from envman.ecosystems.python.image import to_fragment
+    from envman.ecosystems.python.image_direct import direct_files
     from envman.errors import BuildError
 
-    entries = [PythonEntry(name="gitpkg", version="1.0", url="git+https://h/x@" + "a" * 40, commit="a" * 40)]
-    with pytest.raises(BuildError, match="not supported yet: gitpkg"):
-        to_fragment(entries, None, label="x")  # type: ignore[arg-type]  (refused before the context is read)
+    hg = [PythonEntry(name="hgpkg", version="1.0", url="hg+https://h/x@" + "a" * 40, commit="a" * 40)]
+    with pytest.raises(BuildError, match=re.escape(f"hgpkg @ hg+https://h/x@{'a' * 40}: images of hg references are not supported")):
+        direct_files(hg, None, cache=None)
+    folder = [PythonEntry(name="localpkg", version="5.0", url="file:../localpkg")]
+    with pytest.raises(BuildError, match=re.escape("localpkg @ file:../localpkg is a local folder, locked without a hash")):
+        direct_files(folder, None, cache=None)

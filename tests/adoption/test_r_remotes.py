@@ -188,9 +188,32 @@ def test_a_remote_in_a_repository_folder_is_that_folders_tree(tmp_path: Path, rs
         assert done.returncode == 0, done.stderr
         (entry,) = yaml.safe_load((project / "envman.lock").read_text())["environments"]["default"]["linux-64"]["r"]
         assert entry["url"] == f"git+{git_url}/owner/mono.git@{commit}#subdirectory=pkgs/ghpkg" and entry["commit"] == commit
-        tar = subprocess.run(["git", "archive", "--format=tar", "--prefix=ghpkg/", f"{commit}:pkgs/ghpkg"],
-                             cwd=served / "owner" / "mono.git", capture_output=True, check=True).stdout
-        assert entry["sha256"] == hashlib.sha256(gzip.compress(tar, compresslevel=9, mtime=0)).hexdigest()
+        # the folder's tree, every entry dated with the commit (git dates a tree's archive "now")
+        import io
+        import tarfile
+        import time
+
+        from envman.cache import ArtifactCache
+
+        made = ArtifactCache().get_artifact(entry["sha256"])
+        assert made is not None
+        tree = subprocess.run(["git", "archive", "--format=tar", "--prefix=ghpkg/", f"{commit}:pkgs/ghpkg"],
+                              cwd=served / "owner" / "mono.git", capture_output=True, check=True).stdout
+        when = int(git("show", "-s", "--format=%ct", commit, cwd=work))
+
+        def members(data: bytes) -> dict[str, tuple[bytes, int]]:
+            with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+                return {m.name: ((archive.extractfile(m) or io.BytesIO()).read() if m.isfile() else b"", m.mtime) for m in archive}
+
+        ours, theirs = members(made.read_bytes()), members(tree)
+        assert {n: c for n, (c, _) in ours.items()} == {n: c for n, (c, _) in theirs.items()}
+        assert {t for _, t in ours.values()} == {when}
+        # the same commit gives the same bytes a second later (a fresh lock is byte-identical)
+        before = (project / "envman.lock").read_text()
+        time.sleep(1.1)
+        (project / "envman.lock").unlink()
+        assert run_envman("lock", cwd=project).returncode == 0
+        assert (project / "envman.lock").read_text() == before
         rlib = tmp_path / "rlib"
         rlib.mkdir()
         fresh = {"ENVMAN_CACHE_DIR": str(tmp_path / "fresh-cache")}

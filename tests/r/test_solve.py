@@ -235,9 +235,12 @@ def test_fragment_install_order(repo, services):
     entries = lock(repo.url, {"default": ["top"]}, services)["default"]["linux-64"]
     fragment = ECOSYSTEM.fragment(entries, None)
     assert fragment.ecosystem == "r" and fragment.template == "r"
-    names = [line.split()[0] for line in fragment.files["r/packages.txt"].decode().splitlines()]
+    # chunks in install order (the chain, then the leaf buckets), each "height name version file"
+    chunks = [*fragment.data["chain"], *fragment.data["leaves"]]
+    placed = [(chunk, line.split()[1]) for chunk in chunks for line in fragment.files[f"r/{chunk}/packages.txt"].decode().splitlines()]
+    names = [name for _, name in placed]
     assert names.index("low") < names.index("mid") < names.index("top")
-    assert [a.path for a in fragment.artifacts] == [f"r/src/{n}_{by_name(entries)[n].version}.tar.gz" for n in names]
+    assert [a.path for a in fragment.artifacts] == [f"r/{c}/src/{n}_{by_name(entries)[n].version}.tar.gz" for c, n in placed]
     assert all(len(a.sha256) == 64 for a in fragment.artifacts)
 
 

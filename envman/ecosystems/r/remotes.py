@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from envman.errors import BadInputError, ResolutionError, UnreachableError
-from envman.gitsource import run_git
+from envman.gitsource import archive_tar, run_git
 
 __all__ = ["Remote", "parse_remote", "REMOTE_SPEC", "RemoteTarball", "materialize", "ensure_cached", "DEFAULT_GITHUB_URL"]
 
@@ -102,7 +102,6 @@ def _tarball(remote: Remote, clone: Path, commit: str) -> tuple[bytes, dict[str,
     from envman.ecosystems.r.dcf import decode_dcf_bytes, parse_dcf_record
 
     what = f"{remote.name} ({remote.kind}: {remote.where}{'/' + remote.subdir if remote.subdir else ''})"
-    tree = f"{commit}:{remote.subdir}" if remote.subdir else commit
     try:
         description = _git(["show", f"{commit}:{remote.subdir + '/' if remote.subdir else ''}DESCRIPTION"], clone, what)
     except UnreachableError:
@@ -113,7 +112,7 @@ def _tarball(remote: Remote, clone: Path, commit: str) -> tuple[bytes, dict[str,
         raise ResolutionError(f"{what}: its DESCRIPTION is of the package {record.get('Package')!r}, not {remote.name!r}")
     if not record.get("Version"):
         raise ResolutionError(f"{what}: its DESCRIPTION has no Version")
-    tar = _git(["archive", "--format=tar", f"--prefix={remote.name}/", tree], clone, what)
+    tar = archive_tar(clone, commit, remote.name, what, remote.subdir, needed_for="R packages from git remotes")
     return gzip.compress(tar, compresslevel=9, mtime=0), record
 
 
