@@ -46,6 +46,27 @@ def _tarball(bare: Path, commit: str) -> bytes:
     return gzip.compress(tar, compresslevel=9, mtime=0)
 
 
+def _relocks_identically(project: Path, after: float = 0.0) -> None:
+    """Lock again from scratch (after `after` seconds): the lock must be byte-identical."""
+    import time
+
+    before = (project / "envman.lock").read_text()
+    time.sleep(after)
+    (project / "envman.lock").unlink()
+    assert run_envman("lock", cwd=project).returncode == 0
+    assert (project / "envman.lock").read_text() == before
+
+
+def _sync_with_an_empty_cache(project: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """Sync a new R library with an empty artifact cache; (the library, the env that says so)."""
+    rlib = tmp_path / "rlib"
+    rlib.mkdir()
+    fresh = {"ENVMAN_CACHE_DIR": str(tmp_path / "fresh-cache")}
+    done = run_envman("sync", f"rlib:{rlib}", cwd=project, env=fresh)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return rlib, fresh
+
+
 def test_git_and_github_remotes_are_locked_to_a_commit_and_tarball(tmp_path: Path, rscript: str) -> None:
     served, tagged, head = _remote(tmp_path / "git")
     r6 = make_r_package(tmp_path / "cran" / "src" / "contrib", "R6", "2.5.1")  # a real (tiny) R package
@@ -70,18 +91,11 @@ def test_git_and_github_remotes_are_locked_to_a_commit_and_tarball(tmp_path: Pat
         assert ghpkg["sha256"] == hashlib.sha256(data).hexdigest()
         assert ghpkg["requires"] == ["R6"] and entries["R6"]["repository"] == "CRAN"
         # the same commit always gives the same tarball: a fresh lock is byte-identical
-        before = (project / "envman.lock").read_text()
-        (project / "envman.lock").unlink()
-        assert run_envman("lock", cwd=project).returncode == 0
-        assert (project / "envman.lock").read_text() == before
+        _relocks_identically(project)
 
         # sync into an R library on a machine whose cache lacks the tarball: made again from
         # the locked commit, checked against the locked sha256, installed with R CMD INSTALL
-        rlib = tmp_path / "rlib"
-        rlib.mkdir()
-        fresh = {"ENVMAN_CACHE_DIR": str(tmp_path / "fresh-cache")}
-        done = run_envman("sync", f"rlib:{rlib}", cwd=project, env=fresh)
-        assert done.returncode == 0, done.stdout + done.stderr
+        rlib, fresh = _sync_with_an_empty_cache(project, tmp_path)
         assert "Version: 0.3.1" in (rlib / "ghpkg" / "DESCRIPTION").read_text()
         assert run_envman("check", f"rlib:{rlib}", cwd=project, env=fresh).returncode == 0
 
@@ -191,7 +205,6 @@ def test_a_remote_in_a_repository_folder_is_that_folders_tree(tmp_path: Path, rs
         # the folder's tree, every entry dated with the commit (git dates a tree's archive "now")
         import io
         import tarfile
-        import time
 
         from envman.cache import ArtifactCache
 
@@ -209,16 +222,8 @@ def test_a_remote_in_a_repository_folder_is_that_folders_tree(tmp_path: Path, rs
         assert {n: c for n, (c, _) in ours.items()} == {n: c for n, (c, _) in theirs.items()}
         assert {t for _, t in ours.values()} == {when}
         # the same commit gives the same bytes a second later (a fresh lock is byte-identical)
-        before = (project / "envman.lock").read_text()
-        time.sleep(1.1)
-        (project / "envman.lock").unlink()
-        assert run_envman("lock", cwd=project).returncode == 0
-        assert (project / "envman.lock").read_text() == before
-        rlib = tmp_path / "rlib"
-        rlib.mkdir()
-        fresh = {"ENVMAN_CACHE_DIR": str(tmp_path / "fresh-cache")}
-        done = run_envman("sync", f"rlib:{rlib}", cwd=project, env=fresh)
-        assert done.returncode == 0, done.stdout + done.stderr
+        _relocks_identically(project, after=1.1)
+        rlib, fresh = _sync_with_an_empty_cache(project, tmp_path)
         assert not (rlib / "ghpkg" / "README").exists() and (rlib / "ghpkg" / "DESCRIPTION").is_file()
         check = run_envman("check", f"rlib:{rlib}", "--format", "json", cwd=project, env=fresh)
         assert check.returncode == 0 and json.loads(check.stdout)["in_sync"] is True, check.stdout + check.stderr

@@ -39,11 +39,10 @@ def to_fragment(entries: list[Any], context: FragmentContext, label: str) -> Fra
 
         direct = [e for e in direct if applies_on(e.marker, str(context.platform_lock.python_version), context.platform)]
         files += direct_files(direct, context.project_dir, context.services.cache)
-    wanted = {f.name for f in files}
     digests = {f.name: f.sha256 for f in files}
     installed = [  # entries whose marker excludes the platform are left out; direct ones by their file
         e.model_copy(update={"url": None, "commit": None, "hashes": [f"sha256:{digests[e.name]}"]}) if e.url else e
-        for e in entries if e.name in wanted
+        for e in entries if e.name in digests
     ]
     sdists = [f for f in files if f.sdist]
     build_files = _build_dependencies(sdists, context, index_urls) if sdists else []
